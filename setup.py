@@ -1,0 +1,47 @@
+"""Packaging for exchangelib: a synchronous, object-oriented client for Exchange Web Services."""
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).resolve().parent
+VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "exchangelib" / "__init__.py").read_text(), re.M).group(1)
+
+setup(
+    name="exchangelib",
+    version=VERSION,
+    description="Client for Microsoft Exchange Web Services (EWS), with a local EWS server for testing",
+    long_description=(HERE / "README.rst").read_text(encoding="utf-8"),
+    long_description_content_type="text/x-rst",
+    license="BSD-2-Clause",
+    packages=find_packages(exclude=("tests", "tests.*", "tools", "benchmarks")),
+    package_data={"exchangelib": ["py.typed"]},
+    python_requires=">=3.9",
+    install_requires=[
+        "requests>=2.31",
+        "requests_ntlm>=1.2",
+        "lxml>=6.1",
+        "tzlocal>=4.0",
+        "dnspython>=2.4",
+        "pygments>=2.15",
+        "tzdata; sys_platform == 'win32'",
+        # The local EWS server's NTLM acceptor and the hardened NTLM helpers
+        "pyspnego>=0.10",
+        "cryptography>=41",
+    ],
+    extras_require={
+        "test": ["pytest>=7", "hypothesis>=6.80", "tzdata"],
+        "docs": ["sphinx>=7"],
+        "dev": ["pytest>=7", "hypothesis>=6.80", "tzdata", "sphinx>=7", "mypy>=1.5"],
+    },
+    entry_points={"console_scripts": ["exchangelib=exchangelib.__main__:main"]},
+    classifiers=[
+        "Development Status :: 4 - Beta",
+        "Intended Audience :: Developers",
+        "License :: OSI Approved :: BSD License",
+        "Operating System :: OS Independent",
+        "Programming Language :: Python :: 3",
+        "Topic :: Communications :: Email",
+        "Typing :: Typed",
+    ],
+)
