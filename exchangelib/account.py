@@ -1,0 +1,240 @@
+"""Account: one mailbox on an Exchange server, and the entry point for everything done to it."""
+from __future__ import annotations
+
+import locale as stdlib_locale
+import logging
+from functools import cached_property
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from .configuration import Configuration
+from .credentials import BaseCredentials
+from .errors import AutoDiscoverFailed, EWSError
+from .ewsdatetime import EWSTimeZone
+from .folders import DISTINGUISHED_FOLDER_CLASSES, Folder
+from .items import ITEM_CLASSES
+from .protocol import Protocol
+from .services import CreateItem, DeleteItem, GetFolder, GetItem, ResolveNames, UpdateItem
+from .services.create_item import SAVE_ONLY
+from .services.delete_item import HARD_DELETE
+from .services.shapes import ALL_PROPERTIES, ID_ONLY
+from .services.update_item import AUTO_RESOLVE
+from .transport import PRIMARY_SMTP_ADDRESS
+from .version import Version
+
+log = logging.getLogger(__name__)
+
+DELEGATE = "delegate"
+IMPERSONATION = "impersonation"
+ACCESS_TYPES = (DELEGATE, IMPERSONATION)
+
+
+class Account:
+    """A mailbox: ``Account(primary_smtp_address, credentials=..., config=..., access_type=DELEGATE)``.
+
+    With ``access_type=DELEGATE`` the credentials' owner opens the mailbox with delegate rights (or it is
+    their own). With ``IMPERSONATION`` the requests are sent as the mailbox owner using the
+    ``ExchangeImpersonation`` header, which needs the ApplicationImpersonation role.
+
+    ``default_timezone`` (an EWSTimeZone, default: the machine's) is sent in ``TimeZoneContext`` and
+    used for naive dates; ``locale`` (e.g. 'en-US') is sent as ``MailboxCulture``.
+    """
+
+    def __init__(self, primary_smtp_address: str, fullname: Optional[str] = None, access_type: Optional[str] = None,
+                 autodiscover: bool = False, credentials: Optional[BaseCredentials] = None,
+                 config: Optional[Configuration] = None, locale: Optional[str] = None,
+                 default_timezone: Optional[EWSTimeZone] = None):
+        if not isinstance(primary_smtp_address, str) or "@" not in primary_smtp_address:
+            raise ValueError(f"primary_smtp_address must be an email address, got {primary_smtp_address!r}")
+        if access_type is None:
+            access_type = DELEGATE
+        if access_type not in ACCESS_TYPES:
+            raise ValueError(f"access_type must be DELEGATE or IMPERSONATION, got {access_type!r}")
+        if config is not None and not isinstance(config, Configuration):
+            raise TypeError(f"config must be a Configuration, got {type(config).__name__}")
+        if credentials is not None and not isinstance(credentials, BaseCredentials):
+            raise TypeError(f"credentials must be a Credentials instance, got {type(credentials).__name__}")
+        if default_timezone is not None and not isinstance(default_timezone, EWSTimeZone):
+            default_timezone = EWSTimeZone.from_timezone(default_timezone)
+        self.primary_smtp_address = primary_smtp_address
+        self.fullname = fullname
+        self.access_type = access_type
+        self.locale = locale or _default_locale()
+        self.default_timezone = default_timezone or EWSTimeZone.localzone()
+        if autodiscover and (config is None or config.service_endpoint is None):
+            raise AutoDiscoverFailed(
+                "Autodiscover is not available in this version of exchangelib. Pass "
+                "config=Configuration(service_endpoint=..., credentials=...) instead.")
+        if config is None:
+            raise ValueError("Account needs a config=Configuration(...) (or autodiscover=True)")
+        if credentials is not None and config.credentials is None:
+            config.credentials = credentials
+            config.retry_policy = config.retry_policy or credentials.default_retry_policy()
+        if config.service_endpoint is None:
+            raise ValueError("The Configuration has no server or service_endpoint")
+        self.config = config
+        self.protocol = Protocol.for_config(config)
+        log.debug("Added account %s on %s", self.primary_smtp_address, self.protocol.service_endpoint)
+
+    # --- protocol plumbing ------------------------------------------------------------------------------
+    @property
+    def version(self) -> Version:
+        return self.protocol.version
+
+    def soap_header_kwargs(self) -> Dict[str, Any]:
+        """SOAP header values services send for this account."""
+        kwargs: Dict[str, Any] = {"timezone_id": self.default_timezone.ms_id if self.default_timezone else None,
+                                  "culture": self.locale}
+        if self.access_type == IMPERSONATION:
+            kwargs["impersonation"] = (PRIMARY_SMTP_ADDRESS, self.primary_smtp_address)
+        else:
+            kwargs["anchor_mailbox"] = self.primary_smtp_address
+        return kwargs
+
+    # --- folders -----------------------------------------------------------------------------------------
+    def _distinguished(self, folder_id: str) -> Folder:
+        cls = DISTINGUISHED_FOLDER_CLASSES[folder_id]
+        folder = cls(account=self)
+        result = next(GetFolder(account=self).call([folder]))
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    @cached_property
+    def root(self) -> Folder:
+        return self._distinguished("root")
+
+    @cached_property
+    def msg_folder_root(self) -> Folder:
+        return self._distinguished("msgfolderroot")
+
+    @cached_property
+    def calendar(self) -> Folder:
+        return self._distinguished("calendar")
+
+    @cached_property
+    def inbox(self) -> Folder:
+        return self._distinguished("inbox")
+
+    @cached_property
+    def outbox(self) -> Folder:
+        return self._distinguished("outbox")
+
+    @cached_property
+    def sent(self) -> Folder:
+        return self._distinguished("sentitems")
+
+    @cached_property
+    def trash(self) -> Folder:
+        return self._distinguished("deleteditems")
+
+    @cached_property
+    def drafts(self) -> Folder:
+        return self._distinguished("drafts")
+
+    @cached_property
+    def junk(self) -> Folder:
+        return self._distinguished("junkemail")
+
+    @cached_property
+    def tasks(self) -> Folder:
+        return self._distinguished("tasks")
+
+    @cached_property
+    def contacts(self) -> Folder:
+        return self._distinguished("contacts")
+
+    # --- items: bulk ------------------------------------------------------------------------------------
+    def bulk_create(self, folder: Any, items: Iterable[Any], message_disposition: str = SAVE_ONLY,
+                    send_meeting_invitations: str = "SendToNone", chunk_size: Optional[int] = None) -> List[Any]:
+        """Create items in ``folder``. Returns, per item, the item (with id/changekey set) or the exception."""
+        items = list(items)
+        results = CreateItem(account=self, chunk_size=chunk_size).call(
+            items, folder=folder, message_disposition=message_disposition,
+            send_meeting_invitations=send_meeting_invitations)
+        out: List[Any] = []
+        for item, res in zip(items, results):
+            if isinstance(res, Exception) or res is True:
+                out.append(res)
+                continue
+            item._set_id(res.id, res.changekey)
+            item.account = self
+            item.folder = folder
+            out.append(item)
+        return out
+
+    def bulk_update(self, items: Iterable[Tuple[Any, Sequence[str]]], conflict_resolution: str = AUTO_RESOLVE,
+                    message_disposition: Optional[str] = None,
+                    send_meeting_invitations_or_cancellations: Optional[str] = None,
+                    suppress_read_receipts: Optional[bool] = None, chunk_size: Optional[int] = None) -> List[Any]:
+        """Update (item, field names) pairs. Returns (id, changekey) per input or the exception."""
+        pairs = list(items)
+        results = UpdateItem(account=self, chunk_size=chunk_size).call(
+            pairs, conflict_resolution=conflict_resolution, message_disposition=message_disposition,
+            send_meeting_invitations_or_cancellations=send_meeting_invitations_or_cancellations,
+            suppress_read_receipts=suppress_read_receipts)
+        out: List[Any] = []
+        for pair, res in zip(pairs, results):
+            if isinstance(res, Exception) or res is None:
+                out.append(res)
+                continue
+            item = pair[0]
+            item._set_id(res.id, res.changekey)
+            out.append((res.id, res.changekey))
+        return out
+
+    def bulk_delete(self, ids: Iterable[Any], delete_type: str = HARD_DELETE,
+                    send_meeting_cancellations: str = "SendToNone",
+                    affected_task_occurrences: str = "AllOccurrences", suppress_read_receipts: Optional[bool] = None,
+                    chunk_size: Optional[int] = None) -> List[Any]:
+        """Delete items by id. Returns True per deleted input, or the exception."""
+        return list(DeleteItem(account=self, chunk_size=chunk_size).call(
+            ids, delete_type=delete_type, send_meeting_cancellations=send_meeting_cancellations,
+            affected_task_occurrences=affected_task_occurrences, suppress_read_receipts=suppress_read_receipts))
+
+    def fetch(self, ids: Iterable[Any], only_fields: Optional[Sequence[str]] = None, folder: Any = None,
+              chunk_size: Optional[int] = None) -> Iterator[Any]:
+        """Stream full items for ids (items, (id, changekey) tuples or id strings), in order.
+
+        ``only_fields`` limits the fields fetched (names of item fields). Yields the item or the exception.
+        """
+        if only_fields is None:
+            shape, additional = ALL_PROPERTIES, None
+        else:
+            shape, additional = ID_ONLY, self._field_objects(only_fields)
+        for res in GetItem(account=self, chunk_size=chunk_size).call(ids, shape=shape, additional_fields=additional):
+            if not isinstance(res, Exception) and res is not None and folder is not None:
+                res.folder = folder
+            yield res
+
+    def _field_objects(self, names: Sequence[str]) -> List[Any]:
+        fields = []
+        for name in names:
+            found = None
+            for cls in ITEM_CLASSES.values():
+                f = cls.FIELDS.get(name)
+                if f is not None:
+                    found = f
+                    break
+            if found is None:
+                raise ValueError(f"Unknown item field {name!r}")
+            fields.append(found)
+        return fields
+
+    def resolve_names(self, names: Iterable[str], return_full_contact_data: bool = False) -> List[Any]:
+        return list(ResolveNames(account=self).call(names, return_full_contact_data=return_full_contact_data))
+
+    def __repr__(self) -> str:
+        return f"Account({self.primary_smtp_address!r}, access_type={self.access_type!r})"
+
+    def __str__(self) -> str:
+        return self.primary_smtp_address
+
+
+def _default_locale() -> str:
+    loc = stdlib_locale.getlocale()[0]
+    if not loc or loc in ("C", "POSIX"):
+        return "en-US"
+    return loc.replace("_", "-")
+
+
+__all__ = ["Account", "DELEGATE", "IMPERSONATION", "EWSError"]

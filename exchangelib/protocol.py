@@ -1,0 +1,394 @@
+"""Protocols: one per (EWS endpoint, credentials), holding a session pool and a thread pool.
+
+A :class:`Protocol` owns a pool of ``requests.Session`` objects (at most ``max_connections``, so
+never more requests in flight than that) and a thread pool of the same size that services use to
+run chunks in parallel. Protocols are shared: every :class:`~exchangelib.account.Account` with the
+same endpoint, credentials and auth type gets the same one, which makes creating an Account per web
+request cheap.
+
+``post()`` sends one SOAP request and applies the retry policy (see :mod:`exchangelib.retry`).
+
+To use a proxy or custom TLS settings, set ``BaseProtocol.HTTP_ADAPTER_CLS`` to your own
+``requests`` transport adapter class. :class:`NoVerifyHTTPAdapter` skips TLS verification — only
+for test servers you trust.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, Optional, Tuple
+
+import requests
+import requests.adapters
+from requests.exceptions import ChunkedEncodingError, ConnectionError, ContentDecodingError, ReadTimeout
+
+from . import __version__
+from .credentials import BaseCredentials
+from .errors import (ErrorInvalidSchemaVersionForMailboxVersion, ErrorInvalidServerVersion, ErrorServerBusy,
+                     ResponseMessageError, SOAPError, TransportError, UnauthorizedError)
+from .log import redact_headers
+from .retry import FailFast, Retriable, RetryPolicy
+from .soap import fault_to_exception, response_message_error, server_version, split_envelope
+from .transport import (CONTENT_TYPE, NOAUTH, OAUTH2, choose_auth_type, get_auth_instance, parse_www_authenticate,
+                        www_authenticate_values, wrap)
+from .version import API_VERSIONS, Version
+from .xml import MNS, ParseError, add_child, create_element, parse
+
+log = logging.getLogger(__name__)
+xml_log = logging.getLogger("exchangelib.xml")
+
+
+class NoVerifyHTTPAdapter(requests.adapters.HTTPAdapter):
+    """An HTTP adapter that does not verify TLS certificates. Use only against servers you trust."""
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        super().cert_verify(conn=conn, url=url, verify=False, cert=cert)
+
+    def get_connection_with_tls_context(self, request: Any, verify: Any, proxies: Any = None, cert: Any = None):
+        return super().get_connection_with_tls_context(request, False, proxies=proxies, cert=cert)
+
+
+class BaseProtocol:
+    """Connection handling shared by EWS and autodiscover protocols."""
+
+    # The requests adapter class used for new sessions. Replace it for proxies or custom TLS handling.
+    HTTP_ADAPTER_CLS = requests.adapters.HTTPAdapter
+    USERAGENT = f"exchangelib/{__version__} (python-requests/{requests.__version__})"
+    TIMEOUT = 120  # seconds, per HTTP request
+    DEFAULT_MAX_CONNECTIONS = 4
+
+    def __init__(self, service_endpoint: str, credentials: Optional[BaseCredentials], auth_type: Optional[str],
+                 max_connections: Optional[int] = None, retry_policy: Optional[RetryPolicy] = None,
+                 verify: Any = True, allow_insecure_basic: bool = False):
+        self.service_endpoint = service_endpoint
+        self.credentials = credentials
+        self._auth_type = auth_type
+        self.max_connections = max_connections or self.DEFAULT_MAX_CONNECTIONS
+        self.retry_policy = retry_policy or (credentials.default_retry_policy() if credentials else FailFast())
+        self.verify = verify
+        self.allow_insecure_basic = allow_insecure_basic
+        self._session_pool: "queue.LifoQueue[requests.Session]" = queue.LifoQueue()
+        self._sessions_created = 0
+        self._pool_lock = threading.Lock()
+        self._closed = False
+
+    # --- auth -------------------------------------------------------------------------------------------
+    @property
+    def auth_type(self) -> str:
+        if self._auth_type is None:
+            with self._pool_lock:
+                if self._auth_type is None:
+                    self._auth_type = self._detect_auth_type()
+        return self._auth_type
+
+    def _detect_auth_type(self) -> str:
+        """Ask the server, without credentials, which schemes it offers, and pick the strongest."""
+        if self.credentials is None:
+            return NOAUTH
+        with requests.Session() as s:
+            s.mount("http://", self.HTTP_ADAPTER_CLS())
+            s.mount("https://", self.HTTP_ADAPTER_CLS())
+            try:
+                r = s.post(self.service_endpoint, data=b"", headers={"Content-Type": CONTENT_TYPE,
+                                                                     "User-Agent": self.USERAGENT},
+                           timeout=self.TIMEOUT, verify=self.verify, allow_redirects=False)
+            except requests.exceptions.RequestException as e:
+                raise TransportError(f"Could not reach {self.service_endpoint} to detect the auth type: {e}") from e
+        if r.status_code != 401:
+            log.debug("Endpoint %s answered %s without credentials; assuming no auth", self.service_endpoint,
+                      r.status_code)
+            return NOAUTH
+        offered = parse_www_authenticate(www_authenticate_values(r))
+        auth_type = choose_auth_type(offered, self.credentials, self.service_endpoint, self.allow_insecure_basic)
+        log.debug("Server %s offers %s; using %s", self.service_endpoint, offered, auth_type)
+        return auth_type
+
+    # --- sessions ---------------------------------------------------------------------------------------
+    def create_session(self) -> requests.Session:
+        session = requests.Session()
+        adapter = self.HTTP_ADAPTER_CLS(pool_connections=1, pool_maxsize=1, max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.headers.update({"User-Agent": self.USERAGENT, "Content-Type": CONTENT_TYPE,
+                                "Accept-Encoding": "gzip, deflate"})
+        session.auth = get_auth_instance(self.auth_type, self.credentials)
+        session.verify = self.verify
+        return session
+
+    def get_session(self) -> requests.Session:
+        """Take a session from the pool, creating one if fewer than max_connections exist; else wait."""
+        if self._closed:
+            raise TransportError(f"Protocol for {self.service_endpoint} is closed")
+        try:
+            return self._session_pool.get(block=False)
+        except queue.Empty:
+            pass
+        with self._pool_lock:
+            if self._sessions_created < self.max_connections:
+                self._sessions_created += 1
+                create = True
+            else:
+                create = False
+        if create:
+            try:
+                return self.create_session()
+            except Exception:
+                with self._pool_lock:
+                    self._sessions_created -= 1
+                raise
+        return self._session_pool.get(block=True)
+
+    def release_session(self, session: requests.Session) -> None:
+        if self._closed:
+            session.close()
+            return
+        self._session_pool.put(session)
+
+    def retire_session(self, session: requests.Session) -> None:
+        """Close a broken session and free its slot."""
+        session.close()
+        with self._pool_lock:
+            self._sessions_created -= 1
+
+    def close(self) -> None:
+        self._closed = True
+        while True:
+            try:
+                s = self._session_pool.get(block=False)
+            except queue.Empty:
+                break
+            s.close()
+
+    def __enter__(self) -> "BaseProtocol":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(service_endpoint={self.service_endpoint!r}, auth_type={self._auth_type!r}, "
+                f"max_connections={self.max_connections}, credentials={self.credentials!r})")
+
+
+class Protocol(BaseProtocol):
+    """An EWS endpoint with credentials: sessions, a thread pool, version detection and the retry loop."""
+
+    _cache: Dict[Tuple, "Protocol"] = {}
+    _cache_lock = threading.Lock()
+
+    def __init__(self, service_endpoint: str, credentials: Optional[BaseCredentials], auth_type: Optional[str] = None,
+                 version: Optional[Version] = None, max_connections: Optional[int] = None,
+                 retry_policy: Optional[RetryPolicy] = None, verify: Any = True, allow_insecure_basic: bool = False):
+        super().__init__(service_endpoint, credentials, auth_type, max_connections=max_connections,
+                         retry_policy=retry_policy, verify=verify, allow_insecure_basic=allow_insecure_basic)
+        self._version = version
+        self._version_lock = threading.Lock()
+        self._thread_pool: Optional[ThreadPoolExecutor] = None
+
+    @classmethod
+    def for_config(cls, config: Any) -> "Protocol":
+        """The shared Protocol for a Configuration (created on first use)."""
+        key = (config.service_endpoint, config.credentials.cache_key() if config.credentials else None,
+               config.auth_type, config.max_connections, repr(config.retry_policy), str(config.verify),
+               cls.HTTP_ADAPTER_CLS)
+        with cls._cache_lock:
+            p = cls._cache.get(key)
+            if p is None or p._closed:
+                p = cls(service_endpoint=config.service_endpoint, credentials=config.credentials,
+                        auth_type=config.auth_type, version=config.version, max_connections=config.max_connections,
+                        retry_policy=config.retry_policy, verify=config.verify,
+                        allow_insecure_basic=config.allow_insecure_basic)
+                cls._cache[key] = p
+            return p
+
+    @classmethod
+    def clear_cache(cls) -> None:
+        with cls._cache_lock:
+            protocols = list(cls._cache.values())
+            cls._cache.clear()
+        for p in protocols:
+            p.close()
+
+    @property
+    def thread_pool(self) -> ThreadPoolExecutor:
+        if self._thread_pool is None:
+            with self._pool_lock:
+                if self._thread_pool is None:
+                    self._thread_pool = ThreadPoolExecutor(max_workers=self.max_connections,
+                                                           thread_name_prefix="exchangelib")
+        return self._thread_pool
+
+    def close(self) -> None:
+        super().close()
+        if self._thread_pool is not None:
+            self._thread_pool.shutdown(wait=False)
+            self._thread_pool = None
+
+    # --- version ----------------------------------------------------------------------------------------
+    @property
+    def version(self) -> Version:
+        if self._version is None:
+            with self._version_lock:
+                if self._version is None:
+                    self._version = self._detect_version()
+        return self._version
+
+    @version.setter
+    def version(self, value: Version) -> None:
+        self._version = value
+
+    def _detect_version(self) -> Version:
+        """Probe with a cheap request at the newest schema version, stepping down while the server refuses it.
+
+        The server's ServerVersionInfo header then tells us its build.
+        """
+        probe = create_element("m:ResolveNames", {"ReturnFullContactData": "false"})
+        add_child(probe, "m:UnresolvedEntry", text="exchangelib-version-probe")
+        last_error: Optional[Exception] = None
+        for _, api_version in reversed(API_VERSIONS):
+            try:
+                header, body, _ = self._post_once_with_retries(probe, api_version, operation="ResolveNames")
+            except (ErrorInvalidServerVersion, ErrorInvalidSchemaVersionForMailboxVersion) as e:
+                last_error = e
+                continue
+            except ResponseMessageError as e:
+                if e.response_code == "ErrorSchemaValidation":
+                    last_error = e
+                    continue
+                raise
+            v = server_version(header)
+            if v is None:
+                return Version.from_api_version(api_version)
+            log.debug("Server %s is build %s, API %s", self.service_endpoint, v.build, v.api_version)
+            return v
+        raise TransportError(f"Could not detect the server version of {self.service_endpoint}: {last_error}")
+
+    # --- sending ----------------------------------------------------------------------------------------
+    def post(self, payload: Any, api_version: Optional[str] = None, impersonation: Optional[tuple] = None,
+             timezone_id: Optional[str] = None, culture: Optional[str] = None, operation: Optional[str] = None,
+             anchor_mailbox: Optional[str] = None):
+        """Send one request body element; return (header, body) of the response envelope.
+
+        Whole-request failures (SOAP faults, HTTP errors) raise; retriable ones go through the retry policy.
+        The ServerVersionInfo of every response updates ``self.version``'s build when it differs.
+        """
+        api_version = api_version or self.version.api_version
+        header, body, v = self._post_once_with_retries(payload, api_version, impersonation, timezone_id, culture,
+                                                       operation, anchor_mailbox)
+        if v is not None and self._version is not None and v.build != self._version.build:
+            log.debug("Server build changed from %s to %s", self._version.build, v.build)
+            self._version = Version(build=v.build, api_version=self._version.api_version)
+        return header, body
+
+    def _post_once_with_retries(self, payload: Any, api_version: str, impersonation: Optional[tuple] = None,
+                                timezone_id: Optional[str] = None, culture: Optional[str] = None,
+                                operation: Optional[str] = None, anchor_mailbox: Optional[str] = None):
+        data = wrap(payload, api_version, impersonation=impersonation, timezone_id=timezone_id, culture=culture)
+        headers = {}
+        if anchor_mailbox:
+            headers["X-AnchorMailbox"] = anchor_mailbox
+        if impersonation:
+            headers["X-AnchorMailbox"] = impersonation[1]
+        return self.retry_policy.run(lambda: self._attempt(data, headers, operation))
+
+    def _attempt(self, data: bytes, headers: Dict[str, str], operation: Optional[str]):
+        session = self.get_session()
+        refreshed = False
+        try:
+            while True:
+                xml_log.debug("Request to %s (%s):\n%s", self.service_endpoint, operation or "?", data.decode(),
+                              extra={"xml_request": data, "operation": operation, "endpoint": self.service_endpoint})
+                t0 = time.monotonic()
+                try:
+                    r = session.post(self.service_endpoint, data=data, headers=headers, timeout=self.TIMEOUT,
+                                     allow_redirects=False)
+                    content = r.content
+                except (ConnectionError, ChunkedEncodingError, ContentDecodingError, ReadTimeout) as e:
+                    self.retire_session(session)
+                    session = None
+                    raise Retriable(f"connection error: {type(e).__name__}",
+                                    error=TransportError(f"Connection to {self.service_endpoint} failed: {e}")) from e
+                log.debug("%s %s -> HTTP %s in %.3fs (%d bytes), headers %s", operation, self.service_endpoint,
+                          r.status_code, time.monotonic() - t0, len(content), redact_headers(dict(r.headers)))
+                if r.status_code == 401:
+                    if not refreshed and self.credentials is not None and self.auth_type == OAUTH2:
+                        refreshed = True
+                        if self.credentials.refresh(session):
+                            continue  # one retry with the new token; never loop
+                    raise UnauthorizedError(
+                        f"The server at {self.service_endpoint} rejected the credentials of "
+                        f"{self.credentials.identity if self.credentials else 'nobody'} "
+                        f"(HTTP 401, auth type {self.auth_type}). Check the username and password.")
+                break
+            if content:
+                xml_log.debug("Response from %s (%s):\n%s", self.service_endpoint, operation or "?",
+                              content.decode("utf-8", "replace"),
+                              extra={"xml_response": content, "operation": operation,
+                                     "endpoint": self.service_endpoint})
+            return self._handle_response(r, content, operation)
+        finally:
+            if session is not None:
+                self.release_session(session)
+
+    def _handle_response(self, r: requests.Response, content: bytes, operation: Optional[str]):
+        status = r.status_code
+        if status in (503, 429):
+            raise Retriable(f"HTTP {status}", hint=_retry_after(r), error=TransportError(
+                f"The server at {self.service_endpoint} is unavailable (HTTP {status}). Try again later, or use "
+                f"ServiceAccount credentials / a FaultTolerance retry policy to wait automatically."))
+        if status in (301, 302, 303, 307, 308):
+            raise TransportError(f"The server redirected {self.service_endpoint} to {r.headers.get('Location')!r}; "
+                                 f"use the new URL as service_endpoint (redirects are not followed with credentials)")
+        if status not in (200, 500):
+            raise TransportError(f"Unexpected HTTP {status} from {self.service_endpoint}: {content[:200]!r}")
+        try:
+            root = parse(content)
+            header, body = split_envelope(root)
+        except (ParseError, SOAPError) as e:
+            if status == 500:
+                raise TransportError(f"HTTP 500 from {self.service_endpoint} with an unreadable body: {e}") from e
+            raise Retriable(f"malformed response: {e}",
+                            error=SOAPError(f"Malformed response from {self.service_endpoint}: {e}")) from e
+        fault = body.find("{http://schemas.xmlsoap.org/soap/envelope/}Fault")
+        if fault is not None:
+            exc = fault_to_exception(fault, operation)
+            if isinstance(exc, ErrorServerBusy):
+                raise Retriable("ErrorServerBusy", hint=exc.back_off, error=exc)
+            raise exc
+        if status == 500:
+            raise TransportError(f"HTTP 500 from {self.service_endpoint} without a SOAP fault")
+        busy = _busy_response_message(body, operation)
+        if busy is not None:
+            raise Retriable("ErrorServerBusy", hint=busy.back_off, error=busy)
+        return header, body, server_version(header)
+
+
+_RM_CODE = f"{{{MNS}}}ResponseCode"
+
+
+def _busy_response_message(body: Any, operation: Optional[str]) -> Optional[ErrorServerBusy]:
+    """Exchange throttles a whole request by answering ErrorServerBusy in its ResponseMessage(s)."""
+    response = body[0] if len(body) else None
+    if response is None:
+        return None
+    messages = response.find(f"{{{MNS}}}ResponseMessages")
+    if messages is None or not len(messages):
+        return None
+    first = messages[0]
+    if first.findtext(_RM_CODE) != "ErrorServerBusy":
+        return None
+    exc = response_message_error(first, operation)
+    return exc if isinstance(exc, ErrorServerBusy) else None
+
+
+def _retry_after(r: requests.Response) -> Optional[float]:
+    v = r.headers.get("Retry-After")
+    if not v:
+        return None
+    try:
+        return max(0.0, float(v))
+    except ValueError:
+        return None

@@ -1,0 +1,284 @@
+"""Q objects and restrictions: boolean search expressions turned into EWS ``Restriction`` XML.
+
+``Q(subject__icontains='foo') | ~Q(start__lt=dt)`` builds a small tree, like Django's Q. Lookups
+are resolved against the item classes being searched, so a misspelt field, a lookup on a field that
+isn't searchable, or a value of the wrong type raises before any request is sent.
+
+https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/restriction
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, List, Optional, Sequence, Tuple
+
+from .xml import Element, add_child, create_element
+
+# Lookup names
+LOOKUP_EXACT = "exact"
+LOOKUP_IEXACT = "iexact"
+LOOKUP_CONTAINS = "contains"
+LOOKUP_ICONTAINS = "icontains"
+LOOKUP_STARTSWITH = "startswith"
+LOOKUP_ISTARTSWITH = "istartswith"
+LOOKUP_IN = "in"
+LOOKUP_NOT = "not"
+LOOKUP_GT = "gt"
+LOOKUP_GTE = "gte"
+LOOKUP_LT = "lt"
+LOOKUP_LTE = "lte"
+LOOKUP_RANGE = "range"
+LOOKUP_EXISTS = "exists"
+LOOKUPS = (LOOKUP_EXACT, LOOKUP_IEXACT, LOOKUP_CONTAINS, LOOKUP_ICONTAINS, LOOKUP_STARTSWITH, LOOKUP_ISTARTSWITH,
+           LOOKUP_IN, LOOKUP_NOT, LOOKUP_GT, LOOKUP_GTE, LOOKUP_LT, LOOKUP_LTE, LOOKUP_RANGE, LOOKUP_EXISTS)
+_ORDERED = {LOOKUP_GT: "IsGreaterThan", LOOKUP_GTE: "IsGreaterThanOrEqualTo", LOOKUP_LT: "IsLessThan",
+            LOOKUP_LTE: "IsLessThanOrEqualTo"}
+_STRING_LOOKUPS = {LOOKUP_IEXACT: ("FullString", "IgnoreCase"), LOOKUP_CONTAINS: ("Substring", "Exact"),
+                   LOOKUP_ICONTAINS: ("Substring", "IgnoreCase"), LOOKUP_STARTSWITH: ("Prefixed", "Exact"),
+                   LOOKUP_ISTARTSWITH: ("Prefixed", "IgnoreCase")}
+
+
+class Q:
+    """A node of a boolean search expression.
+
+    Leaves hold one lookup (``field__lookup=value``); inner nodes combine children with AND, OR or NOT.
+    ``Q()`` with no arguments matches everything.
+    """
+
+    AND = "AND"
+    OR = "OR"
+    NOT = "NOT"
+    NEVER = "NEVER"  # Matches nothing (from QuerySet.none())
+
+    __slots__ = ("conn_type", "children", "field_path", "lookup", "value", "query_string")
+
+    def __init__(self, *args: Any, conn_type: str = AND, **kwargs: Any):
+        if conn_type not in (self.AND, self.OR, self.NOT, self.NEVER):
+            raise ValueError(f"Q conn_type must be AND, OR, NOT or NEVER, got {conn_type!r}")
+        self.conn_type = conn_type
+        self.children: List[Q] = []
+        self.field_path: Optional[str] = None
+        self.lookup: Optional[str] = None
+        self.value: Any = None
+        self.query_string: Optional[str] = None
+        for a in args:
+            if isinstance(a, Q):
+                self.children.append(a)
+            elif isinstance(a, str):
+                raise TypeError("Q() takes Q objects and keyword lookups; pass a query string to filter() instead")
+            else:
+                raise TypeError(f"Q() positional arguments must be Q objects, got {type(a).__name__}")
+        leaves = [Q._leaf(k, v) for k, v in sorted(kwargs.items())]
+        if len(leaves) == 1 and not self.children and conn_type == self.AND:
+            leaf = leaves[0]
+            self.field_path, self.lookup, self.value = leaf.field_path, leaf.lookup, leaf.value
+        else:
+            self.children.extend(leaves)
+
+    @classmethod
+    def _leaf(cls, key: str, value: Any) -> "Q":
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"Invalid lookup {key!r}")
+        parts = key.split("__")
+        lookup = LOOKUP_EXACT
+        if len(parts) > 1 and parts[-1] in LOOKUPS:
+            lookup = parts.pop()
+        q = cls.__new__(cls)
+        q.conn_type = cls.AND
+        q.children = []
+        q.field_path = "__".join(parts)
+        q.lookup = lookup
+        q.value = value
+        q.query_string = None
+        if lookup == LOOKUP_RANGE:
+            if not isinstance(value, (list, tuple)) or len(value) != 2:
+                raise ValueError(f"{key}: a range lookup needs a (start, end) pair, got {value!r}")
+        if lookup == LOOKUP_IN and (isinstance(value, (str, bytes)) or not isinstance(value, Iterable)):
+            raise ValueError(f"{key}: an 'in' lookup needs a list, tuple or set of values, got {value!r}")
+        if lookup == LOOKUP_EXISTS and not isinstance(value, bool):
+            raise ValueError(f"{key}: an 'exists' lookup needs True or False, got {value!r}")
+        return q
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.field_path is not None
+
+    def is_empty(self) -> bool:
+        return not self.is_leaf and not self.children and self.conn_type in (self.AND, self.OR)
+
+    def is_never(self) -> bool:
+        return self.conn_type == self.NEVER
+
+    # --- combining --------------------------------------------------------------------------------------
+    def _combine(self, other: "Q", conn_type: str) -> "Q":
+        if not isinstance(other, Q):
+            raise TypeError(f"Cannot combine Q with {type(other).__name__}")
+        if other.is_empty():
+            return self
+        if self.is_empty():
+            return other
+        return Q(self, other, conn_type=conn_type)
+
+    def __and__(self, other: "Q") -> "Q":
+        return self._combine(other, self.AND)
+
+    def __or__(self, other: "Q") -> "Q":
+        return self._combine(other, self.OR)
+
+    def __invert__(self) -> "Q":
+        if self.conn_type == self.NOT and not self.is_leaf and len(self.children) == 1:
+            return self.children[0]
+        return Q(self, conn_type=self.NOT)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Q) and repr(self) == repr(other)
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
+    def __repr__(self) -> str:
+        if self.is_leaf:
+            return f"Q({self.field_path}__{self.lookup}={self.value!r})"
+        if self.conn_type == self.NEVER:
+            return "Q(NEVER)"
+        if self.conn_type == self.NOT:
+            return f"~{self.children[0]!r}" if len(self.children) == 1 else f"NOT({', '.join(map(repr, self.children))})"
+        return f"{self.conn_type}({', '.join(repr(c) for c in self.children)})"
+
+    # --- validation and XML -----------------------------------------------------------------------------
+    def leaves(self) -> Iterable["Q"]:
+        if self.is_leaf:
+            yield self
+        for c in self.children:
+            yield from c.leaves()
+
+    def to_xml(self, resolver: "FieldResolver", version: Any) -> Optional[Element]:
+        """The search expression element (IsEqualTo, And, ...), or None when the Q matches everything."""
+        if self.is_leaf:
+            return _leaf_xml(self, resolver, version)
+        if self.conn_type == self.NEVER:
+            raise ValueError("A Q that matches nothing has no XML form; don't send the request at all")
+        exprs = [e for e in (c.to_xml(resolver, version) for c in self.children) if e is not None]
+        if self.conn_type == self.NOT:
+            if len(exprs) != 1:
+                inner = _group("t:And", exprs) if exprs else None
+                if inner is None:
+                    raise ValueError("~Q() (NOT of match-everything) matches nothing")
+                exprs = [inner]
+            elem = create_element("t:Not")
+            elem.append(exprs[0])
+            return elem
+        if not exprs:
+            return None
+        if len(exprs) == 1:
+            return exprs[0]
+        return _group("t:And" if self.conn_type == self.AND else "t:Or", exprs)
+
+
+def _group(name: str, exprs: Sequence[Element]) -> Element:
+    elem = create_element(name)
+    for e in exprs:
+        elem.append(e)
+    return elem
+
+
+class FieldResolver:
+    """Finds the Field for a lookup path among the model classes being searched."""
+
+    def __init__(self, model_classes: Sequence[type]):
+        self.model_classes = tuple(model_classes)
+
+    def resolve(self, field_path: str) -> Tuple[Any, Optional[str]]:
+        """(Field, label) for 'subject' or an indexed path like 'phone_numbers__CarPhone'."""
+        name, _, rest = field_path.partition("__")
+        for cls in self.model_classes:
+            f = cls.FIELDS.get(name)
+            if f is not None:
+                return f, (rest or None)
+        names = sorted({f.name for cls in self.model_classes for f in cls.FIELDS})
+        raise ValueError(f"Unknown field {name!r} for {'/'.join(c.__name__ for c in self.model_classes)}; "
+                         f"valid fields are: {', '.join(names)}")
+
+
+def _field_path_elem(field: Any, label: Optional[str]) -> Element:
+    if label is not None:
+        if not hasattr(field, "indexed_field_path_xml"):
+            raise ValueError(f"Field {field.name!r} is not an indexed field; cannot look up {label!r} inside it")
+        return field.indexed_field_path_xml(label)
+    return field.field_path_xml()
+
+
+def _constant(field: Any, value: Any, version: Any, q: Q) -> str:
+    try:
+        return field.to_constant(value, version)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"Invalid value for lookup {q.field_path}__{q.lookup}: {e}") from None
+
+
+def _compare(op: str, field: Any, label: Optional[str], value: Any, version: Any, q: Q) -> Element:
+    elem = create_element(f"t:{op}")
+    elem.append(_field_path_elem(field, label))
+    c = add_child(elem, "t:FieldURIOrConstant")
+    add_child(c, "t:Constant", {"Value": _constant(field, value, version, q)})
+    return elem
+
+
+def _contains(mode: str, comparison: str, field: Any, label: Optional[str], value: Any, version: Any, q: Q) -> Element:
+    elem = create_element("t:Contains", {"ContainmentMode": mode, "ContainmentComparison": comparison})
+    elem.append(_field_path_elem(field, label))
+    add_child(elem, "t:Constant", {"Value": _constant(field, value, version, q)})
+    return elem
+
+
+def _leaf_xml(q: Q, resolver: FieldResolver, version: Any) -> Element:
+    field, label = resolver.resolve(q.field_path)
+    if not field.is_searchable:
+        raise ValueError(f"Field {field.name!r} is not searchable on the server")
+    if hasattr(field, "is_supported") and version is not None and not field.is_supported(version):
+        raise ValueError(f"Field {field.name!r} is not supported by the server's version {version}")
+    lookup, value = q.lookup, q.value
+    is_list = getattr(field, "is_list", False)
+    if lookup == LOOKUP_EXISTS:
+        exists = create_element("t:Exists")
+        exists.append(_field_path_elem(field, label))
+        if value:
+            return exists
+        return _group("t:Not", [exists])
+    if lookup == LOOKUP_IN:
+        values = list(value)
+        if not values:
+            raise ValueError(f"{q.field_path}__in: the list of values is empty; it would match nothing")
+        exprs = [_compare("IsEqualTo", field, label, v, version, q) for v in values]
+        return exprs[0] if len(exprs) == 1 else _group("t:Or", exprs)
+    if lookup == LOOKUP_RANGE:
+        start, end = value
+        return _group("t:And", [_compare("IsGreaterThanOrEqualTo", field, label, start, version, q),
+                                _compare("IsLessThanOrEqualTo", field, label, end, version, q)])
+    if is_list and lookup in (LOOKUP_EXACT, LOOKUP_CONTAINS):
+        # On a multi-valued property, IsEqualTo matches when any value equals. contains=[a, b] means the item
+        # has every one of them.
+        values = list(value) if isinstance(value, (list, tuple, set)) else [value]
+        if not values:
+            raise ValueError(f"{q.field_path}__{lookup}: empty list of values")
+        exprs = [_compare("IsEqualTo", field, label, v, version, q) for v in values]
+        return exprs[0] if len(exprs) == 1 else _group("t:And", exprs)
+    if lookup == LOOKUP_EXACT:
+        return _compare("IsEqualTo", field, label, value, version, q)
+    if lookup == LOOKUP_NOT:
+        return _compare("IsNotEqualTo", field, label, value, version, q)
+    if lookup in _ORDERED:
+        return _compare(_ORDERED[lookup], field, label, value, version, q)
+    if lookup in _STRING_LOOKUPS:
+        if not isinstance(value, str):
+            raise TypeError(f"{q.field_path}__{lookup} needs a str value, got {type(value).__name__}")
+        mode, comparison = _STRING_LOOKUPS[lookup]
+        return _contains(mode, comparison, field, label, value, version, q)
+    raise ValueError(f"Unsupported lookup {lookup!r}")  # pragma: no cover - LOOKUPS is exhaustive
+
+
+def restriction_xml(q: Q, model_classes: Sequence[type], version: Any) -> Optional[Element]:
+    """An ``m:Restriction`` element for the Q, or None when it matches everything."""
+    expr = q.to_xml(FieldResolver(model_classes), version)
+    if expr is None:
+        return None
+    r = create_element("m:Restriction")
+    r.append(expr)
+    return r

@@ -1,0 +1,105 @@
+"""Retry rules, all in one place.
+
+A request may fail in a way that is worth retrying: the server says it is busy (``ErrorServerBusy``,
+with a ``BackOffMilliseconds`` hint), answers HTTP 503/429 (maybe with ``Retry-After``) or an HTTP 500
+whose body is an ``ErrorServerBusy`` fault, drops the connection, or sends a truncated response.
+
+:class:`FailFast` (the default for plain :class:`~exchangelib.credentials.Credentials`) never retries:
+the caller gets the error at once. :class:`FaultTolerance` (the default for
+:class:`~exchangelib.credentials.ServiceAccount`) waits and retries with exponential back-off,
+honouring the server's hint, and raises :class:`~exchangelib.errors.RateLimitError` once the next wait
+would take the total past ``max_wait``.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Callable, Optional
+
+from .errors import RateLimitError
+
+log = logging.getLogger(__name__)
+
+
+class Retriable(Exception):
+    """Internal signal: the attempt failed in a retriable way. ``hint`` is the server's wait in seconds."""
+
+    def __init__(self, reason: str, hint: Optional[float] = None, error: Optional[BaseException] = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.hint = hint
+        self.error = error
+
+
+class RetryPolicy:
+    """Decides whether and how long to wait before the next attempt."""
+
+    fail_fast = True
+    max_wait: float = 0
+
+    def next_wait(self, attempt: int, hint: Optional[float]) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def run(self, attempt_fn: Callable[[], "T"], sleep: Callable[[float], None] = time.sleep) -> "T":  # noqa: F821
+        """Call ``attempt_fn`` until it returns, retrying on :class:`Retriable` as the policy allows."""
+        waited = 0.0
+        attempt = 0
+        while True:
+            try:
+                return attempt_fn()
+            except Retriable as r:
+                if self.fail_fast:
+                    if r.error is not None:
+                        raise r.error
+                    raise
+                wait = self.next_wait(attempt, r.hint)
+                if waited + wait > self.max_wait:
+                    raise RateLimitError(
+                        f"Gave up after waiting {waited:.1f}s in total for a server that keeps failing "
+                        f"({r.reason}); the next wait of {wait:.1f}s would pass max_wait={self.max_wait}s. "
+                        f"Try again later or raise max_wait.",
+                        wait=wait, max_wait=self.max_wait, total_waited=waited,
+                    ) from r.error
+                log.warning("Server trouble (%s); retrying in %.2fs (attempt %d, %.1fs waited so far)",
+                            r.reason, wait, attempt + 1, waited)
+                sleep(wait)
+                waited += wait
+                attempt += 1
+
+
+class FailFast(RetryPolicy):
+    """Never retry; raise the server's error at once."""
+
+    fail_fast = True
+
+    def next_wait(self, attempt: int, hint: Optional[float]) -> float:
+        return 0.0
+
+    def __repr__(self) -> str:
+        return "FailFast()"
+
+
+class FaultTolerance(RetryPolicy):
+    """Retry with exponential back-off (with jitter) for at most ``max_wait`` seconds in total per request.
+
+    When the server gives a hint (``BackOffMilliseconds`` or ``Retry-After``), exactly that is waited.
+    """
+
+    fail_fast = False
+
+    def __init__(self, max_wait: float = 3600, base: float = 1.0, cap: float = 300.0):
+        if max_wait <= 0:
+            raise ValueError(f"FaultTolerance.max_wait must be > 0, got {max_wait!r}")
+        self.max_wait = float(max_wait)
+        self.base = float(base)
+        self.cap = float(cap)
+
+    def next_wait(self, attempt: int, hint: Optional[float]) -> float:
+        if hint is not None and hint > 0:
+            return hint  # The server knows best how long it needs
+        backoff = min(self.cap, self.base * (2 ** attempt))
+        return backoff * (0.5 + random.random() / 2)  # jitter spreads the retries of parallel workers
+
+    def __repr__(self) -> str:
+        return f"FaultTolerance(max_wait={self.max_wait})"

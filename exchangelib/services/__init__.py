@@ -1,0 +1,14 @@
+"""One module per EWS operation. Each service builds its payload from models, posts it through the
+account's protocol and turns the ResponseMessages into values or exception instances, in input order."""
+from .common import EWSService
+from .convert_id import ConvertId
+from .create_item import CreateItem
+from .delete_item import DeleteItem
+from .find_item import FindItem
+from .folders import FindFolder, GetFolder
+from .get_item import GetItem
+from .resolve_names import ResolveNames
+from .update_item import UpdateItem
+
+__all__ = ["EWSService", "ConvertId", "CreateItem", "DeleteItem", "FindItem", "FindFolder", "GetFolder", "GetItem",
+           "ResolveNames", "UpdateItem"]

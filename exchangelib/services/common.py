@@ -1,0 +1,178 @@
+"""The base of every EWS operation: build a payload, post it, read ResponseMessages, chunk and page.
+
+A service yields one result per input, in input order: the parsed value, or the exception *instance*
+for that input's ResponseMessage error. One failing item never hides the others. A chunk that fails
+as a whole (after the protocol's retries) yields that exception once for each of its inputs.
+"""
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, TypeVar, Union
+
+from ..errors import EWSError, TransportError
+from ..soap import response_message_error
+from ..version import Build, Version
+from ..xml import MNS, Element
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Result = Union[Any, Exception]
+
+_RESPONSE_MESSAGES = f"{{{MNS}}}ResponseMessages"
+
+
+def chunkify(iterable: Iterable[T], size: int) -> Iterator[List[T]]:
+    """Split an iterable into lists of at most ``size`` elements, lazily."""
+    if size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {size!r}")
+    chunk: List[T] = []
+    for x in iterable:
+        chunk.append(x)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class EWSService:
+    """Base class of the EWS operations. Subclasses set SERVICE_NAME and build the payload."""
+
+    SERVICE_NAME: str = ""
+    supported_from: Optional[Build] = None
+    # Default number of inputs per request for chunked services
+    CHUNK_SIZE = 100
+
+    def __init__(self, account: Any = None, protocol: Any = None, chunk_size: Optional[int] = None):
+        if account is None and protocol is None:
+            raise ValueError(f"{type(self).__name__} needs an account or a protocol")
+        self.account = account
+        self.protocol = protocol if protocol is not None else account.protocol
+        if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+            raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+        self.chunk_size = chunk_size or self.CHUNK_SIZE
+
+    # --- version ----------------------------------------------------------------------------------------
+    @property
+    def version(self) -> Version:
+        if self.account is not None:
+            return self.account.version
+        return self.protocol.version
+
+    def check_supported(self) -> None:
+        if self.supported_from is not None and not self.version.supports(self.supported_from):
+            raise NotImplementedError(f"{self.SERVICE_NAME} needs Exchange build {self.supported_from} or later; "
+                                      f"the server is {self.version.build}")
+
+    # --- sending ----------------------------------------------------------------------------------------
+    def _post(self, payload: Element) -> Element:
+        """Post one payload and return the response body's first child (e.g. m:GetItemResponse)."""
+        kwargs = {}
+        if self.account is not None:
+            kwargs = self.account.soap_header_kwargs()
+        _, body = self.protocol.post(payload, api_version=self.version.api_version, operation=self.SERVICE_NAME,
+                                     **kwargs)
+        if not len(body):
+            raise TransportError(f"{self.SERVICE_NAME}: empty SOAP body in response")
+        return body[0]
+
+    def _response_messages(self, response: Element) -> List[Element]:
+        messages = response.find(_RESPONSE_MESSAGES)
+        if messages is None:
+            raise TransportError(f"{self.SERVICE_NAME}: response has no ResponseMessages element")
+        return list(messages)
+
+    def _results(self, payload: Element, expected: Optional[int] = None) -> List[Result]:
+        """Post and turn each ResponseMessage into parse_message(msg) or its exception instance."""
+        response = self._post(payload)
+        out: List[Result] = []
+        for msg in self._response_messages(response):
+            exc = response_message_error(msg, self.SERVICE_NAME)
+            if exc is not None:
+                out.append(exc)
+                continue
+            out.extend(self.parse_message(msg))
+        if expected is not None and len(out) != expected:
+            raise TransportError(f"{self.SERVICE_NAME}: expected {expected} results, server returned {len(out)}")
+        return out
+
+    def parse_message(self, msg: Element) -> List[Any]:
+        """The values one successful ResponseMessage carries (default: the message element itself)."""
+        return [msg]
+
+    # --- chunking -------------------------------------------------------------------------------------
+    def chunked(self, inputs: Iterable[Any], payload_fn: Callable[[List[Any]], Element],
+                prepare: Optional[Callable[[Any], Any]] = None) -> Iterator[Result]:
+        """Run ``payload_fn`` over chunks of ``inputs`` concurrently on the protocol's thread pool.
+
+        Yields one result per input in input order. ``prepare`` (optional) converts or checks each input
+        first; an input it rejects with TypeError/ValueError yields that exception in place and is not sent.
+        At most ``max_connections`` chunks are in flight (the pool's size), and at most twice that are
+        queued, so memory stays flat for long input streams.
+        """
+        pool = self.protocol.thread_pool
+        ahead = max(1, self.protocol.max_connections * 2)
+        pending: "deque" = deque()
+
+        def run(chunk: List[Any]) -> List[Result]:
+            try:
+                return self._results(payload_fn(chunk), expected=len(chunk))
+            except EWSError as e:
+                return [e] * len(chunk)
+
+        def merge(slots: List[Any], future: Any) -> Iterator[Result]:
+            results = iter(future.result() if future is not None else ())
+            for slot in slots:
+                yield next(results) if slot is _SEND else slot
+
+        slots: List[Any] = []
+        chunk: List[Any] = []
+        for x in inputs:
+            if prepare is not None:
+                try:
+                    x = prepare(x)
+                except (TypeError, ValueError) as e:
+                    slots.append(e)
+                    continue
+            slots.append(_SEND)
+            chunk.append(x)
+            if len(chunk) == self.chunk_size:
+                pending.append((slots, pool.submit(run, chunk)))
+                slots, chunk = [], []
+                while len(pending) >= ahead:
+                    yield from merge(*pending.popleft())
+        if slots:
+            pending.append((slots, pool.submit(run, chunk) if chunk else None))
+        while pending:
+            yield from merge(*pending.popleft())
+
+
+_SEND = object()  # slot marker: this input was sent; its result comes from the server
+
+
+def to_id_pair(i: Any) -> tuple:
+    """Normalise one item reference: an item, an (id, changekey) tuple, an id object or an id str."""
+    if isinstance(i, tuple):
+        if len(i) != 2 or not isinstance(i[0], str) or not i[0]:
+            raise ValueError(f"An id tuple must be (id, changekey), got {i!r}")
+        return i
+    if isinstance(i, str):
+        if not i:
+            raise ValueError("Empty item id")
+        return i, None
+    if hasattr(i, "id") and hasattr(i, "changekey"):
+        if not i.id:
+            raise ValueError(f"{type(i).__name__} has no id; save it first")
+        return i.id, i.changekey
+    raise TypeError(f"Expected an item, an (id, changekey) tuple or an id string, got {type(i).__name__}")
+
+
+def id_pairs(ids: Iterable[Any]) -> Iterator[tuple]:
+    for i in ids:
+        yield to_id_pair(i)
+
+
+def as_list(x: Union[Sequence[Any], Any]) -> List[Any]:
+    return list(x) if isinstance(x, (list, tuple, set)) else [x]

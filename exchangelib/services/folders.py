@@ -1,0 +1,92 @@
+"""GetFolder and FindFolder: read folders by id and list a folder's subfolders.
+
+https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getfolder-operation
+https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/findfolder-operation
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator, List, Optional
+
+from ..folders import FOLDER_CLASSES
+from ..soap import response_message_error
+from ..xml import MNS, TNS, Element, add_child, create_element
+from .common import EWSService, Result
+from .ids import folder_id_xml, folder_ids_xml
+from .shapes import ALL_PROPERTIES, shape_xml
+
+_FOLDERS_M = f"{{{MNS}}}Folders"
+_FOLDERS_T = f"{{{TNS}}}Folders"
+_ROOT_FOLDER = f"{{{MNS}}}RootFolder"
+FOLDER_TRAVERSAL_CHOICES = ("Shallow", "Deep", "SoftDeleted")
+
+
+def parse_folder(elem: Element, account: Any) -> Any:
+    cls = FOLDER_CLASSES.get(elem.tag.rsplit("}", 1)[-1])
+    if cls is None:
+        raise ValueError(f"Server returned a folder kind we don't know: {elem.tag}")
+    return cls.from_xml(elem, account=account)
+
+
+class GetFolder(EWSService):
+    SERVICE_NAME = "GetFolder"
+
+    def call(self, folders: Iterable[Any], shape: str = ALL_PROPERTIES,
+             additional_fields: Optional[List[Any]] = None) -> Iterator[Result]:
+        """Yields one folder object per input (of the kind the server reports), or the exception."""
+        mailbox = self.account.primary_smtp_address if self.account is not None else None
+
+        def payload(chunk: List[Element]) -> Element:
+            elem = create_element("m:GetFolder")
+            elem.append(shape_xml("m:FolderShape", shape, additional_fields))
+            ids = add_child(elem, "m:FolderIds")
+            for f in chunk:
+                ids.append(f)
+            return elem
+
+        return self.chunked(folders, payload, prepare=lambda f: folder_id_xml(f, mailbox))
+
+    def parse_message(self, msg: Element) -> List[Any]:
+        container = msg.find(_FOLDERS_M)
+        if container is None or not len(container):
+            return [None]
+        return [parse_folder(container[0], self.account)]
+
+
+class FindFolder(EWSService):
+    """Lists subfolders of one parent, paging with IndexedPageFolderView."""
+
+    SERVICE_NAME = "FindFolder"
+    PAGE_SIZE = 100
+
+    def call(self, parent: Any, shape: str = ALL_PROPERTIES, additional_fields: Optional[List[Any]] = None,
+             traversal: str = "Shallow", restriction: Optional[Element] = None,
+             page_size: Optional[int] = None) -> Iterator[Any]:
+        if traversal not in FOLDER_TRAVERSAL_CHOICES:
+            raise ValueError(f"traversal must be one of {FOLDER_TRAVERSAL_CHOICES}, got {traversal!r}")
+        page_size = page_size or self.PAGE_SIZE
+        mailbox = self.account.primary_smtp_address if self.account is not None else None
+        offset = 0
+        while True:
+            elem = create_element("m:FindFolder", {"Traversal": traversal})
+            elem.append(shape_xml("m:FolderShape", shape, additional_fields))
+            add_child(elem, "m:IndexedPageFolderView", {"MaxEntriesReturned": str(page_size), "Offset": str(offset),
+                                                         "BasePoint": "Beginning"})
+            if restriction is not None:
+                elem.append(restriction)
+            elem.append(folder_ids_xml("m:ParentFolderIds", [parent], mailbox))
+            messages = self._response_messages(self._post(elem))
+            exc = response_message_error(messages[0], self.SERVICE_NAME)
+            if exc is not None:
+                raise exc
+            root = messages[0].find(_ROOT_FOLDER)
+            if root is None:
+                return
+            folders = root.find(_FOLDERS_T)
+            n = 0
+            for f in (folders if folders is not None else ()):
+                n += 1
+                yield parse_folder(f, self.account)
+            if root.get("IncludesLastItemInRange", "true") == "true" or n == 0:
+                return
+            nxt = root.get("IndexedPagingOffset")
+            offset = int(nxt) if nxt is not None else offset + n

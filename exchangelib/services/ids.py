@@ -1,0 +1,43 @@
+"""Serialising item and folder references: ItemId, FolderId, DistinguishedFolderId."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+from ..xml import Element, add_child, create_element
+from .common import id_pairs
+
+
+def item_ids_xml(tag: str, ids: Iterable[Any]) -> Element:
+    """``<m:ItemIds>`` (or another container tag) holding one t:ItemId per id."""
+    container = create_element(tag)
+    for item_id, changekey in id_pairs(ids):
+        attrs = {"Id": item_id}
+        if changekey:
+            attrs["ChangeKey"] = changekey
+        add_child(container, "t:ItemId", attrs)
+    return container
+
+
+def folder_id_xml(folder: Any, mailbox: Optional[str] = None) -> Element:
+    """A t:FolderId for a folder with an id, else a t:DistinguishedFolderId (with the owner's mailbox)."""
+    fid = getattr(folder, "id", None)
+    if fid:
+        attrs = {"Id": fid}
+        if getattr(folder, "changekey", None):
+            attrs["ChangeKey"] = folder.changekey
+        return create_element("t:FolderId", attrs)
+    distinguished = getattr(folder, "DISTINGUISHED_FOLDER_ID", None)
+    if not distinguished:
+        raise ValueError(f"{folder!r} has neither an id nor a distinguished folder id; save or fetch it first")
+    elem = create_element("t:DistinguishedFolderId", {"Id": distinguished})
+    if mailbox:
+        mb = add_child(elem, "t:Mailbox")
+        add_child(mb, "t:EmailAddress", text=mailbox)
+    return elem
+
+
+def folder_ids_xml(tag: str, folders: Iterable[Any], mailbox: Optional[str] = None) -> Element:
+    container = create_element(tag)
+    for f in folders:
+        container.append(folder_id_xml(f, mailbox))
+    return container

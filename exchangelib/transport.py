@@ -1,0 +1,165 @@
+"""SOAP envelopes, SOAP headers and HTTP authentication.
+
+``wrap()`` puts a request body element into a SOAP envelope with the EWS headers
+(``RequestServerVersion``, ``ExchangeImpersonation``, ``TimeZoneContext``, ``MailboxCulture``).
+``get_auth_instance()`` turns an auth type and credentials into a ``requests`` auth object, and
+``choose_auth_type()`` picks the strongest scheme a server offers in its ``WWW-Authenticate`` headers.
+
+https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/ews-schema-versions-in-exchange
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Iterable, List, Optional
+from urllib.parse import urlsplit
+
+import requests
+import requests.auth
+from requests_ntlm import HttpNtlmAuth
+
+from .credentials import AccessTokenCredentials, BaseCredentials, Credentials
+from .errors import UnauthorizedError
+from .xml import MNS, SOAPNS, TNS, Element, add_child, create_element, to_bytes
+
+log = logging.getLogger(__name__)
+
+# Auth types
+NOAUTH = "no authentication"
+NTLM = "NTLM"
+BASIC = "basic"
+DIGEST = "digest"
+OAUTH2 = "OAuth 2.0"
+GSSAPI = "gssapi"
+SSPI = "sspi"
+
+AUTH_TYPES = (NOAUTH, NTLM, BASIC, DIGEST, OAUTH2)
+# Strongest first. Basic is the last resort and never chosen for plain http unless explicitly allowed.
+_PASSWORD_PREFERENCE = (NTLM, DIGEST, BASIC)
+
+# WWW-Authenticate scheme name (lowercase) -> our auth type
+_SCHEME_TO_AUTH = {"ntlm": NTLM, "negotiate": NTLM, "digest": DIGEST, "basic": BASIC, "bearer": OAUTH2}
+
+# Impersonation id types
+SMTP_ADDRESS = "SmtpAddress"
+PRIMARY_SMTP_ADDRESS = "PrimarySmtpAddress"
+PRINCIPAL_NAME = "PrincipalName"
+SID = "SID"
+IMPERSONATION_ID_TYPES = (PRIMARY_SMTP_ADDRESS, SMTP_ADDRESS, PRINCIPAL_NAME, SID)
+
+CONTENT_TYPE = "text/xml; charset=utf-8"
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """Adds ``Authorization: Bearer <token>`` from AccessTokenCredentials, reading the token per request."""
+
+    def __init__(self, credentials: AccessTokenCredentials):
+        self.credentials = credentials
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = f"Bearer {self.credentials.access_token}"
+        return r
+
+    def __repr__(self) -> str:
+        return "BearerAuth(********)"
+
+
+def get_auth_instance(auth_type: str, credentials: Optional[BaseCredentials]) -> Optional[requests.auth.AuthBase]:
+    """A requests auth object for the auth type. Raises ValueError/TypeError naming what doesn't fit."""
+    if auth_type == NOAUTH:
+        return None
+    if auth_type not in AUTH_TYPES:
+        raise ValueError(f"Unsupported auth_type {auth_type!r}; choose one of {AUTH_TYPES}")
+    if auth_type == OAUTH2:
+        if not isinstance(credentials, AccessTokenCredentials):
+            raise TypeError(f"auth_type {OAUTH2!r} needs AccessTokenCredentials or OAuth2ClientCredentials, "
+                            f"got {type(credentials).__name__}")
+        return BearerAuth(credentials)
+    if not isinstance(credentials, Credentials):
+        raise TypeError(f"auth_type {auth_type!r} needs username/password Credentials, got {type(credentials).__name__}")
+    if auth_type == NTLM:
+        return HttpNtlmAuth(credentials.username, credentials.password)
+    if auth_type == BASIC:
+        return requests.auth.HTTPBasicAuth(credentials.username, credentials.password)
+    return requests.auth.HTTPDigestAuth(credentials.username, credentials.password)
+
+
+def parse_www_authenticate(headers: Iterable[str]) -> List[str]:
+    """Scheme names (lowercase) offered in one or more WWW-Authenticate header values."""
+    schemes = []
+    for value in headers:
+        # A single header may list several challenges separated by commas; scheme names are the tokens
+        # that start a challenge (followed by a space, a comma or the end).
+        for m in re.finditer(r'(?:^|,)\s*([A-Za-z][A-Za-z0-9_-]*)(?=\s|,|$)(?!\s*=)', value):
+            name = m.group(1).lower()
+            if name not in schemes:
+                schemes.append(name)
+    return schemes
+
+
+def www_authenticate_values(response: requests.Response) -> List[str]:
+    """All WWW-Authenticate header values of a response, even when repeated."""
+    raw = getattr(response.raw, "headers", None)
+    if raw is not None and hasattr(raw, "getlist"):
+        values = raw.getlist("WWW-Authenticate")
+        if values:
+            return list(values)
+    v = response.headers.get("WWW-Authenticate")
+    return [v] if v else []
+
+
+def choose_auth_type(offered: Iterable[str], credentials: Optional[BaseCredentials], endpoint: str,
+                     allow_insecure_basic: bool = False) -> str:
+    """Pick the strongest auth type the server offers that the credentials can do.
+
+    Basic over plain http is refused unless ``allow_insecure_basic`` is set: it would send the password
+    in the clear.
+    """
+    offered_types = []
+    for scheme in offered:
+        t = _SCHEME_TO_AUTH.get(scheme.lower())
+        if t and t not in offered_types:
+            offered_types.append(t)
+    if isinstance(credentials, AccessTokenCredentials):
+        if OAUTH2 in offered_types:
+            return OAUTH2
+        raise UnauthorizedError(f"The server at {endpoint} does not offer OAuth 2.0 bearer auth "
+                                f"(it offers {offered_types or 'nothing we recognise'})")
+    plain_http = urlsplit(endpoint).scheme == "http"
+    for t in _PASSWORD_PREFERENCE:
+        if t not in offered_types:
+            continue
+        if t == BASIC and plain_http and not allow_insecure_basic:
+            continue
+        return t
+    if BASIC in offered_types and plain_http:
+        raise UnauthorizedError(
+            f"The server at {endpoint} offers only Basic auth over plain http, which would send the password "
+            f"unencrypted. Use https, or pass auth_type=BASIC explicitly to accept the risk.")
+    raise UnauthorizedError(f"No supported auth scheme offered by {endpoint}: server offers {list(offered)}")
+
+
+def wrap(content: Element, api_version: str, impersonation: Optional[tuple] = None,
+         timezone_id: Optional[str] = None, culture: Optional[str] = None) -> bytes:
+    """Build a SOAP envelope around a request body element and serialise it.
+
+    ``impersonation`` is ``(id_type, value)`` with id_type one of IMPERSONATION_ID_TYPES.
+    """
+    envelope = create_element("s:Envelope", nsmap={"s": SOAPNS, "m": MNS, "t": TNS})
+    header = add_child(envelope, "s:Header")
+    add_child(header, "t:RequestServerVersion", {"Version": api_version})
+    if impersonation:
+        id_type, value = impersonation
+        if id_type not in IMPERSONATION_ID_TYPES:
+            raise ValueError(f"Impersonation id type {id_type!r} must be one of {IMPERSONATION_ID_TYPES}")
+        imp = add_child(header, "t:ExchangeImpersonation")
+        sid = add_child(imp, "t:ConnectingSID")
+        add_child(sid, f"t:{id_type}", text=value)
+    if culture:
+        add_child(header, "t:MailboxCulture", text=culture)
+    if timezone_id:
+        tzc = add_child(header, "t:TimeZoneContext")
+        add_child(tzc, "t:TimeZoneDefinition", {"Id": timezone_id})
+    body = add_child(envelope, "s:Body")
+    body.append(content)
+    return to_bytes(envelope)
