@@ -8,6 +8,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 from .xml import Element, add_child, create_element
@@ -282,3 +283,181 @@ def restriction_xml(q: Q, model_classes: Sequence[type], version: Any) -> Option
     r = create_element("m:Restriction")
     r.append(expr)
     return r
+
+
+# --- The Python-like expression language of the legacy find_items() API ----------------------------------
+#
+#   start < '2016-01-02T03:04:05Z' and end > '2016-01-01T03:04:05Z' and categories in ('foo', 'bar')
+#   subject == 'foo' or not (subject startswith 'bar')   -- also: !=, <=, >=, "not in", "contains", "exists"
+#
+# Parsed with a small tokenizer and a recursive-descent parser: nothing is ever eval()'ed.
+
+class ExpressionError(ValueError):
+    """A search expression string could not be parsed. ``position`` is the 0-based offset of the problem."""
+
+    def __init__(self, message: str, expression: str, position: int):
+        pointer = f"\n  {expression}\n  {' ' * position}^"
+        super().__init__(f"{message} at position {position}:{pointer}")
+        self.expression = expression
+        self.position = position
+
+
+_COMPARISONS = {"==": LOOKUP_EXACT, "=": LOOKUP_EXACT, "!=": LOOKUP_NOT, "<": LOOKUP_LT, "<=": LOOKUP_LTE,
+                ">": LOOKUP_GT, ">=": LOOKUP_GTE, "contains": LOOKUP_CONTAINS, "icontains": LOOKUP_ICONTAINS,
+                "startswith": LOOKUP_STARTSWITH, "istartswith": LOOKUP_ISTARTSWITH, "iexact": LOOKUP_IEXACT}
+
+
+def _tokenize(s: str) -> List[Tuple[str, Any, int]]:
+    spec = [
+        ("ws", r"\s+"), ("str", r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\""), ("num", r"-?\d+(?:\.\d+)?(?![\w.:-])"),
+        ("op", r"==|!=|<=|>=|<|>|="), ("lpar", r"\("), ("rpar", r"\)"), ("comma", r","),
+        ("name", r"[A-Za-z_][A-Za-z0-9_]*"),
+    ]
+    regex = re.compile("|".join(f"(?P<{n}>{p})" for n, p in spec))
+    tokens = []
+    pos = 0
+    while pos < len(s):
+        m = regex.match(s, pos)
+        if m is None:
+            raise ExpressionError(f"Unexpected character {s[pos]!r}", s, pos)
+        kind = m.lastgroup
+        text = m.group()
+        if kind == "str":
+            tokens.append(("value", re.sub(r"\\(.)", r"\1", text[1:-1]), pos))
+        elif kind == "num":
+            tokens.append(("value", float(text) if "." in text else int(text), pos))
+        elif kind == "name" and text in ("True", "False", "None"):
+            tokens.append(("value", {"True": True, "False": False, "None": None}[text], pos))
+        elif kind != "ws":
+            tokens.append((kind, text, pos))
+        pos = m.end()
+    tokens.append(("end", None, len(s)))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, s: str):
+        self.s = s
+        self.tokens = _tokenize(s)
+        self.i = 0
+
+    def peek(self) -> Tuple[str, Any, int]:
+        return self.tokens[self.i]
+
+    def take(self) -> Tuple[str, Any, int]:
+        t = self.tokens[self.i]
+        self.i += 1
+        return t
+
+    def is_word(self, word: str) -> bool:
+        kind, text, _ = self.peek()
+        return kind == "name" and text == word
+
+    def parse(self) -> Q:
+        q = self.or_expr()
+        kind, text, pos = self.peek()
+        if kind != "end":
+            raise ExpressionError(f"Unexpected {text!r}", self.s, pos)
+        return q
+
+    def or_expr(self) -> Q:
+        q = self.and_expr()
+        while self.is_word("or"):
+            self.take()
+            q = q | self.and_expr()
+        return q
+
+    def and_expr(self) -> Q:
+        q = self.not_expr()
+        while self.is_word("and"):
+            self.take()
+            q = q & self.not_expr()
+        return q
+
+    def not_expr(self) -> Q:
+        if self.is_word("not"):
+            self.take()
+            return ~self.not_expr()
+        kind, _, pos = self.peek()
+        if kind == "lpar":
+            self.take()
+            q = self.or_expr()
+            kind, text, pos = self.take()
+            if kind != "rpar":
+                raise ExpressionError("Expected ')'", self.s, pos)
+            return q
+        return self.comparison()
+
+    def comparison(self) -> Q:
+        kind, field, pos = self.take()
+        if kind != "name" or field in ("and", "or", "not", "in"):
+            raise ExpressionError(f"Expected a field name, got {field!r}", self.s, pos)
+        kind, op, pos = self.take()
+        negate = False
+        if kind == "name" and op == "not":
+            kind, op, pos2 = self.take()
+            if not (kind == "name" and op == "in"):
+                raise ExpressionError("Expected 'in' after 'not'", self.s, pos2)
+            negate = True
+        if kind == "name" and op == "exists":
+            return Q(**{f"{field}__exists": True})
+        if kind == "name" and op == "in":
+            values = self.value_list()
+            q = Q(**{f"{field}__in": values})
+            return ~q if negate else q
+        if kind not in ("op", "name") or op not in _COMPARISONS:
+            raise ExpressionError(f"Expected a comparison operator after {field!r}, got {op!r}", self.s, pos)
+        value = self.value()
+        return Q(**{f"{field}__{_COMPARISONS[op]}": value})
+
+    def value(self) -> Any:
+        kind, value, pos = self.take()
+        if kind != "value":
+            raise ExpressionError(f"Expected a quoted string, a number, True, False or None, got {value!r}", self.s, pos)
+        return value
+
+    def value_list(self) -> List[Any]:
+        kind, text, pos = self.take()
+        if kind != "lpar":
+            raise ExpressionError("Expected '(' to start a list of values", self.s, pos)
+        values = [self.value()]
+        while True:
+            kind, text, pos = self.take()
+            if kind == "rpar":
+                return values
+            if kind != "comma":
+                raise ExpressionError("Expected ',' or ')' in a list of values", self.s, pos)
+            if self.peek()[0] == "rpar":
+                self.take()
+                return values
+            values.append(self.value())
+
+
+def parse_expression(expression: str) -> Q:
+    """Parse a Python-like search expression into a Q, safely (no eval). Raises ExpressionError."""
+    if not isinstance(expression, str):
+        raise TypeError(f"A search expression must be a str, got {type(expression).__name__}")
+    if not expression.strip():
+        raise ExpressionError("Empty search expression", expression, 0)
+    return _Parser(expression).parse()
+
+
+class Restriction:
+    """A restriction for the legacy search API: built from a Q or a search expression string.
+
+    >>> Restriction("subject == 'foo' and categories in ('a', 'b')").q
+    AND(Q(subject__exact='foo'), Q(categories__in=['a', 'b']))
+    """
+
+    def __init__(self, q: Any):
+        if isinstance(q, str):
+            q = parse_expression(q)
+        if not isinstance(q, Q):
+            raise TypeError(f"Restriction needs a Q or an expression string, got {type(q).__name__}")
+        self.q = q
+
+    def to_xml(self, model_classes: Sequence[type], version: Any) -> Optional[Element]:
+        return restriction_xml(self.q, model_classes, version)
+
+    def __repr__(self) -> str:
+        return f"Restriction({self.q!r})"

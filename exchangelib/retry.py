@@ -59,7 +59,7 @@ class RetryPolicy:
                         f"Gave up after waiting {waited:.1f}s in total for a server that keeps failing "
                         f"({r.reason}); the next wait of {wait:.1f}s would pass max_wait={self.max_wait}s. "
                         f"Try again later or raise max_wait.",
-                        wait=wait, max_wait=self.max_wait, total_waited=waited,
+                        wait=wait, max_wait=self.max_wait,
                     ) from r.error
                 log.warning("Server trouble (%s); retrying in %.2fs (attempt %d, %.1fs waited so far)",
                             r.reason, wait, attempt + 1, waited)

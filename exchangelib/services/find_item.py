@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
-from ..items import ITEM_CLASSES
+from ..registry import ITEM_CLASSES
 from ..soap import response_message_error
 from ..xml import MNS, TNS, Element, add_child, create_element
 from .common import EWSService

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, List, Optional
 
-from ..folders import FOLDER_CLASSES
+from ..registry import FOLDER_CLASSES
 from ..soap import response_message_error
 from ..xml import MNS, TNS, Element, add_child, create_element
 from .common import EWSService, Result

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, List, Optional
 
-from ..items import ITEM_CLASSES
+from ..registry import ITEM_CLASSES
 from ..xml import MNS, Element, create_element
 from .common import EWSService, Result, to_id_pair
 from .ids import item_ids_xml

@@ -1,0 +1,50 @@
+"""Command line: ``python -m exchangelib demo`` runs the README example against a bundled local EWS server.
+
+``python -m exchangelib serve`` starts the local EWS server in the foreground (see
+``python -m exchangelib.testing serve --help``).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import List, Optional
+
+from . import __version__
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Seed example: create ten calendar items, find them by time range and categories, fetch, delete."""
+    from .demo import run_demo  # the demo module starts a server; keep `--help` fast
+
+    return run_demo(version=args.server_version, verbose=args.verbose)
+
+
+def serve(args: argparse.Namespace, rest: List[str]) -> int:
+    from .testing.__main__ import main as serve_main
+
+    return serve_main(["serve", *rest])
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m exchangelib",
+                                     description=f"exchangelib {__version__}: a client for Exchange Web Services")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_demo = sub.add_parser("demo", help="run the README example against a bundled local EWS server")
+    p_demo.add_argument("--server-version", default="2016", help="Exchange version the local server emulates")
+    p_demo.add_argument("-v", "--verbose", action="store_true", help="log the SOAP XML going over the wire")
+    sub.add_parser("serve", help="run the local EWS server in the foreground", add_help=False)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "demo":
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        if args.verbose:
+            from .log import PrettyXmlHandler
+
+            logging.basicConfig(level=logging.DEBUG, handlers=[PrettyXmlHandler()])
+        return demo(args)
+    return serve(args, rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+"""Registries of model classes by XML element name, filled as the model modules load.
+
+Services parse responses through these tables instead of importing item and folder modules, so
+user-facing classes (which call services) can sit above the services without an import cycle.
+"""
+from __future__ import annotations
+
+from typing import Dict
+
+# Element local name ('Message', 'CalendarItem', ...) -> item class
+ITEM_CLASSES: Dict[str, type] = {}
+# Element local name ('Folder', 'CalendarFolder', ...) -> folder class
+FOLDER_CLASSES: Dict[str, type] = {}
+# DistinguishedFolderId value ('inbox', 'calendar', ...) -> folder class
+DISTINGUISHED_FOLDER_CLASSES: Dict[str, type] = {}
