@@ -29,7 +29,7 @@ from . import __version__
 from .credentials import BaseCredentials
 from .errors import (ErrorInvalidSchemaVersionForMailboxVersion, ErrorInvalidServerVersion, ErrorServerBusy,
                      ResponseMessageError, SOAPError, TransportError, UnauthorizedError)
-from .log import redact_headers
+from .log import redact_headers, redact_xml
 from .retry import FailFast, Retriable, RetryPolicy
 from .soap import fault_to_exception, response_message_error, server_version, split_envelope
 from .transport import (CONTENT_TYPE, NOAUTH, OAUTH2, choose_auth_type, get_auth_instance, parse_www_authenticate,
@@ -299,8 +299,10 @@ class Protocol(BaseProtocol):
         refreshed = False
         try:
             while True:
-                xml_log.debug("Request to %s (%s):\n%s", self.service_endpoint, operation or "?", data.decode(),
-                              extra={"xml_request": data, "operation": operation, "endpoint": self.service_endpoint})
+                if xml_log.isEnabledFor(logging.DEBUG):
+                    xml_log.debug("EWS %(operation)s request to %(endpoint)s\n%(xml_request)s",
+                                  {"operation": operation, "endpoint": self.service_endpoint,
+                                   "xml_request": redact_xml(data)})
                 t0 = time.monotonic()
                 try:
                     r = session.post(self.service_endpoint, data=data, headers=headers, timeout=self.TIMEOUT,
@@ -323,11 +325,10 @@ class Protocol(BaseProtocol):
                         f"{self.credentials.identity if self.credentials else 'nobody'} "
                         f"(HTTP 401, auth type {self.auth_type}). Check the username and password.")
                 break
-            if content:
-                xml_log.debug("Response from %s (%s):\n%s", self.service_endpoint, operation or "?",
-                              content.decode("utf-8", "replace"),
-                              extra={"xml_response": content, "operation": operation,
-                                     "endpoint": self.service_endpoint})
+            if content and xml_log.isEnabledFor(logging.DEBUG):
+                xml_log.debug("EWS %(operation)s response from %(endpoint)s (HTTP %(status)s)\n%(xml_response)s",
+                              {"operation": operation, "endpoint": self.service_endpoint, "status": r.status_code,
+                               "xml_response": redact_xml(content)})
             return self._handle_response(r, content, operation)
         finally:
             if session is not None:

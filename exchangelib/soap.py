@@ -6,9 +6,9 @@ becomes an exception *instance* that services return in place of that item's val
 """
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from typing import Optional, Tuple
 
-from .errors import ResponseMessageError, SOAPError, error_for_code
+from .errors import ResponseMessageError, SOAPError, error_for_code, message_xml_to_dict
 from .version import Version
 from .xml import ENS, MNS, SOAPNS, TNS, Element
 
@@ -49,22 +49,6 @@ def server_version(header: Optional[Element]) -> Optional[Version]:
         return None
 
 
-def message_xml_dict(elem: Optional[Element]) -> Optional[Dict[str, str]]:
-    """Flatten a MessageXml element: <t:Value Name="X">v</t:Value> -> {'X': 'v'}; other children by local name."""
-    if elem is None:
-        return None
-    out: Dict[str, str] = {}
-    for child in elem.iter():
-        if child is elem or not isinstance(child.tag, str):
-            continue
-        local = child.tag.rsplit("}", 1)[-1]
-        if local == "Value" and child.get("Name"):
-            out[child.get("Name")] = (child.text or "").strip()
-        elif len(child) == 0:
-            out[local] = (child.text or "").strip()
-    return out
-
-
 def fault_to_exception(fault: Element, operation: Optional[str]) -> Exception:
     """Turn a SOAP Fault into the matching exception instance."""
     faultcode = (fault.findtext("faultcode") or "").strip()
@@ -76,7 +60,7 @@ def fault_to_exception(fault: Element, operation: Optional[str]) -> Exception:
     if detail is not None:
         code = detail.findtext(f"{{{ENS}}}ResponseCode")
         message = detail.findtext(f"{{{ENS}}}Message") or faultstring
-        mxml = message_xml_dict(detail.find(f"{{{TNS}}}MessageXml"))
+        mxml = message_xml_to_dict(detail.find(f"{{{TNS}}}MessageXml"))
     if not code and faultcode:
         code = faultcode.rsplit(":", 1)[-1]
         if not code.startswith("Error"):
@@ -95,4 +79,4 @@ def response_message_error(msg: Element, operation: Optional[str]) -> Optional[R
     if response_class == "Warning" and code == "NoError":
         return None
     return error_for_code(code, message=(msg.findtext(_MESSAGE_TEXT) or "").strip(), operation=operation,
-                          message_xml=message_xml_dict(msg.find(_MESSAGE_XML)))
+                          message_xml=message_xml_to_dict(msg.find(_MESSAGE_XML)))
