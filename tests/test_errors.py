@@ -6,6 +6,7 @@ import os
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -190,8 +191,15 @@ def test_invalid_type_error_message_names_parameter_and_types():
 
 
 def test_errors_module_imports_nothing_else_from_the_package():
-    code = ("import sys, exchangelib.errors; "
-            "print(sorted(m for m in sys.modules if m.startswith('exchangelib')))")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=REPO,
-                         timeout=60).stdout
-    assert eval(out) == ["exchangelib", "exchangelib.errors", "exchangelib.response_codes"]
+    """errors.py sits at the bottom of the layering: it may import only the generated response_codes module."""
+    import ast
+
+    for name in ("errors.py", "response_codes.py"):
+        tree = ast.parse((Path(REPO) / "exchangelib" / name).read_text(encoding="utf-8"))
+        internal = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.level > 0 or (node.module or "").startswith("exchangelib")):
+                internal.add(node.module or "")
+            elif isinstance(node, ast.Import):
+                internal.update(a.name for a in node.names if a.name.startswith("exchangelib"))
+        assert internal <= {"response_codes"}, f"{name} imports {internal}"

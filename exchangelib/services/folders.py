@@ -20,11 +20,17 @@ _ROOT_FOLDER = f"{{{MNS}}}RootFolder"
 FOLDER_TRAVERSAL_CHOICES = ("Shallow", "Deep", "SoftDeleted")
 
 
-def parse_folder(elem: Element, account: Any) -> Any:
+def parse_folder(elem: Element, account: Any, requested: Any = None) -> Any:
+    """A folder model from a t:Folder/t:CalendarFolder/... element, as specific as the request allows."""
     cls = FOLDER_CLASSES.get(elem.tag.rsplit("}", 1)[-1])
     if cls is None:
         raise ValueError(f"Server returned a folder kind we don't know: {elem.tag}")
-    return cls.from_xml(elem, account=account)
+    if requested is not None and isinstance(requested, cls) and type(requested) is not cls:
+        cls = type(requested)
+    folder = cls.from_xml(elem, account=account)
+    if requested is not None and getattr(requested, "parent", None) is not None and folder.parent is None:
+        folder.parent = requested.parent
+    return folder
 
 
 class GetFolder(EWSService):
@@ -32,7 +38,12 @@ class GetFolder(EWSService):
 
     def call(self, folders: Iterable[Any], shape: str = ALL_PROPERTIES,
              additional_fields: Optional[List[Any]] = None) -> Iterator[Result]:
-        """Yields one folder object per input (of the kind the server reports), or the exception."""
+        """Yields one folder object per input, or the exception.
+
+        The object is of the input's class when that is a more specific kind of what the server reports
+        (``Calendar`` for a ``CalendarFolder``), else of the reported kind.
+        """
+        folders = list(folders)
         mailbox = self.account.primary_smtp_address if self.account is not None else None
 
         def payload(chunk: List[Element]) -> Element:
@@ -43,13 +54,18 @@ class GetFolder(EWSService):
                 ids.append(f)
             return elem
 
-        return self.chunked(folders, payload, prepare=lambda f: folder_id_xml(f, mailbox))
+        results = self.chunked(folders, payload, prepare=lambda f: folder_id_xml(f, mailbox))
+        for requested, res in zip(folders, results):
+            if isinstance(res, Exception) or res is None:
+                yield res
+                continue
+            yield parse_folder(res, self.account, requested=requested)
 
     def parse_message(self, msg: Element) -> List[Any]:
         container = msg.find(_FOLDERS_M)
         if container is None or not len(container):
             return [None]
-        return [parse_folder(container[0], self.account)]
+        return [container[0]]
 
 
 class FindFolder(EWSService):

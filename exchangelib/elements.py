@@ -1,0 +1,445 @@
+"""EWSElement: the base class of every model that maps to an EWS XML element.
+
+A subclass declares its element name and its fields, in the order of the XSD sequence::
+
+    class ItemId(EWSElement):
+        ELEMENT_NAME = "ItemId"
+        id = IdField("Id", is_required=True)
+        changekey = IdField("ChangeKey")
+
+Subclasses append their own fields after their parent's, which matches how the XSD extends types
+(``CalendarItemType`` extends ``ItemType``). Use :meth:`EWSElement.add_field` for the rare field
+that has to go elsewhere.
+
+Every assignment is checked by the field (wrong type -> TypeError, bad value -> ValueError, read-only
+-> AttributeError, unknown attribute name -> AttributeError), so mistakes surface where they are made.
+Parsing (:meth:`EWSElement.from_xml`) trusts the server: it walks the element's children once,
+dispatches on the tag with a dict lookup and fills the instance dict directly.
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Any, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Tuple, Type, TypeVar, Union
+
+from lxml import etree
+
+from .fields import Field, FieldList
+from .version import Build, Version
+from .xml import MNS, TNS
+
+Element = etree._Element
+T = TypeVar("T", bound="EWSElement")
+
+_REPR_VALUE_LIMIT = 80
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    return value
+
+
+class EWSElement:
+    """Base class of EWS models: declarative typed fields <-> lxml elements.
+
+    Keyword arguments of the constructor are field values (positional arguments fill the fields in
+    declaration order). Unknown names raise TypeError; values are checked by their field.
+    """
+
+    #: Local name of the element this class maps to.
+    ELEMENT_NAME: ClassVar[str] = ""
+    #: Namespace of the element (types namespace unless stated).
+    NAMESPACE: ClassVar[str] = TNS
+    #: The fields, in XSD sequence order.
+    FIELDS: ClassVar[FieldList] = FieldList()
+    #: Plain (non-field, never serialised) attribute names instances accept, e.g. ``account``.
+    #: Collected across the class hierarchy, so a mixin can add its own.
+    _EXTRA_ATTRS: ClassVar[Tuple[str, ...]] = ()
+    #: Element names of field updates (``UpdateItem`` uses SetItemField, ``UpdateFolder`` SetFolderField).
+    SET_FIELD_ELEMENT: ClassVar[str] = "SetItemField"
+    DELETE_FIELD_ELEMENT: ClassVar[str] = "DeleteItemField"
+
+    # Per-class caches, rebuilt whenever FIELDS changes.
+    _TAG_MAP: ClassVar[Dict[str, Field]] = {}
+    _PARSERS: ClassVar[Dict[str, Tuple[str, Any, bool]]] = {}
+    _ATTR_FIELDS: ClassVar[Tuple[Field, ...]] = ()
+    _TEXT_FIELD: ClassVar[Optional[Field]] = None
+    _ELEMENT_FIELDS: ClassVar[Tuple[Field, ...]] = ()
+    _SETTABLE: ClassVar[FrozenSet[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        base_fields: Optional[FieldList] = None
+        for base in cls.__bases__:
+            if issubclass(base, EWSElement):
+                base_fields = base.FIELDS
+                break
+        fields = base_fields.copy() if base_fields is not None else FieldList()
+        for attr_name, value in list(cls.__dict__.items()):
+            if not isinstance(value, Field):
+                continue
+            if value.name != attr_name:
+                raise ValueError(f"{cls.__name__}.{attr_name}: a Field instance can't be shared between names")
+            if attr_name in fields:
+                fields.replace(value)
+            else:
+                fields.append(value)
+        cls.FIELDS = fields
+        cls._rebuild_caches()
+
+    @classmethod
+    def _rebuild_caches(cls) -> None:
+        tag_map: Dict[str, Field] = {}
+        attrs: List[Field] = []
+        elems: List[Field] = []
+        text_field = None
+        for f in cls.FIELDS:
+            if f.is_attribute:
+                attrs.append(f)
+            elif f.is_text:
+                text_field = f
+            else:
+                elems.append(f)
+                for tag in f.tags:
+                    if tag in tag_map:
+                        raise ValueError(f"{cls.__name__}: fields {tag_map[tag].name!r} and {f.name!r} "
+                                         f"share the element {tag}")
+                    tag_map[tag] = f
+        cls._TAG_MAP = tag_map
+        # (attribute name, parse function, repeated) per child tag: the from_xml hot loop reads only this.
+        cls._PARSERS = {tag: (f.name, f.from_xml, f.is_repeated) for tag, f in tag_map.items()}
+        cls._ATTR_FIELDS = tuple(attrs)
+        cls._TEXT_FIELD = text_field
+        cls._ELEMENT_FIELDS = tuple(elems)
+        settable = set(cls.FIELDS.names())
+        for klass in cls.__mro__:
+            settable.update(klass.__dict__.get("_EXTRA_ATTRS", ()))
+            for k, v in klass.__dict__.items():
+                if isinstance(v, property) and v.fset is not None:
+                    settable.add(k)
+        cls._SETTABLE = frozenset(settable)
+
+    # --- field registry manipulation ---------------------------------------------------------------
+    @classmethod
+    def add_field(cls, field: Field, name: Optional[str] = None, insert_after: Optional[str] = None) -> None:
+        """Add ``field`` to this class (and its subclasses) after ``insert_after``, or at the end.
+
+        For the rare field whose XSD position isn't "after the parent's fields", and for
+        registering custom (e.g. extended) properties at run time.
+        """
+        if not isinstance(field, Field):
+            raise TypeError(f"add_field() expects a Field, got {type(field).__name__}")
+        name = name or field.name
+        if not name or not name.isidentifier():
+            raise ValueError(f"add_field() needs a valid attribute name, got {name!r}")
+        if name in cls.FIELDS or hasattr(cls, name):
+            raise ValueError(f"{cls.__name__} already has an attribute named {name!r}")
+        field.name = name
+        if field.owner is None:
+            field.owner = cls
+        setattr(cls, name, field)
+        for klass in [cls, *_all_subclasses(cls)]:
+            if insert_after is None:
+                klass.FIELDS.append(field)
+            else:
+                if insert_after not in klass.FIELDS:
+                    raise ValueError(f"{klass.__name__} has no field {insert_after!r} to insert after")
+                klass.FIELDS.insert(klass.FIELDS.index_of(insert_after) + 1, field)
+            klass._rebuild_caches()
+
+    @classmethod
+    def remove_field(cls, name: str) -> Field:
+        """Remove a field added with :meth:`add_field` (from this class and its subclasses)."""
+        field = cls.FIELDS.get(name)
+        if field is None or cls.__dict__.get(name) is not field:
+            raise ValueError(f"{cls.__name__} has no field {name!r} of its own to remove")
+        delattr(cls, name)
+        for klass in [cls, *_all_subclasses(cls)]:
+            if klass.FIELDS.get(name) is field:
+                klass.FIELDS.remove(name)
+                klass._rebuild_caches()
+        return field
+
+    @classmethod
+    def supported_fields(cls, version: Union[Version, Build, None] = None) -> List[Field]:
+        """The fields servers of ``version`` know (all fields if ``version`` is None)."""
+        return [f for f in cls.FIELDS if f.is_supported(version)]
+
+    @classmethod
+    def qualified_tag(cls) -> str:
+        """The element name in Clark notation: ``{namespace}ElementName``."""
+        return f"{{{cls.NAMESPACE}}}{cls.ELEMENT_NAME}"
+
+    # --- construction --------------------------------------------------------------------------------
+    def __init__(self, *args: Any, **kwargs: Any):
+        cls = type(self)
+        if args:
+            names = cls.FIELDS.names()
+            if len(args) > len(names):
+                raise TypeError(f"{cls.__name__}() takes at most {len(names)} positional arguments "
+                                f"({', '.join(names)}), got {len(args)}")
+            for name, value in zip(names, args):
+                if name in kwargs:
+                    raise TypeError(f"{cls.__name__}() got multiple values for argument {name!r}")
+                kwargs[name] = value
+        fields = cls.FIELDS
+        for name, value in kwargs.items():
+            if name in fields or name in cls._SETTABLE:
+                setattr(self, name, value)
+            else:
+                raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {name!r}"
+                                f"{_suggest(name, cls.FIELDS.names())}")
+
+    @classmethod
+    def _construct(cls: Type[T], **kwargs: Any) -> T:
+        """Build an instance without the read-only checks (values are still cleaned).
+
+        For library code that creates objects the way the server describes them.
+        """
+        obj = cls.__new__(cls)
+        for name, value in kwargs.items():
+            obj._set_field(name, value)
+        return obj
+
+    def _set_field(self, name: str, value: Any) -> None:
+        """Set a field, read-only or not, after cleaning the value. For library code."""
+        cls = type(self)
+        field = cls.FIELDS.get(name)
+        if field is None:
+            if name in cls._SETTABLE:
+                object.__setattr__(self, name, value)
+                return
+            raise AttributeError(f"{cls.__name__} has no field {name!r}")
+        field._store(self, value, f"{cls.__name__}.{name}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in type(self)._SETTABLE or name[:1] == "_":
+            object.__setattr__(self, name, value)
+            return
+        if isinstance(getattr(type(self), name, None), property):
+            raise AttributeError(f"{type(self).__name__}.{name} is read-only")
+        raise AttributeError(f"{type(self).__name__} has no field or attribute {name!r}"
+                             f"{_suggest(name, type(self).FIELDS.names())}")
+
+    # --- validation ----------------------------------------------------------------------------------
+    def clean(self, version: Union[Version, Build, None] = None) -> None:
+        """Check the whole object before it is sent: required fields, version support, nested values.
+
+        Subclasses extend this with cross-field rules (e.g. a calendar item's start before its end).
+        """
+        cls = type(self)
+        d = self.__dict__
+        for f in cls.FIELDS:
+            value = d.get(f.name)
+            where = f"{cls.__name__}.{f.name}"
+            if value is None:
+                if f.is_required and f.default is None:
+                    raise ValueError(f"{where} is required")
+                continue
+            d[f.name] = value = f._clean(value, version, where)
+            if isinstance(value, EWSElement):
+                value.clean(version)
+            elif isinstance(value, list):
+                for v in value:
+                    if isinstance(v, EWSElement):
+                        v.clean(version)
+
+    # --- XML -----------------------------------------------------------------------------------------
+    def to_xml(self, version: Union[Version, Build, None] = None) -> Element:
+        """This object as ``<t:ELEMENT_NAME>`` with set fields in FIELDS order; None values are skipped.
+
+        With a ``version``, fields that version doesn't know are left out.
+        """
+        nsmap = {"m": MNS, "t": TNS} if self.NAMESPACE == MNS else {"t": TNS}
+        elem = etree.Element(self.qualified_tag(), nsmap=nsmap)
+        self._fill_xml(elem, version)
+        return elem
+
+    def add_to(self, parent: Element, version: Union[Version, Build, None] = None) -> Element:
+        """Append this object's element to ``parent``; returns the new element."""
+        elem = etree.SubElement(parent, self.qualified_tag())
+        self._fill_xml(elem, version)
+        return elem
+
+    def _fill_xml(self, elem: Element, version: Union[Version, Build, None],
+                  fields: Optional[Tuple[Field, ...]] = None) -> None:
+        """Write attributes, text and child elements (``fields``, default all) of this object into ``elem``."""
+        d = self.__dict__
+        cls = type(self)
+        for f in cls._ATTR_FIELDS:
+            value = d.get(f.name)
+            if value is not None and (version is None or f.is_supported(version)):
+                elem.set(f.xml_name, f.to_text(value))
+        tf = cls._TEXT_FIELD
+        if tf is not None:
+            value = d.get(tf.name)
+            if value is not None:
+                elem.text = tf.to_text(value)
+        for f in cls._ELEMENT_FIELDS if fields is None else fields:
+            value = d.get(f.name)
+            if value is None or (f.is_list and not value) or (version is not None and not f.is_supported(version)):
+                continue
+            f.add_to(elem, value, version)
+
+    @classmethod
+    def from_xml(cls: Type[T], elem: Element, account: Any = None) -> T:
+        """Build an instance from its element. Unknown child elements are ignored."""
+        obj = cls.__new__(cls)
+        d = obj.__dict__
+        for f in cls._ATTR_FIELDS:
+            text = elem.get(f.xml_name)
+            if text is not None:
+                d[f.name] = f.from_text(text)
+        tf = cls._TEXT_FIELD
+        if tf is not None:
+            value = tf.from_text(elem.text)
+            if value is not None:
+                d[tf.name] = value
+        parsers = cls._PARSERS
+        for child in elem:
+            p = parsers.get(child.tag)
+            if p is None:
+                continue
+            name, parse, repeated = p
+            value = parse(child, account)
+            if value is None:
+                continue
+            if repeated:
+                d.setdefault(name, []).append(value)
+            else:
+                d[name] = value
+        if account is not None and "account" in cls._SETTABLE:
+            d["account"] = account
+        return obj
+
+    # --- updates (UpdateItem / UpdateFolder) ------------------------------------------------------
+    def _get_field(self, name: str) -> Field:
+        f = type(self).FIELDS.get(name)
+        if f is None:
+            raise ValueError(f"{type(self).__name__} has no field {name!r}")
+        return f
+
+    def field_to_xml(self, field_name: str, version: Union[Version, Build, None] = None) -> Element:
+        """This object's element holding just one field: ``<t:CalendarItem><t:Subject>x</t:Subject></t:CalendarItem>``.
+
+        This is the payload of a ``SetItemField``/``SetFolderField`` update.
+        """
+        f = self._get_field(field_name)
+        value = self.__dict__.get(f.name)
+        if value is None or (f.is_list and not value):
+            raise ValueError(f"{type(self).__name__}.{field_name} is not set; delete it instead of setting it")
+        elem = etree.Element(self.qualified_tag(), nsmap={"t": TNS})
+        f.add_to(elem, value, version)
+        return elem
+
+    def update_xml(self, field_names: Iterable[str], version: Union[Version, Build, None] = None) -> List[Element]:
+        """``SetItemField``/``DeleteItemField`` (or folder equivalents) elements for an ``<t:Updates>`` list.
+
+        A field whose value is None (or an empty list) is deleted. Contact dictionaries (indexed
+        fields) are updated entry by entry, as EWS requires.
+        """
+        out: List[Element] = []
+        for name in field_names:
+            f = self._get_field(name)
+            where = f"{type(self).__name__}.{name}"
+            if f.is_read_only:
+                raise ValueError(f"{where} is read-only and can't be updated")
+            if not f.is_supported(version):
+                raise ValueError(f"{where} is not supported by Exchange build {getattr(version, 'build', version)}")
+            value = self.__dict__.get(f.name)
+            if f.is_indexed:
+                out.extend(self._indexed_updates(f, value or [], version))
+                continue
+            if value is None or (f.is_list and not value):
+                if f.is_required:
+                    raise ValueError(f"{where} is required and can't be cleared")
+                d = etree.Element(f"{{{TNS}}}{self.DELETE_FIELD_ELEMENT}", nsmap={"t": TNS})
+                d.append(f.field_path_xml())
+                out.append(d)
+                continue
+            s = etree.Element(f"{{{TNS}}}{self.SET_FIELD_ELEMENT}", nsmap={"t": TNS})
+            s.append(f.field_path_xml())
+            s.append(self.field_to_xml(name, version))
+            out.append(s)
+        return out
+
+    def _indexed_updates(self, f: Any, entries: List[Any], version: Union[Version, Build, None]) -> List[Element]:
+        """Per-entry updates of a contact dictionary: set present entries (parts), delete absent ones."""
+        out: List[Element] = []
+        by_label = {e.label: e for e in entries}
+        subfields = f.subfields
+        for label in sorted(f.labels or by_label):
+            entry = by_label.get(label)
+            if not subfields:
+                if entry is None:
+                    out.append(self._delete_path(f.field_path_xml(label)))
+                else:
+                    out.append(self._set_entry(f, entry, f.field_path_xml(label), version))
+                continue
+            for sf in subfields:
+                path = f.field_path_xml(label, sf.name)
+                value = entry.__dict__.get(sf.name) if entry is not None else None
+                if value is None:
+                    out.append(self._delete_path(path))
+                else:
+                    part = type(entry)._construct(label=label)
+                    part._set_field(sf.name, value)
+                    out.append(self._set_entry(f, part, path, version))
+        return out
+
+    def _delete_path(self, path: Element) -> Element:
+        d = etree.Element(f"{{{TNS}}}{self.DELETE_FIELD_ELEMENT}", nsmap={"t": TNS})
+        d.append(path)
+        return d
+
+    def _set_entry(self, f: Any, entry: Any, path: Element, version: Union[Version, Build, None]) -> Element:
+        s = etree.Element(f"{{{TNS}}}{self.SET_FIELD_ELEMENT}", nsmap={"t": TNS})
+        s.append(path)
+        dict_elem = etree.SubElement(etree.SubElement(s, self.qualified_tag()), f.tag)
+        entry.add_to(dict_elem, version)
+        return s
+
+    # --- Python protocol -----------------------------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        for f in type(self).FIELDS:
+            if getattr(self, f.name) != getattr(other, f.name):
+                return False
+        return True
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, *(_hashable(getattr(self, f.name)) for f in type(self).FIELDS)))
+
+    def __repr__(self) -> str:
+        parts = []
+        d = self.__dict__
+        for f in type(self).FIELDS:
+            value = d.get(f.name)
+            if value is None:
+                continue
+            r = repr(value)
+            if len(r) > _REPR_VALUE_LIMIT:
+                r = r[: _REPR_VALUE_LIMIT - 3] + "..."
+            parts.append(f"{f.name.lstrip('_')}={r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def _all_subclasses(cls: type) -> List[type]:
+    out = []
+    for sub in cls.__subclasses__():
+        out.append(sub)
+        out.extend(_all_subclasses(sub))
+    # A class reachable through two parents appears once.
+    seen: Dict[int, type] = {}
+    for c in out:
+        seen.setdefault(id(c), c)
+    return list(seen.values())
+
+
+def _suggest(name: str, candidates: List[str]) -> str:
+    close = difflib.get_close_matches(name, candidates, n=3)
+    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+
+
+__all__ = ["EWSElement"]

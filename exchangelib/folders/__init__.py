@@ -1,0 +1,24 @@
+"""Folder kinds and well-known folders.
+
+``from exchangelib.folders import Calendar, CalendarItem`` works (item classes are re-exported here
+for compatibility with older examples).
+"""
+from __future__ import annotations
+
+from ..items import (
+    CalendarItem, Contact, DistributionList, Item, MeetingCancellation, MeetingMessage, MeetingRequest,
+    MeetingResponse, Message, PostItem, Task,
+)
+from ..registry import DISTINGUISHED_FOLDER_CLASSES, FOLDER_CLASSES
+from .base import BaseFolder, CalendarFolder, ContactsFolder, Folder, SearchFolder, TasksFolder
+from .known import *  # noqa: F401,F403 - one class per distinguished folder
+from .known import KNOWN_FOLDER_CLASSES
+from .known import __all__ as _known_all
+
+__all__ = [
+    "BaseFolder", "Folder", "CalendarFolder", "ContactsFolder", "SearchFolder", "TasksFolder",
+    "FOLDER_CLASSES", "DISTINGUISHED_FOLDER_CLASSES", "KNOWN_FOLDER_CLASSES",
+    "Item", "Message", "CalendarItem", "Task", "Contact", "DistributionList", "PostItem", "MeetingMessage",
+    "MeetingRequest", "MeetingResponse", "MeetingCancellation",
+    *_known_all,
+]

@@ -1,0 +1,223 @@
+"""Folder data classes: the fields of each folder element kind (``BaseFolderType`` and its extensions).
+
+These classes hold data only; behaviour that talks to the server (save, delete, children, glob, ...)
+is added by other modules.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar, Dict, List, Optional, Tuple, Type, Union
+
+from lxml import etree
+
+from ..elements import EWSElement
+from ..fields import (
+    CharField, CharListField, ChoiceField, EWSElementField, Field, IntegerField, RawXmlField,
+)
+from ..properties import (
+    DISTINGUISHED_FOLDER_NAMES, EffectiveRights, FolderId, ManagedFolderInformation, ParentFolderId, RetentionTag,
+)
+from ..registry import FOLDER_CLASSES
+from ..version import EXCHANGE_2007_SP1, EXCHANGE_2013, Build, Version
+from ..xml import TNS
+
+Element = etree._Element
+VersionLike = Union[Version, Build, None]
+
+CALENDAR_SHARING_RIGHTS_CHOICES = frozenset(("None", "TimeOnly", "TimeAndSubjectAndLocation", "FullDetails"))
+SHARING_RIGHTS_CHOICES = frozenset(("None", "FullDetails"))
+
+
+class BaseFolder(EWSElement):
+    """Fields every folder kind has (``BaseFolderType``).
+
+    ``Folder(account=None, parent=None, root=None, **fields)``. ``account``, ``parent`` and ``root`` are
+    plain attributes, never sent to the server.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/folder
+    """
+
+    ELEMENT_NAME = ""
+    SET_FIELD_ELEMENT = "SetFolderField"
+    DELETE_FIELD_ELEMENT = "DeleteFolderField"
+    #: Well-known folder name for a DistinguishedFolderId ('inbox'), None for ordinary folders.
+    DISTINGUISHED_FOLDER_ID: ClassVar[Optional[str]] = None
+    #: The FolderClass of folders of this kind ('IPF.Note', 'IPF.Appointment', ...).
+    CONTAINER_CLASS: ClassVar[Optional[str]] = None
+    #: Default display names of this well-known folder in the languages we know, for finding it by name.
+    LOCALIZED_NAMES: ClassVar[Dict[Optional[str], Tuple[str, ...]]] = {}
+    #: First Exchange build that has this well-known folder.
+    supported_from: ClassVar[Optional[Build]] = None
+    _EXTRA_ATTRS = ("account", "parent", "root")
+
+    #: The account this folder belongs to.
+    account: Any = None
+    #: The parent folder object, when known.
+    parent: Any = None
+    #: The root folder of the folder tree, when known.
+    root: Any = None
+
+    _id = EWSElementField("folder:FolderId", value_cls=FolderId, is_read_only=True)
+    parent_folder_id = EWSElementField("folder:ParentFolderId", value_cls=ParentFolderId, is_read_only=True)
+    folder_class = CharField("folder:FolderClass", is_searchable=True)
+    name = CharField("folder:DisplayName", is_searchable=True)
+    total_count = IntegerField("folder:TotalCount", is_read_only=True)
+    child_folder_count = IntegerField("folder:ChildFolderCount", is_read_only=True)
+    managed_folder_information = EWSElementField("folder:ManagedFolderInformation",
+                                                 value_cls=ManagedFolderInformation, is_read_only=True)
+    effective_rights = EWSElementField("folder:EffectiveRights", value_cls=EffectiveRights, is_read_only=True,
+                                       supported_from=EXCHANGE_2007_SP1)
+    distinguished_folder_id = ChoiceField("folder:DistinguishedFolderId", choices=DISTINGUISHED_FOLDER_NAMES,
+                                          is_read_only=True, supported_from=EXCHANGE_2013)
+    policy_tag = EWSElementField("folder:PolicyTag", value_cls=RetentionTag, supported_from=EXCHANGE_2013)
+    archive_tag = EWSElementField("folder:ArchiveTag", value_cls=RetentionTag, supported_from=EXCHANGE_2013)
+    replica_list = CharListField("folder:ReplicaList", is_read_only=True, supported_from=EXCHANGE_2013)
+
+    _WRITABLE_ELEMENT_FIELDS: ClassVar[Tuple[Field, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        element_name = cls.__dict__.get("ELEMENT_NAME")
+        if element_name and cls.__dict__.get("DISTINGUISHED_FOLDER_ID") is None:
+            FOLDER_CLASSES.setdefault(element_name, cls)
+
+    @classmethod
+    def _rebuild_caches(cls) -> None:
+        super()._rebuild_caches()
+        cls._WRITABLE_ELEMENT_FIELDS = tuple(f for f in cls._ELEMENT_FIELDS if not f.is_read_only)
+
+    def __init__(self, account: Any = None, parent: Any = None, root: Any = None, **kwargs: Any):
+        folder_id = kwargs.pop("id", None)
+        alias = kwargs.pop("folder_id", None)
+        if folder_id is not None and alias is not None and folder_id != alias:
+            raise TypeError(f"{type(self).__name__}() got both id={folder_id!r} and folder_id={alias!r}")
+        folder_id = folder_id if folder_id is not None else alias
+        changekey = kwargs.pop("changekey", None)
+        super().__init__(**kwargs)
+        if account is not None:
+            self.account = account
+        if parent is not None:
+            self.parent = parent
+        if root is not None:
+            self.root = root
+        if folder_id is not None or changekey is not None:
+            self._set_id(folder_id, changekey)
+
+    @property
+    def id(self) -> Optional[str]:
+        """The folder's id on the server, or None if it hasn't been fetched or saved."""
+        i = self.__dict__.get("_id")
+        return i.id if i is not None else None
+
+    @property
+    def changekey(self) -> Optional[str]:
+        """The folder's change key."""
+        i = self.__dict__.get("_id")
+        return i.changekey if i is not None else None
+
+    @property
+    def folder_id(self) -> Optional[str]:
+        """Alias of :attr:`id`."""
+        return self.id
+
+    def _set_id(self, id: Optional[str], changekey: Optional[str] = None) -> None:
+        """Record the id/changekey the server gave this folder (library use)."""
+        if id is None:
+            if changekey is not None:
+                raise ValueError(f"{type(self).__name__}: a changekey needs an id")
+            self._set_field("_id", None)
+            return
+        self._set_field("_id", FolderId(id, changekey))
+
+    @classmethod
+    def writable_fields(cls, version: VersionLike = None) -> List[Field]:
+        """The fields a user can set (and CreateFolder sends)."""
+        return [f for f in cls.FIELDS if not f.is_read_only and f.is_supported(version)]
+
+    def to_xml(self, version: VersionLike = None, *, include_read_only: bool = False) -> Element:
+        """The folder element with its set, writable fields (what CreateFolder sends)."""
+        elem = etree.Element(self.qualified_tag(), nsmap={"t": TNS})
+        self._fill_xml(elem, version, None if include_read_only else self._WRITABLE_ELEMENT_FIELDS)
+        return elem
+
+    @classmethod
+    def localized_names(cls, locale: Optional[str] = None) -> Tuple[str, ...]:
+        """Default display names of this well-known folder for ``locale`` ('da', 'de_DE', ...), English first."""
+        names: List[str] = list(cls.LOCALIZED_NAMES.get(None, ()))
+        if locale:
+            lang = locale.replace("-", "_").split("_")[0].lower()
+            for n in cls.LOCALIZED_NAMES.get(lang, ()):
+                if n not in names:
+                    names.append(n)
+        return tuple(names)
+
+
+class Folder(BaseFolder):
+    """A generic mail folder (``FolderType``).
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/folder
+    """
+
+    ELEMENT_NAME = "Folder"
+    CONTAINER_CLASS = "IPF.Note"
+
+    permission_set = RawXmlField("folder:PermissionSet")
+    unread_count = IntegerField("folder:UnreadCount", is_read_only=True)
+
+
+class CalendarFolder(BaseFolder):
+    """A calendar folder (``CalendarFolderType``).
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/calendarfolder
+    """
+
+    ELEMENT_NAME = "CalendarFolder"
+    CONTAINER_CLASS = "IPF.Appointment"
+
+    sharing_effective_rights = ChoiceField("folder:SharingEffectiveRights", choices=CALENDAR_SHARING_RIGHTS_CHOICES,
+                                           is_read_only=True, supported_from=EXCHANGE_2013)
+    permission_set = RawXmlField("folder:PermissionSet")
+
+
+class ContactsFolder(BaseFolder):
+    """A contacts folder (``ContactsFolderType``).
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/contactsfolder
+    """
+
+    ELEMENT_NAME = "ContactsFolder"
+    CONTAINER_CLASS = "IPF.Contact"
+
+    sharing_effective_rights = ChoiceField("folder:SharingEffectiveRights", choices=SHARING_RIGHTS_CHOICES,
+                                           is_read_only=True, supported_from=EXCHANGE_2013)
+    permission_set = RawXmlField("folder:PermissionSet")
+    source_id = CharField(xml_name="SourceId", is_read_only=True, is_searchable=False, supported_from=EXCHANGE_2013)
+    account_name = CharField(xml_name="AccountName", is_read_only=True, is_searchable=False,
+                             supported_from=EXCHANGE_2013)
+
+
+class SearchFolder(Folder):
+    """A search folder (``SearchFolderType``): a saved search shown as a folder.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/searchfolder
+    """
+
+    ELEMENT_NAME = "SearchFolder"
+    CONTAINER_CLASS = None
+
+    search_parameters = RawXmlField("folder:SearchParameters")
+
+
+class TasksFolder(Folder):
+    """A tasks folder (``TasksFolderType``).
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/tasksfolder
+    """
+
+    ELEMENT_NAME = "TasksFolder"
+    CONTAINER_CLASS = "IPF.Task"
+
+
+__all__ = [
+    "BaseFolder", "Folder", "CalendarFolder", "ContactsFolder", "SearchFolder", "TasksFolder", "FOLDER_CLASSES",
+    "CALENDAR_SHARING_RIGHTS_CHOICES", "SHARING_RIGHTS_CHOICES",
+]

@@ -1,0 +1,27 @@
+"""Value types of the EWS model: ids, mailboxes, attendees, bodies, contact entries and small records."""
+from __future__ import annotations
+
+from .body import BODY_CLASSES, Body, BodyField, HTMLBody
+from .common import (
+    AbchEmailAddress, CompleteName, ContactUrl, DeletedOccurrence, EffectiveRights, Flag, ManagedFolderInformation,
+    Member, MessageHeader, OccurrenceInfo, ReminderMessageData, ResponseObjectsField, RetentionTag,
+)
+from .distinguished import DISTINGUISHED_FOLDER_NAMES, DistinguishedFolderId
+from .ids import (
+    AttachmentId, ConversationId, FolderId, ItemId, OccurrenceItemId, ParentFolderId, ParentItemId,
+    RecurringMasterItemId, RootItemId,
+)
+from .indexed import EmailAddress, ImAddress, IndexedEntry, PhoneNumber, PhysicalAddress
+from .mailbox import Attendee, AttendeesField, Mailbox, MailboxField, MailboxListField
+
+__all__ = [
+    "Body", "HTMLBody", "BodyField", "BODY_CLASSES",
+    "AbchEmailAddress", "CompleteName", "ContactUrl", "DeletedOccurrence", "EffectiveRights", "Flag",
+    "ManagedFolderInformation", "Member", "MessageHeader", "OccurrenceInfo", "ReminderMessageData",
+    "ResponseObjectsField", "RetentionTag",
+    "DISTINGUISHED_FOLDER_NAMES", "DistinguishedFolderId",
+    "AttachmentId", "ConversationId", "FolderId", "ItemId", "OccurrenceItemId", "ParentFolderId", "ParentItemId",
+    "RecurringMasterItemId", "RootItemId",
+    "EmailAddress", "ImAddress", "IndexedEntry", "PhoneNumber", "PhysicalAddress",
+    "Attendee", "AttendeesField", "Mailbox", "MailboxField", "MailboxListField",
+]

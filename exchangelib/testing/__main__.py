@@ -1,0 +1,122 @@
+"""``python -m exchangelib.testing serve``: run the local EWS server in the foreground.
+
+::
+
+    python -m exchangelib.testing serve --port 8443 --tls --version 2019 \\
+        --user john@example.com:secret --admin svc@example.com:secret2
+
+Prints the endpoint, the token URL, the CA file (with ``--tls``) and every account with its
+password; Ctrl-C stops the server. Without ``--user``/``--admin`` the default accounts are used.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from typing import List, Optional, TextIO
+
+from .auth import SCHEMES
+from .server import EWSServer
+from .soap import SERVER_VERSIONS
+from .users import ALL, User, default_oauth_clients, default_users
+
+
+def _parse_user(spec: str, admin: bool) -> User:
+    address, sep, password = spec.partition(":")
+    if not sep or "@" not in address or not password:
+        raise argparse.ArgumentTypeError(f"expected ADDRESS:PASSWORD like john@example.com:secret, got {spec!r}")
+    username = address.split("@", 1)[0]
+    return User(username, password, address, can_impersonate=ALL if admin else ())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m exchangelib.testing",
+                                     description="A local Exchange Web Services server for testing.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="run the local EWS server in the foreground (Ctrl-C stops it)")
+    p.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
+    p.add_argument("--tls", action="store_true", help="serve HTTPS with a throw-away CA (its file is printed)")
+    p.add_argument("--version", default="2016", dest="server_version",
+                   help=f"Exchange version to emulate: {', '.join(SERVER_VERSIONS)} (default 2016)")
+    p.add_argument("--user", action="append", default=[], metavar="ADDRESS:PASSWORD",
+                   help="add an account (repeatable); the user name is the address' local part")
+    p.add_argument("--admin", action="append", default=[], metavar="ADDRESS:PASSWORD",
+                   help="add an account that may impersonate every mailbox (repeatable)")
+    p.add_argument("--auth", default="ntlm,basic,bearer",
+                   help=f"comma-separated auth schemes from {','.join(SCHEMES)} (default ntlm,basic,bearer)")
+    strict = p.add_mutually_exclusive_group()
+    strict.add_argument("--strict", dest="strict", action="store_true", default=None,
+                        help="validate requests against the EWS XSDs (default: if they can be found)")
+    strict.add_argument("--no-strict", dest="strict", action="store_false", help="skip schema validation")
+    p.add_argument("--latency-ms", type=float, default=0, help="delay every request by this many milliseconds")
+    p.add_argument("--token-lifetime", type=float, default=3600, help="OAuth access token lifetime in seconds")
+    p.add_argument("-v", "--verbose", action="store_true", help="log requests")
+    return parser
+
+
+def describe(server: EWSServer, out: TextIO) -> None:
+    """Print how to connect."""
+    sv = server.server_version
+    out.write(f"Local EWS server emulating Exchange {sv.name} (build {'.'.join(map(str, sv.build))})\n")
+    out.write(f"  EWS endpoint : {server.url}\n")
+    out.write(f"  Token URL    : {server.token_url}\n")
+    if server.ca_path:
+        out.write(f"  CA file      : {server.ca_path}   (pass verify=<this file>)\n")
+    out.write(f"  Auth         : {', '.join(server.authenticator.schemes)}\n")
+    out.write(f"  Schema check : {'strict' if server.strict else 'off'}\n")
+    out.write("  Accounts (logon name / SMTP address / password):\n")
+    for u in server.users:
+        extra = " [may impersonate all]" if u.can_impersonate == ALL else ""
+        pw = u.password if u.password is not None else "(no login)"
+        out.write(f"    {u.logon_name:<20} {u.primary_smtp_address:<28} {pw}{extra}\n")
+    clients = server.authenticator.clients
+    if clients:
+        out.write("  OAuth apps (client_id / client_secret / roles):\n")
+        for c in clients:
+            out.write(f"    {c.client_id:<20} {c.client_secret:<28} {', '.join(c.roles)}\n")
+    out.write("Press Ctrl-C to stop.\n")
+    out.flush()
+
+
+def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout, stop: Optional[threading.Event] = None) -> int:
+    """Entry point. ``stop`` (an Event) ends the server without Ctrl-C (used by tests)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        users = [_parse_user(s, False) for s in args.user] + [_parse_user(s, True) for s in args.admin]
+    except argparse.ArgumentTypeError as e:
+        parser.error(str(e))
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        server = EWSServer(users or default_users(), version=args.server_version, strict=args.strict, tls=args.tls,
+                           auth=[a.strip() for a in args.auth.split(",") if a.strip()],
+                           oauth_clients=default_oauth_clients(), host=args.host, port=args.port,
+                           latency_ms=args.latency_ms, token_lifetime=args.token_lifetime)
+    except (TypeError, ValueError) as e:
+        parser.error(str(e))
+    stop = stop or threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM stops cleanly too (the TLS files are removed), like Ctrl-C.
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        with server:
+            describe(server, out)
+            try:
+                while not stop.wait(0.5):
+                    pass
+            except KeyboardInterrupt:
+                pass
+            out.write("Stopping.\n")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,13 @@
+"""Operation handlers of the local EWS server.
+
+Importing this package registers every handler in
+:data:`exchangelib.testing.context.OPERATIONS` (operation local name -> handler). A handler takes
+the :class:`~exchangelib.testing.context.RequestContext` and the SOAP body child (for example
+``m:GetItem``) and returns the response body child (``m:GetItemResponse``).
+"""
+from __future__ import annotations
+
+from ..context import OPERATIONS
+from . import attachments, convert_id, find, folders, items, names  # noqa: F401  (imported to register handlers)
+
+__all__ = ["OPERATIONS"]

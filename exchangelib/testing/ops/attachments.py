@@ -1,0 +1,116 @@
+"""Attachment operations: CreateAttachment, GetAttachment, DeleteAttachment.
+
+Attachment ids embed the parent item (see :func:`exchangelib.testing.store.encode_attachment_id`).
+A malformed id answers ErrorInvalidIdMalformed, an id whose item is gone ErrorItemNotFound, and an
+id whose item exists but no longer has the attachment ErrorInvalidAttachmentId.
+https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getattachment-operation
+"""
+from __future__ import annotations
+
+import base64
+from typing import List, Tuple
+
+from lxml import etree
+
+from ...xml import TNS
+from .. import schema_tables as tables
+from ..context import RequestContext
+from ..store import ItemRecord, decode_attachment_id, format_datetime
+from .common import (Shape, add_result, bool_text, child, children, err, handler, local, m_el, new_response,
+                     parse_shape, resolve_item)
+from .props import get, insert_ordered
+from .render import public_attachment_id, render_item
+from .stamp import copy_element, restamp, stamp_attachment
+
+T = f"{{{TNS}}}"
+
+
+def _find_attachment(ctx: RequestContext, value: str) -> Tuple[ItemRecord, etree._Element]:
+    address, key, token = decode_attachment_id(value)
+    ctx.mailbox_for(address)
+    rec = ctx.store.find_item(key)
+    if rec is None:
+        raise err("ErrorItemNotFound")
+    token_text = base64.b64encode(token).decode("ascii")
+    atts = get(rec.elem, "Attachments")
+    for att in children(atts):
+        aid = att.find(T + "AttachmentId")
+        if aid is not None and aid.get("Id") == token_text:
+            return rec, att
+    raise err("ErrorInvalidAttachmentId", "The attachment id is not valid.")
+
+
+@handler("CreateAttachment")
+def create_attachment(ctx: RequestContext, body: etree._Element) -> etree._Element:
+    """https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/createattachment-operation"""
+    parent_el = child(body, "ParentItemId")
+    root, msgs = new_response("CreateAttachment")
+    for att_el in children(child(body, "Attachments")):
+        def one(att_el: etree._Element = att_el) -> List[etree._Element]:
+            rec = resolve_item(ctx, parent_el)
+            att = copy_element(att_el)
+            store = ctx.store
+            stamp_attachment(store, rec.mailbox, att, format_datetime(store.now()))
+            atts = get(rec.elem, "Attachments")
+            if atts is None:
+                atts = insert_ordered(rec.elem, etree.Element(T + "Attachments"))
+            atts.append(att)
+            restamp(store, rec.mailbox, rec.elem)
+            rec.touch(("Attachments",))
+            result = etree.Element(att.tag)
+            result.append(public_attachment_id(rec, att, root_ids=True))
+            return [m_el("Attachments", [result])]
+
+        add_result(msgs, "CreateAttachmentResponseMessage", one, error_payload=("m:Attachments",))
+    return root
+
+
+@handler("GetAttachment")
+def get_attachment(ctx: RequestContext, body: etree._Element) -> etree._Element:
+    """https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getattachment-operation"""
+    shape_el = child(body, "AttachmentShape")
+    item_shape = parse_shape(shape_el) if shape_el is not None else Shape()
+    item_shape.base = "AllProperties"
+    item_shape.include_mime = bool_text(child(shape_el, "IncludeMimeContent")) if shape_el is not None else False
+    root, msgs = new_response("GetAttachment")
+    for id_el in children(child(body, "AttachmentIds")):
+        def one(id_el: etree._Element = id_el) -> List[etree._Element]:
+            rec, att = _find_attachment(ctx, id_el.get("Id", ""))
+            out = etree.Element(att.tag)
+            for c in att:
+                if not isinstance(c.tag, str):
+                    continue
+                if local(c) == "AttachmentId":
+                    out.append(public_attachment_id(rec, att))
+                elif local(c) in tables.ITEM_ELEMENTS:
+                    out.append(_render_embedded(ctx, rec, c, item_shape))
+                else:
+                    out.append(copy_element(c))
+            return [m_el("Attachments", [out])]
+
+        add_result(msgs, "GetAttachmentResponseMessage", one, error_payload=("m:Attachments",))
+    return root
+
+
+def _render_embedded(ctx: RequestContext, rec: ItemRecord, item: etree._Element, shape: Shape) -> etree._Element:
+    """An attached item with all its properties (it has no ItemId of its own)."""
+    return render_item(ctx, rec, shape, elem=item)
+
+
+@handler("DeleteAttachment")
+def delete_attachment(ctx: RequestContext, body: etree._Element) -> etree._Element:
+    """https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/deleteattachment-operation"""
+    root, msgs = new_response("DeleteAttachment")
+    for id_el in children(child(body, "AttachmentIds")):
+        def one(id_el: etree._Element = id_el) -> List[etree._Element]:
+            rec, att = _find_attachment(ctx, id_el.get("Id", ""))
+            atts = att.getparent()
+            atts.remove(att)
+            if len(atts) == 0:
+                rec.elem.remove(atts)
+            restamp(ctx.store, rec.mailbox, rec.elem)
+            rec.touch(("Attachments",))
+            return [m_el("RootItemId", RootItemId=rec.id, RootItemChangeKey=rec.changekey)]
+
+        add_result(msgs, "DeleteAttachmentResponseMessage", one)
+    return root
