@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO_DIR))
 # by users).
 API_EXCLUDE = ("exchangelib.__main__", "exchangelib.testing.__main__", "exchangelib.testing.ops")
 # Generated modules: their pages show the module docstring only. Listing their hundreds of
-# members (one class per EWS response code, lookup tables) would double the build time and
+# members (one class per EWS response code, lookup tables) would slow the build down and
 # tell a reader nothing the docstring doesn't.
 API_SUMMARY_ONLY = (
     "exchangelib.response_codes",

@@ -6,9 +6,10 @@ import logging
 from functools import cached_property
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+from .autodiscover import check_endpoint, discover
 from .configuration import Configuration
 from .credentials import BaseCredentials
-from .errors import AutoDiscoverFailed, EWSError
+from .errors import EWSError
 from .ewsdatetime import EWSTimeZone
 from .folders import DISTINGUISHED_FOLDER_CLASSES, Folder
 from .items import ITEM_CLASSES
@@ -19,7 +20,7 @@ from .services.delete_item import HARD_DELETE
 from .services.shapes import ALL_PROPERTIES, ID_ONLY
 from .services.update_item import AUTO_RESOLVE
 from .transport import PRIMARY_SMTP_ADDRESS
-from .version import Version
+from .version import EXCHANGE_2010, Version
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +61,8 @@ class Account:
         self.access_type = access_type
         self.locale = locale or _default_locale()
         self.default_timezone = default_timezone or EWSTimeZone.localzone()
-        if autodiscover and (config is None or config.service_endpoint is None):
-            raise AutoDiscoverFailed(
-                "Autodiscover is not available in this version of exchangelib. Pass "
-                "config=Configuration(service_endpoint=..., credentials=...) instead.")
+        if autodiscover:
+            config = self._autodiscover(credentials, config)
         if config is None:
             raise ValueError("Account needs a config=Configuration(...) (or autodiscover=True)")
         if credentials is not None and config.credentials is None:
@@ -75,6 +74,19 @@ class Account:
         self.protocol = Protocol.for_config(config)
         log.debug("Added account %s on %s", self.primary_smtp_address, self.protocol.service_endpoint)
 
+    def _autodiscover(self, credentials: Optional[BaseCredentials], config: Optional[Configuration]) -> Configuration:
+        """Find the EWS endpoint for the address; alias addresses resolve to the primary address."""
+        creds = credentials or (config.credentials if config else None)
+        verify = config.verify if config else True
+        result = discover(self.primary_smtp_address, creds, auth_type=config.auth_type if config else None,
+                          verify=verify, validate=lambda r: check_endpoint(r, verify=verify))
+        self.primary_smtp_address = result.primary_smtp_address
+        return Configuration(service_endpoint=result.ews_url, credentials=creds,
+                             auth_type=result.auth_type or (config.auth_type if config else None),
+                             version=result.version or (config.version if config else None),
+                             retry_policy=config.retry_policy if config else None,
+                             max_connections=config.max_connections if config else None, verify=verify)
+
     # --- protocol plumbing ------------------------------------------------------------------------------
     @property
     def version(self) -> Version:
@@ -82,13 +94,21 @@ class Account:
 
     def soap_header_kwargs(self) -> Dict[str, Any]:
         """SOAP header values services send for this account."""
-        kwargs: Dict[str, Any] = {"timezone_id": self.default_timezone.ms_id if self.default_timezone else None,
-                                  "culture": self.locale}
+        kwargs: Dict[str, Any] = {}
+        if self.version.build >= EXCHANGE_2010:  # Exchange 2007 has neither TimeZoneContext nor MailboxCulture
+            kwargs["timezone_id"] = self._timezone_ms_id()
+            kwargs["culture"] = self.locale
         if self.access_type == IMPERSONATION:
             kwargs["impersonation"] = (PRIMARY_SMTP_ADDRESS, self.primary_smtp_address)
         else:
             kwargs["anchor_mailbox"] = self.primary_smtp_address
         return kwargs
+
+    def _timezone_ms_id(self) -> Optional[str]:
+        try:
+            return self.default_timezone.ms_id
+        except EWSError:  # a zone without a Windows equivalent: let the server use its own default
+            return None
 
     # --- folders -----------------------------------------------------------------------------------------
     def _distinguished(self, folder_id: str) -> Folder:

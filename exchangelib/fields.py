@@ -361,6 +361,18 @@ class GuidField(CharField):
         return value
 
 
+class URIField(CharField):
+    """A URI (``xs:anyURI``), e.g. a web page address. Malformed ``%`` escapes are refused."""
+
+    _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+    def _clean_one(self, value: Any, where: str) -> Any:
+        value = super()._clean_one(value, where)
+        if self._BAD_ESCAPE.search(value):
+            raise ValueError(f"{where}: {value!r} is not a valid URI ('%' must start a %XX escape)")
+        return value
+
+
 class IdField(CharField):
     """An identifier attribute (``Id="..."``, ``ChangeKey="..."``)."""
 
@@ -1019,7 +1031,7 @@ class FieldList(Sequence):
 
 
 __all__ = [
-    "Field", "CharField", "TextField", "GuidField", "IdField", "ChoiceField", "TextContentField", "BooleanField",
+    "Field", "CharField", "TextField", "GuidField", "URIField", "IdField", "ChoiceField", "TextContentField", "BooleanField",
     "IntegerField", "DecimalField", "DateTimeField", "DateField", "TimeZoneField", "Base64Field",
     "MimeContentField", "CharListField", "Base64ListField", "EWSElementField", "EWSElementListField",
     "ElementChoiceField",

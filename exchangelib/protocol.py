@@ -305,8 +305,9 @@ class Protocol(BaseProtocol):
                                    "xml_request": redact_xml(data)})
                 t0 = time.monotonic()
                 try:
+                    # verify passed per request: requests lets $REQUESTS_CA_BUNDLE override session.verify
                     r = session.post(self.service_endpoint, data=data, headers=headers, timeout=self.TIMEOUT,
-                                     allow_redirects=False)
+                                     allow_redirects=False, verify=self.verify)
                     content = r.content
                 except (ConnectionError, ChunkedEncodingError, ContentDecodingError, ReadTimeout) as e:
                     self.retire_session(session)

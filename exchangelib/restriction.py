@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
+from .ewsdatetime import UTC, EWSDateTime
 from .xml import Element, add_child, create_element
 
 # Lookup names
@@ -207,9 +208,26 @@ def _field_path_elem(field: Any, label: Optional[str]) -> Element:
     return field.field_path_xml()
 
 
+def _coerce(field: Any, value: Any) -> Any:
+    """Expression strings carry dates as text: turn '2016-01-02T03:04:05[Z]' into the field's type.
+
+    A date-time without an offset is taken as UTC, as Exchange takes restriction constants.
+    """
+    value_cls = getattr(field, "value_cls", None)
+    if not isinstance(value, str) or value_cls is None or value_cls is str or not hasattr(value_cls, "from_string"):
+        return value
+    if value_cls is EWSDateTime:
+        text = value[:-1] if value.endswith("TZ") else value  # tolerate the old README's '...:05T' typo form
+        try:
+            return EWSDateTime.from_string(text)
+        except ValueError:
+            return EWSDateTime.from_string(text, tz=UTC)
+    return value_cls.from_string(value)
+
+
 def _constant(field: Any, value: Any, version: Any, q: Q) -> str:
     try:
-        return field.to_constant(value, version)
+        return field.to_constant(_coerce(field, value), version)
     except (TypeError, ValueError) as e:
         raise type(e)(f"Invalid value for lookup {q.field_path}__{q.lookup}: {e}") from None
 

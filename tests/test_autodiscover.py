@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import pytest
+import requests
 
 from exchangelib import DELEGATE, Account, Configuration
 from exchangelib.autodiscover import (AutodiscoverCache, AutodiscoverResult, Autodiscovery, HostMap, check_endpoint,
@@ -522,6 +523,8 @@ def test_global_adapter_hook_applies_to_autodiscover_and_ews(world, monkeypatch)
     """BaseProtocol.HTTP_ADAPTER_CLS = host_map.adapter_class() routes autodiscover (and EWS) traffic."""
     world.serve("example.com")
     monkeypatch.setattr(BaseProtocol, "HTTP_ADAPTER_CLS", world.hosts.adapter_class())
+    # requests lets this variable override a session-level verify=; ours must still win.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", requests.certs.where())
     result = discover("john@example.com", JOHN, verify=world.pki["ca"], cache=False, srv=False)
     assert result.ews_url == EWS_URL
     assert world.hosts.hosts_tried() == ["example.com"]

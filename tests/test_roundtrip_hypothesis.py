@@ -18,7 +18,7 @@ from exchangelib.ewsdatetime import UTC, EWSDate, EWSDateTime, EWSTimeZone
 from exchangelib.fields import (
     Base64Field, Base64ListField, BooleanField, CharField, CharListField, DateField, DateTimeField, DecimalField,
     ElementChoiceField, EWSElementField, EWSElementListField, Field, GuidField, IndexedField, IntegerField, RawXmlField,
-    TimeZoneField,
+    TimeZoneField, URIField,
 )
 from exchangelib.folders import CalendarFolder, ContactsFolder, Folder, SearchFolder, TasksFolder
 from exchangelib.items import (
@@ -77,6 +77,8 @@ def value_strategy(field: Field, writable_only: bool = False) -> st.SearchStrate
         return st.lists(XML_TEXT, min_size=1, max_size=4)
     if isinstance(field, Base64ListField):
         return st.lists(st.binary(max_size=30), min_size=1, max_size=3)
+    if isinstance(field, URIField):
+        return st.from_regex(r"https?://[a-z]{1,10}\.example/[a-zA-Z0-9/._~-]{0,10}(%[0-9A-F]{2})?", fullmatch=True)
     if isinstance(field, GuidField):
         return st.uuids().map(str)
     if isinstance(field, CharField):

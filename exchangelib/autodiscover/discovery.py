@@ -364,8 +364,9 @@ class Autodiscovery:
     def _post(self, url: str, body: bytes, headers: Dict[str, str], auth_type: Optional[str]) -> requests.Response:
         assert self._session is not None
         auth = get_auth_instance(auth_type, self.credentials) if auth_type not in (None, NOAUTH) else None
+        # verify is passed per request: a session-level value would lose to $REQUESTS_CA_BUNDLE.
         r = self._session.post(url, data=body, headers=headers, auth=auth, timeout=self.timeout,
-                               allow_redirects=False)
+                               verify=self.verify, allow_redirects=False)
         _ = r.content
         return r
 

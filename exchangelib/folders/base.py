@@ -19,6 +19,7 @@ from ..properties import (
 from ..registry import FOLDER_CLASSES
 from ..version import EXCHANGE_2007_SP1, EXCHANGE_2013, Build, Version
 from ..xml import TNS
+from .methods import FolderMethods
 
 Element = etree._Element
 VersionLike = Union[Version, Build, None]
@@ -27,7 +28,7 @@ CALENDAR_SHARING_RIGHTS_CHOICES = frozenset(("None", "TimeOnly", "TimeAndSubject
 SHARING_RIGHTS_CHOICES = frozenset(("None", "FullDetails"))
 
 
-class BaseFolder(EWSElement):
+class BaseFolder(FolderMethods, EWSElement):
     """Fields every folder kind has (``BaseFolderType``).
 
     ``Folder(account=None, parent=None, root=None, **fields)``. ``account``, ``parent`` and ``root`` are

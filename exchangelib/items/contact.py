@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..fields import (
     Base64Field, Base64ListField, BooleanField, CharField, CharListField, ChoiceField, DateTimeField,
     EWSElementField, EWSElementListField, GuidField, IndexedField, IntegerField, TextField,
+    URIField,
 )
 from ..properties import (
     AbchEmailAddress, CompleteName, ContactUrl, EmailAddress, ImAddress, MailboxField, MailboxListField, Member,
@@ -54,7 +55,7 @@ class Contact(Item):
     phone_numbers = IndexedField("contacts:PhoneNumbers", value_cls=PhoneNumber, indexed_uri="contacts:PhoneNumber")
     assistant_name = CharField("contacts:AssistantName")
     birthday = DateTimeField("contacts:Birthday")
-    business_homepage = CharField("contacts:BusinessHomePage")
+    business_homepage = URIField("contacts:BusinessHomePage")
     children = CharListField("contacts:Children")
     companies = CharListField("contacts:Companies")
     contact_source = ChoiceField("contacts:ContactSource", choices=CONTACT_SOURCE_CHOICES, is_read_only=True)

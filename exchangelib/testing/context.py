@@ -61,6 +61,8 @@ class RequestContext:
     time_zone_id: Optional[str] = None
     # Culture from MailboxCulture, if given.
     culture: Optional[str] = None
+    # DateTimePrecision header value ('Seconds' or 'Milliseconds'), if given.
+    date_time_precision: Optional[str] = None
     # Callable(caller_smtp, target_smtp) -> bool: may the caller open the target mailbox (delegate access)?
     can_access: Callable[[str, str], bool] = field(default=lambda caller, target: caller == target)
 

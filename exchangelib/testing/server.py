@@ -44,6 +44,7 @@ from urllib.parse import parse_qsl, urlsplit
 from lxml import etree
 
 from ..xml import MNS, TNS
+from . import autodiscover
 from . import ops  # noqa: F401 - importing the package fills OPERATIONS
 from .auth import Authenticator, ConnectionAuth, Identity
 from .context import OPERATIONS, RequestContext, ResponseCodeError, SoapFault
@@ -506,10 +507,8 @@ class EWSServer:
                              requested_version=requested, server_build=sv.build,
                              time_zone_id=tz_def.get("Id") if tz_def is not None else None,
                              culture=(culture.text or "").strip() or None if culture is not None else None,
-                             can_access=can_access)
-        # Not (yet) a field of RequestContext: DateTimePrecision ('Seconds'/'Milliseconds') or None.
-        ctx.date_time_precision = (  # type: ignore[attr-defined]
-            (precision.text or "").strip() if precision is not None else None)
+                             can_access=can_access,
+                             date_time_precision=(precision.text or "").strip() if precision is not None else None)
         return self._run_throttled(env, identity, ctx, acting.smtp_address)
 
     def _impersonation_target(self, env: RequestEnvelope, identity: Identity) -> Optional[User]:
@@ -814,6 +813,11 @@ class _Handler(BaseHTTPRequestHandler):
                 reply = ews._handle_token(body, self.headers.get("Content-Type") or "",
                                           self.headers.get("Authorization"))
                 self._write(reply)
+                return
+            elif autodiscover.is_autodiscover_path(path):
+                ad = autodiscover.handle(ews, autodiscover.AutodiscoverRequest(method, self.path, self.headers, body,
+                                                                               self.conn_auth))
+                self._write(_Reply(ad.status, ad.body, ad.content_type, headers=ad.headers))
                 return
             elif method == "GET" and path in (EWS_PATH, "/ews/services.wsdl", "/ews/types.xsd", "/ews/messages.xsd"):
                 reply = self._get(path)

@@ -19,6 +19,8 @@ folder mailboxes.
 
 The store is thread-safe through one store-wide re-entrant lock, :attr:`Store.lock`. Operation
 handlers take it for the whole request.
+https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/distinguishedfolderid
+https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/convertid-operation
 """
 from __future__ import annotations
 
@@ -321,6 +323,7 @@ def convert_id(store: "Store", value: str, source_format: str, dest_format: str,
 
 
 def valid_changekey_format(value: str) -> bool:
+    """Is ``value`` shaped like a ChangeKey this server hands out?"""
     try:
         raw = base64.b64decode(value.encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError):
@@ -389,6 +392,7 @@ class FolderRecord(_Versioned):
         return el.text if el is not None else None
 
     def live_children(self) -> List["FolderRecord"]:
+        """Child folders that are not soft-deleted."""
         return [c for c in self.children.values() if not c.soft_deleted]
 
     def items(self, associated: bool = False) -> List["ItemRecord"]:
@@ -518,13 +522,16 @@ class Mailbox:
         return folder
 
     def folder(self, distinguished_id: str) -> Optional[FolderRecord]:
+        """The folder with a DistinguishedFolderId ('inbox', 'calendar', ...), or None."""
         return self.distinguished.get(distinguished_id)
 
     @property
     def root(self) -> FolderRecord:
+        """The mailbox's root folder (the non-IPM subtree; 'root')."""
         return self.distinguished["root"]
 
     def all_folders(self) -> List[FolderRecord]:
+        """Every folder of the mailbox, the archive tree included."""
         return list(self.folders.values())
 
     def remove_folder(self, folder: FolderRecord) -> None:
@@ -544,6 +551,7 @@ class Mailbox:
             del self.distinguished[folder.distinguished]
 
     def move_folder(self, folder: FolderRecord, new_parent: FolderRecord) -> None:
+        """Move a folder (and its subtree) under ``new_parent``; folder ids stay, change keys change."""
         if folder.parent is not None:
             folder.parent.children.pop(folder.key, None)
             folder.parent.touch()
@@ -554,6 +562,7 @@ class Mailbox:
 
     # -- addresses --
     def addresses(self) -> Tuple[str, ...]:
+        """Primary SMTP address first, then the aliases (all lower case)."""
         return (self.primary_smtp_address,) + self.aliases
 
     def __repr__(self) -> str:
@@ -639,12 +648,14 @@ class Store:
 
     # -- items --
     def add_item(self, folder: FolderRecord, elem: etree._Element, associated: bool = False) -> ItemRecord:
+        """Store an item element (already stamped with its server-set properties) in ``folder``."""
         rec = ItemRecord(folder.mailbox, self.new_key(), folder, elem, associated)
         self.items[rec.key] = rec
         folder.item_keys[rec.key] = None
         return rec
 
     def remove_item(self, rec: ItemRecord) -> None:
+        """Hard-delete an item."""
         self.items.pop(rec.key, None)
         rec.folder.item_keys.pop(rec.key, None)
 
