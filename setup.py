@@ -30,7 +30,7 @@ setup(
         "cryptography>=41",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6.80", "tzdata"],
+        "test": ["pytest>=7", "hypothesis>=6.80", "tzdata", "sphinx>=7"],
         "docs": ["sphinx>=7"],
         "dev": ["pytest>=7", "hypothesis>=6.80", "tzdata", "sphinx>=7", "mypy>=1.5"],
     },
