@@ -621,7 +621,11 @@ class EWSServer:
                                                f"the {op} operation.")
         try:
             response = handler(ctx, env.body_child)
-        except SoapFault:
+        except SoapFault as f:
+            if f.response_code == "ErrorSchemaValidation" and self.strict:
+                # A check the handler makes against the *requested* version's schema (for example a
+                # DistinguishedFolderId value newer than RequestServerVersion): a schema error too.
+                self._schema_error(SchemaError(op, f.message, "version", f.line))
             raise
         except ResponseCodeError as e:
             raise Fault(e.response_code, e.message,

@@ -369,7 +369,9 @@ _FOLDER_GATES = dict(
     **{f: "Exchange2013" for f in (
         "recoverableitemsdiscoveryholds", "archiveinbox", "archiverecoverableitemsdiscoveryholds", "syncissues",
         "conflicts", "localfailures", "serverfailures", "recipientcache", "quickcontacts", "conversationhistory",
-        "adminauditlogs", "todosearch", "mycontacts", "directory", "imcontactlist", "peopleconnect", "favorites")},
+        "adminauditlogs", "todosearch", "mycontacts", "directory", "imcontactlist", "peopleconnect")},
+    # The Exchange 2013 schema's DistinguishedFolderIdNameType ends at peopleconnect; favorites came later.
+    favorites="Exchange2016",
     **{f: "V2018_01_08" for f in _ONLINE_FOLDERS},
 )
 

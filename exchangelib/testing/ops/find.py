@@ -9,7 +9,9 @@ Paging follows Exchange:
   carries NumeratorOffset and AbsoluteDenominator.
 - CalendarView: items overlapping [StartDate, EndDate), sorted by Start; MaxEntriesReturned
   truncates. Recurring masters are returned as themselves: expanding occurrences is a later
-  step (see :func:`calendar_instances`, the single place that will do it).
+  step (see :func:`calendar_instances`, the single place that will do it). Exchange refuses a
+  Restriction or SortOrder next to a CalendarView ("Restrictions and sort order may not be
+  specified for a CalendarView."); clients filter and sort such results themselves.
 Without SortOrder, FindItem returns newest first (DateTimeReceived descending) and FindFolder
 returns folders by display name, depth first for a Deep traversal.
 https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/finditem-operation
@@ -170,6 +172,8 @@ def _calendar_view(records: List[ItemRecord], view: etree._Element) -> Tuple[Lis
 # --- FindItem ------------------------------------------------------------------------------------
 _ITEM_VIEWS = ("IndexedPageItemView", "FractionalPageItemView", "SeekToConditionPageItemView", "CalendarView",
                "ContactsView")
+# Exchange's answer (ResponseClass Error) to a CalendarView combined with a Restriction or SortOrder.
+_CALENDAR_VIEW_NO_RESTRICTION = "Restrictions and sort order may not be specified for a CalendarView."
 
 
 @handler("FindItem")
@@ -185,6 +189,11 @@ def _find_items_in(ctx: RequestContext, body: etree._Element, folder_el: etree._
     shape = parse_shape(child(body, "ItemShape"))
     check_find_item_shape(shape)
     folder = resolve_folder(ctx, folder_el)
+    view = next((c for c in children(body) if local(c) in _ITEM_VIEWS), None)
+    sort_order = child(body, "SortOrder")
+    if view is not None and local(view) == "CalendarView" and (
+            child(body, "Restriction") is not None or sort_order is not None):
+        raise err("ErrorInvalidRestriction", _CALENDAR_VIEW_NO_RESTRICTION)
     traversal = body.get("Traversal", "Shallow")
     if traversal == "Associated":
         records = folder.items(associated=True)
@@ -201,12 +210,8 @@ def _find_items_in(ctx: RequestContext, body: etree._Element, folder_el: etree._
         records = [r for r in records if qpred(r.elem)]
     if child(body, "GroupBy") is not None or child(body, "DistinguishedGroupBy") is not None:
         raise err("ErrorInvalidOperation", "Grouping is not supported by this server.")
-    view = next((c for c in children(body) if local(c) in _ITEM_VIEWS), None)
-    sort_order = child(body, "SortOrder")
     if view is not None and local(view) == "CalendarView":
         chunk, attrs = _calendar_view(records, view)
-        if sort_order is not None:
-            chunk = sort_records(chunk, sort_order)
     else:
         records = sort_records(records, sort_order)
         if view is not None and local(view) == "ContactsView":

@@ -123,7 +123,7 @@ def _create_one(ctx: RequestContext, item_el: etree._Element, disposition: Optio
         if folder is None:
             raise err("ErrorFolderNotFound")
     _check_folder_kind(kind, folder)
-    associated = get_text(elem, "IsAssociated") == "true"
+    associated = bool_text(get(elem, "IsAssociated"))
     stamp_new(store, mailbox, elem, draft=is_message)
     rec = store.add_item(folder, elem, associated=associated)
     if kind == "CalendarItem" and invitations in _SEND_TO_ALL and get_text(elem, "IsMeeting") == "true":

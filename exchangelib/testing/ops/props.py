@@ -436,13 +436,23 @@ def path_kind(type_name: str, path: Path) -> str:
     return "string"
 
 
-def normalise_datetimes(elem: etree._Element) -> None:
-    """Rewrite the top-level xs:dateTime properties of an item in UTC 'Z' form, as Exchange returns them."""
+_BOOLEAN_FORMS = {"1": "true", "0": "false", "true": "true", "false": "false"}
+
+
+def normalise_values(elem: etree._Element) -> None:
+    """Rewrite an item's top-level properties in the canonical form Exchange returns them in.
+
+    xs:dateTime values become UTC 'Z' form; xs:boolean values given as ``1``/``0`` (which the
+    schema allows in requests) become ``true``/``false``, the only form Exchange writes.
+    """
     types = CHILD_TYPES.get(item_type(elem), {})
     for c in elem:
         if not isinstance(c.tag, str):
             continue
-        if types.get(etree.QName(c).localname) == "xs:dateTime" and c.text:
+        xsd_type = types.get(etree.QName(c).localname)
+        if xsd_type == "xs:boolean" and c.text:
+            c.text = _BOOLEAN_FORMS.get(c.text.strip(), c.text)
+        elif xsd_type == "xs:dateTime" and c.text:
             try:
                 c.text = parse_datetime(c.text).strftime("%Y-%m-%dT%H:%M:%SZ")
             except ValueError:

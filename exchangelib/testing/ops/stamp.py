@@ -24,7 +24,7 @@ from ...xml import TNS
 from .. import schema_tables as tables
 from ..store import ATTACHMENT_TOKEN_LEN, Mailbox, Store, format_datetime
 from .common import Path, err, local
-from .props import (get, get_text, insert_ordered, normalise_datetimes, parse_datetime, remove_prop, set_default,
+from .props import (get, get_text, insert_ordered, normalise_values, parse_datetime, remove_prop, set_default,
                     set_prop)
 
 T = f"{{{TNS}}}"
@@ -253,7 +253,7 @@ def stamp_new(store: Store, mailbox: Mailbox, elem: etree._Element, *, draft: bo
     if kind not in SUPPORTED_KINDS:
         raise err("ErrorInvalidRequest", f"Items of type {kind} are not supported by this server.")
     _from_mime(elem)
-    normalise_datetimes(elem)
+    normalise_values(elem)
     now = format_datetime(store.now())
     created = created or now
     set_default(elem, "ItemClass", ITEM_CLASS_DEFAULT[kind])
@@ -353,7 +353,7 @@ def restamp(store: Store, mailbox: Mailbox, elem: etree._Element, now: Optional[
     """Recompute derived properties after a write: display lists, flags, calendar/task state, size."""
     kind = local(elem)
     now = now or format_datetime(store.now())
-    normalise_datetimes(elem)
+    normalise_values(elem)
     resolve_recipients(store, elem)
     atts = get(elem, "Attachments")
     set_prop(elem, "HasAttachments", "true" if atts is not None and len(atts) else "false")
