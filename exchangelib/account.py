@@ -11,10 +11,11 @@ from .configuration import Configuration
 from .credentials import BaseCredentials
 from .errors import EWSError
 from .ewsdatetime import EWSTimeZone
-from .folders import DISTINGUISHED_FOLDER_CLASSES, Folder
+from .folders import Folder
+from .folders.collection import FolderTree
 from .items import ITEM_CLASSES
 from .protocol import Protocol
-from .services import CreateItem, DeleteItem, GetFolder, GetItem, ResolveNames, UpdateItem
+from .services import CreateItem, DeleteItem, GetItem, ResolveNames, UpdateItem
 from .services.create_item import SAVE_ONLY
 from .services.delete_item import HARD_DELETE
 from .services.shapes import ALL_PROPERTIES, ID_ONLY
@@ -72,6 +73,7 @@ class Account:
             raise ValueError("The Configuration has no server or service_endpoint")
         self.config = config
         self.protocol = Protocol.for_config(config)
+        self._folders = FolderTree(self)
         log.debug("Added account %s on %s", self.primary_smtp_address, self.protocol.service_endpoint)
 
     def _autodiscover(self, credentials: Optional[BaseCredentials], config: Optional[Configuration]) -> Configuration:
@@ -90,7 +92,10 @@ class Account:
     # --- protocol plumbing ------------------------------------------------------------------------------
     @property
     def version(self) -> Version:
-        return self.protocol.version
+        # The version probe carries this account's impersonation header: app-only OAuth tokens need one.
+        if self.access_type == IMPERSONATION:
+            return self.protocol.get_version(impersonation=(PRIMARY_SMTP_ADDRESS, self.primary_smtp_address))
+        return self.protocol.get_version(anchor_mailbox=self.primary_smtp_address)
 
     def soap_header_kwargs(self) -> Dict[str, Any]:
         """SOAP header values services send for this account."""
@@ -111,13 +116,16 @@ class Account:
             return None
 
     # --- folders -----------------------------------------------------------------------------------------
+    @property
+    def folders(self) -> FolderTree:
+        """The mailbox's folder hierarchy, read once and cached: ``account.folders[Calendar]`` lists every
+        calendar, ``account.folders.distinguished(SyncIssues)`` gets any well-known folder.
+        ``account.root.refresh()`` reads the hierarchy again."""
+        return self._folders
+
     def _distinguished(self, folder_id: str) -> Folder:
-        cls = DISTINGUISHED_FOLDER_CLASSES[folder_id]
-        folder = cls(account=self)
-        result = next(GetFolder(account=self).call([folder]))
-        if isinstance(result, Exception):
-            raise result
-        return result
+        """A well-known folder (fetched once; the same object the folder tree holds)."""
+        return self._folders.distinguished(folder_id)
 
     @cached_property
     def root(self) -> Folder:
@@ -163,6 +171,48 @@ class Account:
     def contacts(self) -> Folder:
         return self._distinguished("contacts")
 
+    @cached_property
+    def journal(self) -> Folder:
+        return self._distinguished("journal")
+
+    @cached_property
+    def notes(self) -> Folder:
+        return self._distinguished("notes")
+
+    @cached_property
+    def search_folders(self) -> Folder:
+        return self._distinguished("searchfolders")
+
+    @cached_property
+    def recoverable_items_root(self) -> Folder:
+        """The dumpster's root (Exchange 2010 SP1 and later)."""
+        return self._distinguished("recoverableitemsroot")
+
+    @cached_property
+    def public_folders_root(self) -> Folder:
+        """The root of the public folders. Raises ErrorNoPublicFolderReplicaAvailable where there are none."""
+        return self._distinguished("publicfoldersroot")
+
+    @cached_property
+    def archive_root(self) -> Folder:
+        """The root of the archive mailbox. Raises ErrorFolderNotFound when the mailbox has no archive."""
+        return self._distinguished("archiveroot")
+
+    @cached_property
+    def archive_msg_folder_root(self) -> Folder:
+        """The top of the archive's visible folders. Raises ErrorFolderNotFound without an archive."""
+        return self._distinguished("archivemsgfolderroot")
+
+    @cached_property
+    def archive_inbox(self) -> Folder:
+        """The archive's Inbox (Exchange 2013 and later). Raises ErrorFolderNotFound without an archive."""
+        return self._distinguished("archiveinbox")
+
+    @cached_property
+    def archive_deleted_items(self) -> Folder:
+        """The archive's Deleted Items. Raises ErrorFolderNotFound without an archive."""
+        return self._distinguished("archivedeleteditems")
+
     # --- items: bulk ------------------------------------------------------------------------------------
     def bulk_create(self, folder: Any, items: Iterable[Any], message_disposition: str = SAVE_ONLY,
                     send_meeting_invitations: str = "SendToNone", chunk_size: Optional[int] = None) -> List[Any]:
@@ -183,10 +233,14 @@ class Account:
         return out
 
     def bulk_update(self, items: Iterable[Tuple[Any, Sequence[str]]], conflict_resolution: str = AUTO_RESOLVE,
-                    message_disposition: Optional[str] = None,
-                    send_meeting_invitations_or_cancellations: Optional[str] = None,
+                    message_disposition: Optional[str] = SAVE_ONLY,
+                    send_meeting_invitations_or_cancellations: Optional[str] = "SendToNone",
                     suppress_read_receipts: Optional[bool] = None, chunk_size: Optional[int] = None) -> List[Any]:
-        """Update (item, field names) pairs. Returns (id, changekey) per input or the exception."""
+        """Update (item, field names) pairs. Returns (id, changekey) per input or the exception.
+
+        Exchange requires ``message_disposition`` for messages and ``send_meeting_invitations_or_cancellations``
+        for calendar items; the defaults (SaveOnly, SendToNone) change nothing else.
+        """
         pairs = list(items)
         results = UpdateItem(account=self, chunk_size=chunk_size).call(
             pairs, conflict_resolution=conflict_resolution, message_disposition=message_disposition,

@@ -18,6 +18,7 @@ dispatches on the tag with a dict lookup and fills the instance dict directly.
 """
 from __future__ import annotations
 
+import copy
 import difflib
 from typing import Any, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Tuple, Type, TypeVar, Union
 
@@ -56,6 +57,8 @@ class EWSElement:
     #: Collected across the class hierarchy, so a mixin can add its own.
     _EXTRA_ATTRS: ClassVar[Tuple[str, ...]] = ()
     #: Element names of field updates (``UpdateItem`` uses SetItemField, ``UpdateFolder`` SetFolderField).
+    #: Field names shown by repr() (None: every field that is set). Big models list a few key fields.
+    REPR_FIELDS: ClassVar[Optional[Tuple[str, ...]]] = None
     SET_FIELD_ELEMENT: ClassVar[str] = "SetItemField"
     DELETE_FIELD_ELEMENT: ClassVar[str] = "DeleteItemField"
 
@@ -66,6 +69,7 @@ class EWSElement:
     _TEXT_FIELD: ClassVar[Optional[Field]] = None
     _ELEMENT_FIELDS: ClassVar[Tuple[Field, ...]] = ()
     _SETTABLE: ClassVar[FrozenSet[str]] = frozenset()
+    _EXTRA_SET: ClassVar[FrozenSet[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -93,11 +97,15 @@ class EWSElement:
         attrs: List[Field] = []
         elems: List[Field] = []
         text_field = None
+        extended: List[Field] = []
         for f in cls.FIELDS:
             if f.is_attribute:
                 attrs.append(f)
             elif f.is_text:
                 text_field = f
+            elif f.is_extended:
+                elems.append(f)
+                extended.append(f)
             else:
                 elems.append(f)
                 for tag in f.tags:
@@ -108,6 +116,9 @@ class EWSElement:
         cls._TAG_MAP = tag_map
         # (attribute name, parse function, repeated) per child tag: the from_xml hot loop reads only this.
         cls._PARSERS = {tag: (f.name, f.from_xml, f.is_repeated) for tag, f in tag_map.items()}
+        if extended:
+            # One element name, many fields: the parser names the field (see Field.group_parser).
+            cls._PARSERS[extended[0].tag] = (None, type(extended[0]).group_parser(extended), False)
         cls._ATTR_FIELDS = tuple(attrs)
         cls._TEXT_FIELD = text_field
         cls._ELEMENT_FIELDS = tuple(elems)
@@ -118,6 +129,7 @@ class EWSElement:
                 if isinstance(v, property) and v.fset is not None:
                     settable.add(k)
         cls._SETTABLE = frozenset(settable)
+        cls._EXTRA_SET = frozenset(a for klass in cls.__mro__ for a in klass.__dict__.get("_EXTRA_ATTRS", ()))
 
     # --- field registry manipulation ---------------------------------------------------------------
     @classmethod
@@ -304,6 +316,8 @@ class EWSElement:
             value = parse(child, account)
             if value is None:
                 continue
+            if name is None:
+                name, value = value
             if repeated:
                 d.setdefault(name, []).append(value)
             else:
@@ -411,10 +425,28 @@ class EWSElement:
     def __hash__(self) -> int:
         return hash((type(self).__name__, *(_hashable(getattr(self, f.name)) for f in type(self).FIELDS)))
 
+    def __copy__(self: T) -> T:
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def __deepcopy__(self: T, memo: Dict[int, Any]) -> T:
+        """Copy field values deeply; plain attributes (account, folder, ...) are shared, not copied."""
+        cls = type(self)
+        new = cls.__new__(cls)
+        memo[id(self)] = new
+        extra = cls._EXTRA_SET
+        d = new.__dict__
+        for k, v in self.__dict__.items():
+            d[k] = v if k in extra else copy.deepcopy(v, memo)
+        return new
+
     def __repr__(self) -> str:
         parts = []
         d = self.__dict__
-        for f in type(self).FIELDS:
+        cls = type(self)
+        fields = cls.FIELDS if cls.REPR_FIELDS is None else [cls.FIELDS[n] for n in cls.REPR_FIELDS if n in cls.FIELDS]
+        for f in fields:
             value = d.get(f.name)
             if value is None:
                 continue

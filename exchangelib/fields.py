@@ -43,7 +43,7 @@ Element = etree._Element
 
 #: Characters that XML 1.0 cannot carry, not even escaped. lxml would refuse them at serialisation
 #: time with an unhelpful message; we refuse them at assignment time and name the field.
-_INVALID_XML_CHARS = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 _FIELD_URI_TAG = f"{{{TNS}}}FieldURI"
 _INDEXED_FIELD_URI_TAG = f"{{{TNS}}}IndexedFieldURI"
@@ -100,6 +100,9 @@ class Field:
     is_indexed: bool = False
     #: Whether a value of this field type can be written as one ``Constant`` in a restriction.
     is_complex: bool = False
+    #: Extended (MAPI) property: several fields share the ``ExtendedProperty`` element name and are told
+    #: apart by their ``ExtendedFieldURI`` (see :meth:`group_parser`).
+    is_extended: bool = False
 
     def __init__(self, field_uri: Optional[str] = None, *, xml_name: Optional[str] = None,
                  namespace: str = TNS, is_required: bool = False, is_read_only: bool = False,
@@ -138,6 +141,11 @@ class Field:
     def tags(self) -> List[str]:
         """The child element tags this field reads (one, except for choice fields)."""
         return [self.tag]
+
+    @classmethod
+    def group_parser(cls, fields: List["Field"]) -> Callable[[Element, Any], Any]:
+        """For fields sharing one element name: a parse function returning ``(field name, value)`` or None."""
+        raise NotImplementedError(f"{cls.__name__} fields can't share an element name")
 
     # --- descriptor protocol -------------------------------------------------------------------
     def __set_name__(self, owner: type, name: str) -> None:
@@ -526,16 +534,23 @@ class DateTimeField(Field):
     def to_text(self, value: Any) -> str:
         return value.ewsformat()
 
-    def from_text(self, text: Optional[str]) -> Any:
+    def from_text(self, text: Optional[str], account: Any = None) -> Any:
         if not text:
             return None
-        return _parse_datetime(text)
+        try:
+            return _parse_datetime(text)
+        except NaiveDateTimeNotAllowed:
+            # Some server values carry no offset (e.g. attachment LastModifiedTime). They are wall
+            # time in the request's time zone: the account's default zone, else UTC.
+            tz = getattr(account, "default_timezone", None) or UTC
+            log.debug("%s: %r has no UTC offset; reading it as %s", self.label, text, tz)
+            return EWSDateTime.from_string(text, tz=tz)
+        except ValueError:
+            log.warning("Unexpected date-time value %r for %s; treating as unset", text, self.label)
+            return None
 
     def from_xml(self, elem: Element, account: Any = None) -> Any:
-        text = elem.text
-        if not text:
-            return None
-        return _parse_datetime(text)
+        return self.from_text(elem.text, account)
 
     def to_constant(self, value: Any, version: Union[Version, Build, None] = None) -> str:
         value = self._clean_one(value, self.label)
@@ -548,7 +563,7 @@ _new_datetime = datetime.datetime.__new__
 
 def _parse_datetime(text: str) -> EWSDateTime:
     """Parse an xs:dateTime. The common server form '2016-01-01T10:00:00Z' takes a fast path."""
-    if len(text) == _UTC_Z_LEN and text[-1] == "Z" and text[10] == "T":
+    if len(text) == _UTC_Z_LEN and text[19] == "Z" and text[10] == "T":
         try:
             # datetime.__new__ directly: UTC is already an EWSTimeZone, nothing to convert.
             return _new_datetime(EWSDateTime, int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
@@ -746,21 +761,21 @@ class EWSElementField(Field):
 
     def from_xml(self, elem: Element, account: Any = None) -> Any:
         if self.wrapped:
+            classes = self.child_classes()
             for child in elem:
-                cls = self._class_for(child.tag)
+                cls = classes.get(child.tag)
                 if cls is not None:
                     return cls.from_xml(child, account)
             return None
         return self.value_cls.from_xml(elem, account)
 
-    def _class_for(self, tag: str) -> Optional[type]:
-        cls = self.value_cls
-        if isinstance(cls, tuple):
-            for c in cls:
-                if c.qualified_tag() == tag:
-                    return c
-            return None
-        return cls if cls.qualified_tag() == tag else None
+    def child_classes(self) -> Dict[str, type]:
+        """Element tag -> value class, for the elements inside a wrapper."""
+        tag_map = self.__dict__.get("_tag_map")
+        if tag_map is None:
+            classes = self.value_cls if isinstance(self.value_cls, tuple) else (self.value_cls,)
+            tag_map = self.__dict__["_tag_map"] = {c.qualified_tag(): c for c in classes}
+        return tag_map
 
     def to_text(self, value: Any) -> str:
         raise ValueError(f"{self.label} holds a {self._value_desc()} and can't be written as plain text")
@@ -780,15 +795,9 @@ class EWSElementListField(EWSElementField):
                  **kwargs: Any):
         super().__init__(field_uri, value_cls=value_cls, wrapped=wrapped, **kwargs)
         self.is_repeated = not wrapped
-        self._tag_map: Optional[Dict[str, type]] = None
 
     def _classes(self) -> Tuple[type, ...]:
         return self.value_cls if isinstance(self.value_cls, tuple) else (self.value_cls,)
-
-    def child_classes(self) -> Dict[str, type]:
-        if self._tag_map is None:
-            self._tag_map = {c.qualified_tag(): c for c in self._classes()}
-        return self._tag_map
 
     def add_to(self, parent: Element, value: Any, version: Union[Version, Build, None] = None) -> None:
         if self.wrapped:

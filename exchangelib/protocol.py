@@ -19,23 +19,24 @@ import queue
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from email.utils import parsedate_to_datetime
 from typing import Any, Dict, Optional, Tuple
 
 import requests
 import requests.adapters
-from requests.exceptions import ChunkedEncodingError, ConnectionError, ContentDecodingError, ReadTimeout
+from requests.exceptions import ChunkedEncodingError, ConnectionError, ContentDecodingError, ReadTimeout, SSLError
 
 from . import __version__
 from .credentials import BaseCredentials
 from .errors import (ErrorInvalidSchemaVersionForMailboxVersion, ErrorInvalidServerVersion, ErrorServerBusy,
-                     ResponseMessageError, SOAPError, TransportError, UnauthorizedError)
+                     MalformedResponseError, ResponseMessageError, SOAPError, TransportError, UnauthorizedError)
 from .log import redact_headers, redact_xml
 from .retry import FailFast, Retriable, RetryPolicy
 from .soap import fault_to_exception, response_message_error, server_version, split_envelope
 from .transport import (CONTENT_TYPE, NOAUTH, OAUTH2, choose_auth_type, get_auth_instance, parse_www_authenticate,
                         www_authenticate_values, wrap)
 from .version import API_VERSIONS, Version
-from .xml import MNS, ParseError, add_child, create_element, parse
+from .xml import MNS, ForbiddenDTDError, ParseError, add_child, create_element, parse
 
 log = logging.getLogger(__name__)
 xml_log = logging.getLogger("exchangelib.xml")
@@ -95,6 +96,8 @@ class BaseProtocol:
                 r = s.post(self.service_endpoint, data=b"", headers={"Content-Type": CONTENT_TYPE,
                                                                      "User-Agent": self.USERAGENT},
                            timeout=self.TIMEOUT, verify=self.verify, allow_redirects=False)
+            except SSLError as e:
+                raise TransportError(_tls_failure(self.service_endpoint, e)) from e
             except requests.exceptions.RequestException as e:
                 raise TransportError(f"Could not reach {self.service_endpoint} to detect the auth type: {e}") from e
         if r.status_code != 401:
@@ -191,9 +194,10 @@ class Protocol(BaseProtocol):
     @classmethod
     def for_config(cls, config: Any) -> "Protocol":
         """The shared Protocol for a Configuration (created on first use)."""
+        # Everything in the Configuration that changes how requests are sent is part of the key
         key = (config.service_endpoint, config.credentials.cache_key() if config.credentials else None,
-               config.auth_type, config.max_connections, repr(config.retry_policy), str(config.verify),
-               cls.HTTP_ADAPTER_CLS)
+               config.auth_type, config.version, config.max_connections, repr(config.retry_policy),
+               str(config.verify), bool(config.allow_insecure_basic), cls.HTTP_ADAPTER_CLS)
         with cls._cache_lock:
             p = cls._cache.get(key)
             if p is None or p._closed:
@@ -230,17 +234,25 @@ class Protocol(BaseProtocol):
     # --- version ----------------------------------------------------------------------------------------
     @property
     def version(self) -> Version:
+        return self.get_version()
+
+    def get_version(self, impersonation: Optional[tuple] = None, anchor_mailbox: Optional[str] = None) -> Version:
+        """The server's Version, probing the server on first use (unless a version was configured).
+
+        ``impersonation``/``anchor_mailbox`` go into the probe request: app-only OAuth tokens are only
+        accepted together with an ExchangeImpersonation header, so an Account passes its own.
+        """
         if self._version is None:
             with self._version_lock:
                 if self._version is None:
-                    self._version = self._detect_version()
+                    self._version = self._detect_version(impersonation, anchor_mailbox)
         return self._version
 
     @version.setter
     def version(self, value: Version) -> None:
         self._version = value
 
-    def _detect_version(self) -> Version:
+    def _detect_version(self, impersonation: Optional[tuple] = None, anchor_mailbox: Optional[str] = None) -> Version:
         """Probe with a cheap request at the newest schema version, stepping down while the server refuses it.
 
         The server's ServerVersionInfo header then tells us its build.
@@ -250,7 +262,8 @@ class Protocol(BaseProtocol):
         last_error: Optional[Exception] = None
         for _, api_version in reversed(API_VERSIONS):
             try:
-                header, body, _ = self._post_once_with_retries(probe, api_version, operation="ResolveNames")
+                header, body, _ = self._post_once_with_retries(probe, api_version, impersonation=impersonation,
+                                                               operation="ResolveNames", anchor_mailbox=anchor_mailbox)
             except (ErrorInvalidServerVersion, ErrorInvalidSchemaVersionForMailboxVersion) as e:
                 last_error = e
                 continue
@@ -309,6 +322,9 @@ class Protocol(BaseProtocol):
                     r = session.post(self.service_endpoint, data=data, headers=headers, timeout=self.TIMEOUT,
                                      allow_redirects=False, verify=self.verify)
                     content = r.content
+                except SSLError as e:
+                    # A certificate that does not verify will not verify on the next attempt either
+                    raise TransportError(_tls_failure(self.service_endpoint, e)) from e
                 except (ConnectionError, ChunkedEncodingError, ContentDecodingError, ReadTimeout) as e:
                     self.retire_session(session)
                     session = None
@@ -321,10 +337,15 @@ class Protocol(BaseProtocol):
                         refreshed = True
                         if self.credentials.refresh(session):
                             continue  # one retry with the new token; never loop
+                    if self.auth_type == OAUTH2:
+                        advice = ("Check the access token and its scope; a refresh callback, if any, was tried once"
+                                  if refreshed else "Check the access token and its scope")
+                    else:
+                        advice = "Check the username, the password and the auth type"
                     raise UnauthorizedError(
                         f"The server at {self.service_endpoint} rejected the credentials of "
                         f"{self.credentials.identity if self.credentials else 'nobody'} "
-                        f"(HTTP 401, auth type {self.auth_type}). Check the username and password.")
+                        f"(HTTP 401, auth type {self.auth_type}). {advice}.")
                 break
             if content and xml_log.isEnabledFor(logging.DEBUG):
                 xml_log.debug("EWS %(operation)s response from %(endpoint)s (HTTP %(status)s)\n%(xml_response)s",
@@ -349,6 +370,10 @@ class Protocol(BaseProtocol):
         try:
             root = parse(content)
             header, body = split_envelope(root)
+        except ForbiddenDTDError as e:
+            # Not a transient glitch: a DTD/entity payload is refused, never retried
+            raise MalformedResponseError(f"Refused the response from {self.service_endpoint}: {e}",
+                                         status_code=status) from e
         except (ParseError, SOAPError) as e:
             if status == 500:
                 raise TransportError(f"HTTP 500 from {self.service_endpoint} with an unreadable body: {e}") from e
@@ -387,10 +412,23 @@ def _busy_response_message(body: Any, operation: Optional[str]) -> Optional[Erro
 
 
 def _retry_after(r: requests.Response) -> Optional[float]:
-    v = r.headers.get("Retry-After")
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date (RFC 9110 10.2.3)."""
+    v = (r.headers.get("Retry-After") or "").strip()
     if not v:
         return None
     try:
         return max(0.0, float(v))
     except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(v)
+    except (TypeError, ValueError, IndexError):
         return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _tls_failure(endpoint: str, e: Exception) -> str:
+    return (f"TLS with {endpoint} failed: {e}. If the server uses a private CA or a self-signed certificate, "
+            f"pass verify='/path/to/ca.pem' in the Configuration (verify=False disables the check: test servers only).")

@@ -182,30 +182,157 @@ def _group(name: str, exprs: Sequence[Element]) -> Element:
     return elem
 
 
+#: Names that reach an item's id and changekey (held together in the ``item:ItemId`` element).
+ID_ALIASES = {"id": "id", "item_id": "id", "changekey": "changekey"}
+
+
+class FieldPath:
+    """A field, or one entry (or one part of an entry) of an indexed contact field, named by a path.
+
+    Paths are what ``filter()``, ``order_by()``, ``only()`` and ``values()`` accept: ``'subject'``,
+    ``'phone_numbers'`` (the whole dictionary), ``'phone_numbers__CarPhone'`` (one entry),
+    ``'physical_addresses__Home__street'`` (one part of an entry), and ``'id'``/``'item_id'``/
+    ``'changekey'``.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/indexedfielduri
+    """
+
+    __slots__ = ("field", "label", "subfield", "attr")
+
+    def __init__(self, field: Any, label: Optional[str] = None, subfield: Any = None, attr: Optional[str] = None):
+        self.field = field
+        self.label = label
+        self.subfield = subfield
+        self.attr = attr  # for the id aliases: the item attribute to read ('id' or 'changekey')
+
+    @classmethod
+    def from_string(cls, path: str, model_classes: Sequence[type]) -> "FieldPath":
+        """Resolve ``path`` against the model classes being searched (first class that has the field wins)."""
+        if not isinstance(path, str) or not path:
+            raise ValueError(f"A field path must be a non-empty str, got {path!r}")
+        name, _, rest = path.partition("__")
+        if name in ID_ALIASES and not rest:
+            for klass in model_classes:
+                f = klass.FIELDS.get("_id")
+                if f is not None:
+                    return cls(f, attr=ID_ALIASES[name])
+        field = None
+        for klass in model_classes:
+            field = klass.FIELDS.get(name)
+            if field is not None:
+                break
+        if field is None or name.startswith("_"):
+            names = sorted({f.name for k in model_classes for f in k.FIELDS if not f.name.startswith("_")}
+                           | set(ID_ALIASES))
+            raise ValueError(f"Unknown field {name!r} for {'/'.join(c.__name__ for c in model_classes)}; "
+                             f"valid fields are: {', '.join(names)}")
+        if not rest:
+            return cls(field)
+        if not getattr(field, "is_indexed", False):
+            raise ValueError(f"Field {name!r} is not an indexed field; cannot look up {rest!r} inside it "
+                             f"(or {rest.split('__')[-1]!r} is not a lookup: valid lookups are {', '.join(LOOKUPS)})")
+        label, _, sub_name = rest.partition("__")
+        labels = field.labels
+        if labels is not None and label not in labels:
+            raise ValueError(f"Field {name!r}: label must be one of {sorted(labels)}, got {label!r}")
+        subfield = None
+        if sub_name:
+            parts = {f.name: f for f in field.subfields}
+            subfield = parts.get(sub_name)
+            if subfield is None:
+                raise ValueError(f"Field {name!r}: entries have no part {sub_name!r}"
+                                 + (f"; parts are {sorted(parts)}" if parts else "; they hold a single value"))
+        return cls(field, label, subfield)
+
+    @property
+    def path(self) -> str:
+        """The path string this FieldPath stands for (canonical form)."""
+        if self.attr is not None:
+            return self.attr
+        parts = [self.field.name]
+        if self.label is not None:
+            parts.append(self.label)
+        if self.subfield is not None:
+            parts.append(self.subfield.name)
+        return "__".join(parts)
+
+    @property
+    def is_multipart(self) -> bool:
+        """An entry of a dictionary whose entries have several parts (a postal address), no part named."""
+        return self.label is not None and self.subfield is None and bool(self.field.subfields)
+
+    @property
+    def value_field(self) -> Any:
+        """The field describing one compared value: the part, the entry's text, or the field itself."""
+        if self.subfield is not None:
+            return self.subfield
+        if self.label is not None:
+            text = self.field.value_cls._TEXT_FIELD
+            return text if text is not None else self.field
+        return self.field
+
+    @property
+    def is_text(self) -> bool:
+        """The compared values are free text (not an enumeration, date, number...)."""
+        f = self.value_field
+        cls = f.value_cls
+        return (isinstance(cls, type) and issubclass(cls, str) and getattr(f, "choices", None) is None
+                and not getattr(f, "is_complex", False))
+
+    @property
+    def field_uri(self) -> Optional[str]:
+        return self.field.field_uri
+
+    def field_path_xml(self) -> Element:
+        """The path element: ``t:FieldURI`` or ``t:IndexedFieldURI``."""
+        if self.label is not None:
+            return self.field.field_path_xml(self.label, self.subfield.name if self.subfield is not None else None)
+        return self.field.field_path_xml()
+
+    def expand(self) -> List["FieldPath"]:
+        """The paths to request for this path's data: a multi-part entry asks for each of its parts."""
+        if self.is_multipart:
+            return [FieldPath(self.field, self.label, f) for f in self.field.subfields]
+        return [self]
+
+    def get_value(self, item: Any) -> Any:
+        """This path's value on ``item``: one entry's text or part for indexed paths, None when absent."""
+        if self.attr is not None:
+            return getattr(item, self.attr)
+        value = getattr(item, self.field.name, None)
+        if self.label is None:
+            return value
+        for entry in value or ():
+            if entry.label != self.label:
+                continue
+            if self.subfield is not None:
+                return getattr(entry, self.subfield.name)
+            text = type(entry)._TEXT_FIELD
+            if text is not None and not self.field.subfields:
+                return getattr(entry, text.name)
+            return entry
+        return None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FieldPath) and (self.field, self.label, self.subfield, self.attr) == (
+            other.field, other.label, other.subfield, other.attr)
+
+    def __hash__(self) -> int:
+        return hash((id(self.field), self.label, id(self.subfield), self.attr))
+
+    def __repr__(self) -> str:
+        return f"FieldPath({self.path!r})"
+
+
 class FieldResolver:
-    """Finds the Field for a lookup path among the model classes being searched."""
+    """Finds the FieldPath for a lookup path among the model classes being searched."""
 
     def __init__(self, model_classes: Sequence[type]):
         self.model_classes = tuple(model_classes)
 
-    def resolve(self, field_path: str) -> Tuple[Any, Optional[str]]:
-        """(Field, label) for 'subject' or an indexed path like 'phone_numbers__CarPhone'."""
-        name, _, rest = field_path.partition("__")
-        for cls in self.model_classes:
-            f = cls.FIELDS.get(name)
-            if f is not None:
-                return f, (rest or None)
-        names = sorted({f.name for cls in self.model_classes for f in cls.FIELDS})
-        raise ValueError(f"Unknown field {name!r} for {'/'.join(c.__name__ for c in self.model_classes)}; "
-                         f"valid fields are: {', '.join(names)}")
-
-
-def _field_path_elem(field: Any, label: Optional[str]) -> Element:
-    if label is not None:
-        if not hasattr(field, "indexed_field_path_xml"):
-            raise ValueError(f"Field {field.name!r} is not an indexed field; cannot look up {label!r} inside it")
-        return field.indexed_field_path_xml(label)
-    return field.field_path_xml()
+    def resolve(self, field_path: str) -> FieldPath:
+        """The FieldPath for 'subject' or an indexed path like 'phone_numbers__CarPhone'."""
+        return FieldPath.from_string(field_path, self.model_classes)
 
 
 def _coerce(field: Any, value: Any) -> Any:
@@ -225,39 +352,62 @@ def _coerce(field: Any, value: Any) -> Any:
     return value_cls.from_string(value)
 
 
-def _constant(field: Any, value: Any, version: Any, q: Q) -> str:
+def _constant(fp: FieldPath, value: Any, version: Any, q: Q) -> str:
+    field = fp.field if fp.label is None else fp.value_field
     try:
+        if fp.label is not None:
+            if not isinstance(value, str):
+                raise TypeError(f"an entry of {fp.field.name!r} holds text; pass a str, got {type(value).__name__}")
+            return field.to_constant(value, version) if field is not fp.field else value
         return field.to_constant(_coerce(field, value), version)
     except (TypeError, ValueError) as e:
         raise type(e)(f"Invalid value for lookup {q.field_path}__{q.lookup}: {e}") from None
 
 
-def _compare(op: str, field: Any, label: Optional[str], value: Any, version: Any, q: Q) -> Element:
+def _compare(op: str, fp: FieldPath, value: Any, version: Any, q: Q) -> Element:
     elem = create_element(f"t:{op}")
-    elem.append(_field_path_elem(field, label))
+    elem.append(fp.field_path_xml())
     c = add_child(elem, "t:FieldURIOrConstant")
-    add_child(c, "t:Constant", {"Value": _constant(field, value, version, q)})
+    add_child(c, "t:Constant", {"Value": _constant(fp, value, version, q)})
     return elem
 
 
-def _contains(mode: str, comparison: str, field: Any, label: Optional[str], value: Any, version: Any, q: Q) -> Element:
+def _contains(mode: str, comparison: str, fp: FieldPath, value: Any, version: Any, q: Q) -> Element:
     elem = create_element("t:Contains", {"ContainmentMode": mode, "ContainmentComparison": comparison})
-    elem.append(_field_path_elem(field, label))
-    add_child(elem, "t:Constant", {"Value": _constant(field, value, version, q)})
+    elem.append(fp.field_path_xml())
+    add_child(elem, "t:Constant", {"Value": _constant(fp, value, version, q)})
     return elem
+
+
+def _equals(fp: FieldPath, value: Any, version: Any, q: Q) -> Element:
+    """Equality. Exchange's IsEqualTo ignores case on strings, so text uses Contains(FullString, Exact)."""
+    if fp.is_text:
+        if not isinstance(value, str):
+            raise TypeError(f"{q.field_path}__{q.lookup} needs str values, got {type(value).__name__} {value!r}")
+        return _contains("FullString", "Exact", fp, value, version, q)
+    return _compare("IsEqualTo", fp, value, version, q)
 
 
 def _leaf_xml(q: Q, resolver: FieldResolver, version: Any) -> Element:
-    field, label = resolver.resolve(q.field_path)
-    if not field.is_searchable:
-        raise ValueError(f"Field {field.name!r} is not searchable on the server")
+    fp = resolver.resolve(q.field_path)
+    field = fp.field
+    if fp.attr is not None or not field.is_searchable:
+        raise ValueError(f"Field {fp.path!r} is not searchable on the server")
     if hasattr(field, "is_supported") and version is not None and not field.is_supported(version):
         raise ValueError(f"Field {field.name!r} is not supported by the server's version {version}")
+    if fp.is_multipart:
+        raise ValueError(f"{q.field_path}: entries of {field.name!r} have several parts; search one of them, e.g. "
+                         f"{field.name}__{fp.label}__{field.subfields[0].name}")
+    if fp.label is None and getattr(field, "is_indexed", False) and q.lookup != LOOKUP_EXISTS:
+        labels = sorted(field.labels or ())
+        raise ValueError(f"{q.field_path}: search one entry of {field.name!r}, e.g. "
+                         f"{field.name}__{labels[0] if labels else 'Label'}"
+                         + (f"__{field.subfields[0].name}" if field.subfields else ""))
     lookup, value = q.lookup, q.value
-    is_list = getattr(field, "is_list", False)
+    is_list = getattr(field, "is_list", False) and fp.label is None
     if lookup == LOOKUP_EXISTS:
         exists = create_element("t:Exists")
-        exists.append(_field_path_elem(field, label))
+        exists.append(fp.field_path_xml())
         if value:
             return exists
         return _group("t:Not", [exists])
@@ -265,31 +415,38 @@ def _leaf_xml(q: Q, resolver: FieldResolver, version: Any) -> Element:
         values = list(value)
         if not values:
             raise ValueError(f"{q.field_path}__in: the list of values is empty; it would match nothing")
-        exprs = [_compare("IsEqualTo", field, label, v, version, q) for v in values]
+        exprs = [_equals(fp, v, version, q) for v in values]
         return exprs[0] if len(exprs) == 1 else _group("t:Or", exprs)
     if lookup == LOOKUP_RANGE:
         start, end = value
-        return _group("t:And", [_compare("IsGreaterThanOrEqualTo", field, label, start, version, q),
-                                _compare("IsLessThanOrEqualTo", field, label, end, version, q)])
-    if is_list and lookup in (LOOKUP_EXACT, LOOKUP_CONTAINS):
-        # On a multi-valued property, IsEqualTo matches when any value equals. contains=[a, b] means the item
-        # has every one of them.
-        values = list(value) if isinstance(value, (list, tuple, set)) else [value]
+        return _group("t:And", [_compare("IsGreaterThanOrEqualTo", fp, start, version, q),
+                                _compare("IsLessThanOrEqualTo", fp, end, version, q)])
+    if is_list and lookup in (LOOKUP_EXACT, LOOKUP_CONTAINS) and isinstance(value, (list, tuple, set, frozenset)):
+        # On a multi-valued property a comparison matches when any value matches. A list of values means
+        # the item has every one of them.
+        values = list(value)
         if not values:
             raise ValueError(f"{q.field_path}__{lookup}: empty list of values")
-        exprs = [_compare("IsEqualTo", field, label, v, version, q) for v in values]
+        exprs = [_equals(fp, v, version, q) for v in values]
         return exprs[0] if len(exprs) == 1 else _group("t:And", exprs)
+    if is_list and lookup == LOOKUP_EXACT:
+        return _equals(fp, value, version, q)
     if lookup == LOOKUP_EXACT:
-        return _compare("IsEqualTo", field, label, value, version, q)
+        return _equals(fp, value, version, q)
     if lookup == LOOKUP_NOT:
-        return _compare("IsNotEqualTo", field, label, value, version, q)
+        if fp.is_text:
+            return _group("t:Not", [_equals(fp, value, version, q)])
+        return _compare("IsNotEqualTo", fp, value, version, q)
     if lookup in _ORDERED:
-        return _compare(_ORDERED[lookup], field, label, value, version, q)
+        return _compare(_ORDERED[lookup], fp, value, version, q)
     if lookup in _STRING_LOOKUPS:
+        if not fp.is_text:
+            raise ValueError(f"{q.field_path}__{lookup}: '{lookup}' works on text fields only; "
+                             f"{fp.path!r} holds {fp.value_field._value_desc()}")
         if not isinstance(value, str):
             raise TypeError(f"{q.field_path}__{lookup} needs a str value, got {type(value).__name__}")
         mode, comparison = _STRING_LOOKUPS[lookup]
-        return _contains(mode, comparison, field, label, value, version, q)
+        return _contains(mode, comparison, fp, value, version, q)
     raise ValueError(f"Unsupported lookup {lookup!r}")  # pragma: no cover - LOOKUPS is exhaustive
 
 

@@ -102,4 +102,5 @@ class FaultTolerance(RetryPolicy):
         return backoff * (0.5 + random.random() / 2)  # jitter spreads the retries of parallel workers
 
     def __repr__(self) -> str:
-        return f"FaultTolerance(max_wait={self.max_wait})"
+        # Protocol.for_config keys its cache on this repr: every setting that changes behaviour belongs here
+        return f"FaultTolerance(max_wait={self.max_wait}, base={self.base}, cap={self.cap})"

@@ -144,6 +144,11 @@ def test_simple_fields_read_leniently():
     e.text = "2020-01-02T03:04:05.123+02:00"
     dt = f["when"].from_xml(e)
     assert dt == EWSDateTime(2020, 1, 2, 1, 4, 5, 123000, tzinfo=UTC)
+    e.text = "yesterday"
+    assert f["when"].from_xml(e) is None
+    e.text = "2020-01-02T03:04:05"  # no offset: wall time in the account's zone
+    account = type("A", (), {"default_timezone": EWSTimeZone("Europe/Copenhagen")})()
+    assert f["when"].from_xml(e, account) == EWSDateTime(2020, 1, 2, 2, 4, 5, tzinfo=UTC)
     e.text = None
     assert f["name"].from_xml(e) == ""
     assert f["blob"].from_xml(e) == b""

@@ -280,3 +280,213 @@ def test_writable_fields_and_versions():
     assert "is_associated" not in old
     with pytest.raises(ValueError, match="not supported by Exchange build"):
         Message(is_associated=True).clean(Version(EXCHANGE_2007))
+
+
+# --- recurrence -------------------------------------------------------------------------------------------
+def test_seed_recurrence_example_validates_and_round_trips():
+    from exchangelib.properties.recurrence import MONDAY, WEDNESDAY, Recurrence, WeeklyPattern
+    start = TZ.localize(EWSDateTime(2017, 9, 1, 11))
+    item = CalendarItem(folder="cal", start=start, end=start + datetime.timedelta(hours=2),
+                        subject="Hello Recurrence",
+                        recurrence=Recurrence(pattern=WeeklyPattern(interval=3, weekdays=[MONDAY, WEDNESDAY]),
+                                              start=start.date(), number=7))
+    req = create_item_request(item)
+    assert validate(req) == (True, "")
+    rec = req[0][0].find(f"{T}Recurrence")
+    assert rec[0].findtext(f"{T}DaysOfWeek") == "Monday Wednesday"
+    assert rec[1].tag == f"{T}NumberedRecurrence" and rec[1].findtext(f"{T}NumberOfOccurrences") == "7"
+    back = CalendarItem.from_xml(item.to_xml()).recurrence
+    assert back == item.recurrence and (back.start, back.number, back.end) == (start.date(), 7, None)
+
+
+@pytest.mark.parametrize("pattern", [
+    "AbsoluteYearlyPattern(day_of_month=24, month=DECEMBER)",
+    "RelativeYearlyPattern(weekday=FRIDAY, week_number=LAST, month='March')",
+    "AbsoluteMonthlyPattern(interval=2, day_of_month=31)",
+    "RelativeMonthlyPattern(interval=1, weekday=WEEKEND_DAY, week_number=FIRST)",
+    "WeeklyPattern(interval=1, weekdays=['Tuesday', SATURDAY], first_day_of_week=MONDAY)",
+    "DailyPattern(interval=4)",
+])
+@pytest.mark.parametrize("bounds", ["dict(number=3)", "dict(end=EWSDate(2021, 1, 1))", "dict()"])
+def test_every_recurrence_pattern_and_boundary_validates(pattern, bounds):
+    from exchangelib.ewsdatetime import EWSDate
+    from exchangelib.properties import recurrence as r
+    ns = {**vars(r), "EWSDate": EWSDate}
+    rec = r.Recurrence(pattern=eval(pattern, ns), start=EWSDate(2020, 1, 1), **eval(bounds, ns))
+    item = CalendarItem(subject="r", recurrence=rec)
+    assert validate(create_item_request(item)) == (True, "")
+    assert CalendarItem.from_xml(item.to_xml()).recurrence == rec
+
+
+def test_recurrence_errors():
+    from exchangelib.ewsdatetime import EWSDate
+    from exchangelib.properties.recurrence import (
+        DailyPattern, DailyRegeneration, EndDatePattern, Recurrence, TaskRecurrence, WeeklyPattern,
+    )
+    with pytest.raises(ValueError, match=r"WeeklyPattern\.weekdays must be one of"):
+        WeeklyPattern(interval=1, weekdays=["Funday"])
+    with pytest.raises(ValueError, match="twice"):
+        WeeklyPattern(interval=1, weekdays=[1, 1])
+    with pytest.raises(ValueError, match=r"DailyPattern\.interval must be >= 1"):
+        DailyPattern(interval=0)
+    with pytest.raises(TypeError, match="not both"):
+        Recurrence(pattern=DailyPattern(interval=1), start=EWSDate(2020, 1, 1), end=EWSDate(2020, 2, 1), number=3)
+    with pytest.raises(ValueError, match="must not be before start"):
+        EndDatePattern(start=EWSDate(2020, 2, 1), end=EWSDate(2020, 1, 1)).clean()
+    with pytest.raises(TypeError, match=r"Recurrence\.pattern"):
+        Recurrence(pattern=DailyRegeneration(interval=2), start=EWSDate(2020, 1, 1))
+    with pytest.raises(ValueError, match=r"Recurrence\.boundary is required"):
+        Recurrence(pattern=DailyPattern(interval=1)).clean()
+    task = Task(subject="water plants", recurrence=TaskRecurrence(pattern=DailyRegeneration(interval=2),
+                                                                  start=EWSDate(2020, 1, 1)))
+    assert validate(create_item_request(task)) == (True, "")
+
+
+# --- attachments -------------------------------------------------------------------------------------------
+def test_attachments_serialise_inline_and_parse():
+    from exchangelib.properties import FileAttachment, ItemAttachment
+    content = "Hello from unicode æøå".encode("utf-8")
+    m = Message(subject="with files", attachments=[
+        FileAttachment(name="my_file.txt", content=content, content_type="text/plain"),
+        ItemAttachment(name="my_appointment", item=CalendarItem(subject="inner", start=TZ.localize(
+            EWSDateTime(2020, 1, 1, 10)))),
+    ])
+    req = create_item_request(m)
+    assert validate(req) == (True, "")
+    back = Message.from_xml(m.to_xml())
+    f, i = back.attachments
+    assert isinstance(f, FileAttachment) and f.content == content and f.name == "my_file.txt"
+    assert isinstance(i, ItemAttachment) and isinstance(i.item, CalendarItem) and i.item.subject == "inner"
+    assert "bytes" in repr(f) and "Hello" not in repr(f)
+    with pytest.raises(TypeError, match=r"ItemAttachment\.item expects an item"):
+        ItemAttachment(item="not an item")
+
+
+def test_attachment_from_get_item_response():
+    from exchangelib.properties import FileAttachment
+    src = f"""<t:Message xmlns:t="{TNS}"><t:Attachments>
+      <t:FileAttachment><t:AttachmentId Id="ATT1" RootItemId="MSG" RootItemChangeKey="CK"/><t:Name>a.pdf</t:Name>
+      <t:ContentType>application/pdf</t:ContentType><t:Size>1234</t:Size>
+      <t:LastModifiedTime>2020-01-01T10:00:00</t:LastModifiedTime><t:IsInline>false</t:IsInline>
+      <t:IsContactPhoto>false</t:IsContactPhoto></t:FileAttachment>
+      <t:ItemAttachment><t:AttachmentId Id="ATT2"/><t:Name>fwd</t:Name></t:ItemAttachment>
+    </t:Attachments><t:HasAttachments>true</t:HasAttachments></t:Message>"""
+    m = Message.from_xml(etree.fromstring(src))
+    f = m.attachments[0]
+    assert isinstance(f, FileAttachment) and f.attachment_id.id == "ATT1" and f.attachment_id.root_id == "MSG"
+    assert f.size == 1234 and f.content is None and m.has_attachments is True
+    assert f.last_modified_time == EWSDateTime(2020, 1, 1, 10, tzinfo=UTC)  # no offset sent: read as UTC
+    assert m.attachments[1].item is None
+
+
+# --- extended properties ----------------------------------------------------------------------------------
+def test_extended_properties_register_use_and_deregister():
+    from exchangelib.folders import Folder
+    from exchangelib.properties import ExtendedProperty
+
+    class LunchMenu(ExtendedProperty):
+        property_set_id = "12345678-1234-1234-1234-123456781234"
+        property_name = "Catering from the cafeteria"
+        property_type = "String"
+
+    class FlagTag(ExtendedProperty):
+        property_tag = 0x1090
+        property_type = "Integer"
+
+    class MyMeetingArray(ExtendedProperty):
+        property_set_id = "00062004-0000-0000-C000-000000000046"
+        property_type = "BinaryArray"
+        property_id = 32852
+
+    class VoteResponse(ExtendedProperty):
+        distinguished_property_set_id = "Common"
+        property_id = 0x00008524
+        property_type = "String"
+
+    CalendarItem.register("lunch_menu", LunchMenu)
+    CalendarItem.register("flag_tag", FlagTag)
+    CalendarItem.register("meeting_array", MyMeetingArray)
+    Message.register("vote_response", VoteResponse)
+    try:
+        item = CalendarItem(subject="x", lunch_menu="Foie gras et consommé de légumes", flag_tag=2,
+                            meeting_array=[b"a", b"bc"], culture="en-US")
+        req = create_item_request(item)
+        assert validate(req) == (True, "")
+        names = [etree.QName(c).localname for c in req[0][0]]
+        assert names == ["Subject", "ExtendedProperty", "ExtendedProperty", "ExtendedProperty", "Culture"]
+        back = CalendarItem.from_xml(item.to_xml())
+        assert (back.lunch_menu, back.flag_tag, back.meeting_array) == (
+            "Foie gras et consommé de légumes", 2, [b"a", b"bc"])
+        # A server writes the tag in its own way and sends properties we didn't register: both are fine.
+        src = f"""<t:Message xmlns:t="{TNS}">
+          <t:ExtendedProperty><t:ExtendedFieldURI PropertyTag="0x1090" PropertyType="Integer"/>
+            <t:Value>1</t:Value></t:ExtendedProperty>
+          <t:ExtendedProperty><t:ExtendedFieldURI DistinguishedPropertySetId="Common" PropertyId="34084"
+            PropertyType="String"/><t:Value>Yes</t:Value></t:ExtendedProperty></t:Message>"""
+        m = Message.from_xml(etree.fromstring(src))
+        assert m.vote_response == "Yes"
+        path = Message.FIELDS["vote_response"].field_path_xml()
+        assert (path.tag, path.get("PropertyId")) == (f"{T}ExtendedFieldURI", "34084")
+        with pytest.raises(TypeError, match=r"CalendarItem\.flag_tag"):
+            item.flag_tag = "two"
+        with pytest.raises(ValueError, match="already has"):
+            CalendarItem.register("subject", LunchMenu)
+        assert "lunch_menu" not in Message.FIELDS  # registered on CalendarItem only
+    finally:
+        CalendarItem.deregister("lunch_menu")
+        CalendarItem.deregister("flag_tag")
+        CalendarItem.deregister("meeting_array")
+        Message.deregister("vote_response")
+    assert "lunch_menu" not in CalendarItem.FIELDS
+    with pytest.raises(TypeError, match="unexpected keyword argument 'lunch_menu'"):
+        CalendarItem(lunch_menu="x")
+    with pytest.raises(ValueError, match="no registered extended property"):
+        CalendarItem.deregister("subject")
+
+    class FolderSize(ExtendedProperty):
+        property_tag = 0x0E08
+        property_type = "Integer"
+
+    Folder.register("size", FolderSize)
+    try:
+        assert Folder.FIELDS.names().index("size") == Folder.FIELDS.names().index("child_folder_count") + 1
+    finally:
+        Folder.deregister("size")
+
+
+@pytest.mark.parametrize("attrs, message", [
+    (dict(property_type="Integer"), "needs property_tag"),
+    (dict(property_tag=0x1090, property_name="x"), "can't be combined"),
+    (dict(property_tag=0x8001), "named-property range"),
+    (dict(distinguished_property_set_id="Common"), "exactly one of property_name and property_id"),
+    (dict(distinguished_property_set_id="Nope", property_id=1), "distinguished_property_set_id must be one of"),
+    (dict(property_set_id="not-a-guid", property_id=1), "GUID"),
+    (dict(property_tag=1, property_type="Text"), "property_type must be one of"),
+])
+def test_extended_property_definitions_are_checked(attrs, message):
+    from exchangelib.properties import ExtendedProperty
+    bad = type("Bad", (ExtendedProperty,), attrs)
+    with pytest.raises(ValueError, match=message):
+        Message.register("bad_prop", bad)
+    assert "bad_prop" not in Message.FIELDS
+
+
+def test_copying_an_item_shares_the_account_but_not_the_values():
+    import copy
+    account = object()
+    m = Message(account=account, subject="x", to_recipients=["a@example.com"], categories=["c"])
+    c = copy.deepcopy(m)
+    assert c == m and c.account is account
+    c.categories.append("d")
+    c.to_recipients[0].name = "Anne"
+    assert m.categories == ["c"] and m.to_recipients[0].name is None
+    assert copy.copy(m).account is account
+
+
+def test_repr_is_short_and_shows_key_fields():
+    m = Message._construct(subject="Quarterly numbers", body="x" * 5000, to_recipients=["john@example.com"],
+                           size=18342)
+    m._set_id("AAMkADQ2ZjFhZDM0LTM5ZGYtNGE0Yy1hZDg3LTc2OGQ0YmM3OTBlYgBGAAAAAAC7rY4AMUbH", "CQAAABYAAABxk4GS")
+    r = repr(m)
+    assert r.startswith("Message(id=ItemId(id='AAMkADQ2Zj...") and "subject='Quarterly numbers'" in r
+    assert "john@example.com" in r and "xxxx" not in r and len(r) < 300

@@ -14,7 +14,7 @@ from exchangelib.folders import (
     ContactsFolder, DeletedItems, Folder, Inbox, Root, SearchFolder, Tasks, TasksFolder,
 )
 from exchangelib.properties import (
-    Attendee, Body, DistinguishedFolderId, EffectiveRights, FolderId, HTMLBody, ItemId, Mailbox, ParentFolderId,
+    Attendee, Body, DistinguishedFolderId, EffectiveRights, HTMLBody, ItemId, Mailbox, ParentFolderId,
 )
 from exchangelib.testing.schema import find_schema_dir, validate
 from exchangelib.version import EXCHANGE_2013, Version

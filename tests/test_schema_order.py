@@ -16,7 +16,7 @@ from exchangelib.items import (
     MeetingResponse, Message, PostItem, Task,
 )
 from exchangelib.properties import (
-    AbchEmailAddress, Attendee, AttachmentId, CompleteName, ContactUrl, DeletedOccurrence, DistinguishedFolderId,
+    AbchEmailAddress, Attendee, FileAttachment, ReferenceAttachment, AttachmentId, CompleteName, ContactUrl, DeletedOccurrence, DistinguishedFolderId,
     EffectiveRights, EmailAddress, Flag, FolderId, ImAddress, ItemId, Mailbox, ManagedFolderInformation, Member,
     MessageHeader, OccurrenceInfo, PhoneNumber, PhysicalAddress, ReminderMessageData, RetentionTag, RootItemId,
 )
@@ -47,7 +47,8 @@ MODELS = [
     (EmailAddress, "EmailAddressDictionaryEntryType"), (PhoneNumber, "PhoneNumberDictionaryEntryType"),
     (ImAddress, "ImAddressDictionaryEntryType"), (DistinguishedFolderId, "DistinguishedFolderIdType"),
     (ItemId, "ItemIdType"), (FolderId, "FolderIdType"), (RootItemId, "RootItemIdType"),
-    (AttachmentId, "AttachmentIdType"), (MessageHeader, "InternetHeaderType"), (RetentionTag, "RetentionTagType"),
+    (AttachmentId, "AttachmentIdType"), (FileAttachment, "FileAttachmentType"),
+    (ReferenceAttachment, "ReferenceAttachmentType"), (MessageHeader, "InternetHeaderType"), (RetentionTag, "RetentionTagType"),
 ]
 
 
@@ -125,3 +126,28 @@ def test_field_uris_are_valid_schema_values():
             if f.is_indexed:
                 subs = [f"{f.indexed_uri}:{s.xml_name}" for s in f.subfields] or [f.indexed_uri]
                 assert set(subs) <= dictionary, f"{model.__name__}.{f.name}"
+
+
+@pytest.mark.parametrize("model, type_name", [(CalendarItem, "CalendarItemType"), (Folder, "FolderType")],
+                         ids=["CalendarItem", "Folder"])
+def test_registered_extended_properties_take_their_schema_position(complex_types, model, type_name):
+    from exchangelib.properties import ExtendedProperty
+
+    class Prop(ExtendedProperty):
+        distinguished_property_set_id = "PublicStrings"
+        property_name = "x"
+
+    class Other(ExtendedProperty):
+        property_tag = 0x1090
+        property_type = "Integer"
+
+    model.register("prop_one", Prop)
+    model.register("prop_two", Other)
+    try:
+        ours = [f.xml_name for f in model.FIELDS if not f.is_attribute and not f.is_text]
+        xsd = _flatten(complex_types, type_name)[0]
+        i = xsd.index("ExtendedProperty")
+        assert ours == xsd[:i] + ["ExtendedProperty", "ExtendedProperty"] + xsd[i + 1:]
+    finally:
+        model.deregister("prop_one")
+        model.deregister("prop_two")

@@ -11,13 +11,15 @@ from ..items import (
 )
 from ..registry import DISTINGUISHED_FOLDER_CLASSES, FOLDER_CLASSES
 from .base import BaseFolder, CalendarFolder, ContactsFolder, Folder, SearchFolder, TasksFolder
+from .collection import FolderTree
 from .known import *  # noqa: F401,F403 - one class per distinguished folder
 from .known import KNOWN_FOLDER_CLASSES
 from .known import __all__ as _known_all
+from .navigation import glob_escape
 
 __all__ = [
     "BaseFolder", "Folder", "CalendarFolder", "ContactsFolder", "SearchFolder", "TasksFolder",
-    "FOLDER_CLASSES", "DISTINGUISHED_FOLDER_CLASSES", "KNOWN_FOLDER_CLASSES",
+    "FOLDER_CLASSES", "DISTINGUISHED_FOLDER_CLASSES", "KNOWN_FOLDER_CLASSES", "FolderTree", "glob_escape",
     "Item", "Message", "CalendarItem", "Task", "Contact", "DistributionList", "PostItem", "MeetingMessage",
     "MeetingRequest", "MeetingResponse", "MeetingCancellation",
     *_known_all,

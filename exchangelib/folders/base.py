@@ -5,7 +5,7 @@ is added by other modules.
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Dict, List, Optional, Tuple, Type, Union
+from typing import Any, ClassVar, Dict, List, Optional, Tuple, Union
 
 from lxml import etree
 
@@ -16,10 +16,13 @@ from ..fields import (
 from ..properties import (
     DISTINGUISHED_FOLDER_NAMES, EffectiveRights, FolderId, ManagedFolderInformation, ParentFolderId, RetentionTag,
 )
+from ..properties.extended import deregister_extended_property, register_extended_property
 from ..registry import FOLDER_CLASSES
 from ..version import EXCHANGE_2007_SP1, EXCHANGE_2013, Build, Version
 from ..xml import TNS
+from ..queryset import QuerySetMixin
 from .methods import FolderMethods
+from .navigation import FolderNavigation
 
 Element = etree._Element
 VersionLike = Union[Version, Build, None]
@@ -28,16 +31,18 @@ CALENDAR_SHARING_RIGHTS_CHOICES = frozenset(("None", "TimeOnly", "TimeAndSubject
 SHARING_RIGHTS_CHOICES = frozenset(("None", "FullDetails"))
 
 
-class BaseFolder(FolderMethods, EWSElement):
+class BaseFolder(QuerySetMixin, FolderMethods, FolderNavigation, EWSElement):
     """Fields every folder kind has (``BaseFolderType``).
 
     ``Folder(account=None, parent=None, root=None, **fields)``. ``account``, ``parent`` and ``root`` are
-    plain attributes, never sent to the server.
+    never sent to the server; a saved folder's ``parent`` and ``root`` come from the account's cached
+    folder tree (see :mod:`exchangelib.folders.navigation`), a new folder takes its account from its parent.
 
     https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/folder
     """
 
     ELEMENT_NAME = ""
+    REPR_FIELDS = ("_id", "name", "folder_class", "total_count", "child_folder_count")
     SET_FIELD_ELEMENT = "SetFolderField"
     DELETE_FIELD_ELEMENT = "DeleteFolderField"
     #: Well-known folder name for a DistinguishedFolderId ('inbox'), None for ordinary folders.
@@ -52,10 +57,7 @@ class BaseFolder(FolderMethods, EWSElement):
 
     #: The account this folder belongs to.
     account: Any = None
-    #: The parent folder object, when known.
-    parent: Any = None
-    #: The root folder of the folder tree, when known.
-    root: Any = None
+    # ``parent`` and ``root`` are properties of FolderNavigation (read from the cached folder tree).
 
     _id = EWSElementField("folder:FolderId", value_cls=FolderId, is_read_only=True)
     parent_folder_id = EWSElementField("folder:ParentFolderId", value_cls=ParentFolderId, is_read_only=True)
@@ -128,6 +130,19 @@ class BaseFolder(FolderMethods, EWSElement):
             self._set_field("_id", None)
             return
         self._set_field("_id", FolderId(id, changekey))
+
+    @classmethod
+    def register(cls, attr_name: str, attr_cls: Any) -> None:
+        """Make the extended property ``attr_cls`` (an ExtendedProperty subclass) available as ``attr_name``.
+
+        It applies to this class and its subclasses: ``CalendarItem.register('lunch_menu', LunchMenu)``.
+        """
+        register_extended_property(cls, attr_name, attr_cls, anchor="child_folder_count")
+
+    @classmethod
+    def deregister(cls, attr_name: str) -> None:
+        """Remove an extended property registered with :meth:`register`."""
+        deregister_extended_property(cls, attr_name)
 
     @classmethod
     def writable_fields(cls, version: VersionLike = None) -> List[Field]:

@@ -1,4 +1,5 @@
-"""What folders do: the item API of a folder (add, find, get, delete items) and refreshing counters.
+"""What folders do: the item API of a folder (add, find, get, delete items), refreshing counters, and
+creating, renaming, moving, emptying and deleting the folder itself.
 
 Kept apart from the folder *data* classes (``base.py``, ``known.py``) so the declarative models stay
 free of network logic; :class:`~exchangelib.folders.base.BaseFolder` mixes this in.
@@ -9,8 +10,10 @@ from typing import Any, Iterable, List, Optional, Tuple, Union
 
 from ..errors import EWSError
 from ..registry import ITEM_CLASSES
-from ..restriction import Q, Restriction, restriction_xml
-from ..services import DeleteItem, FindItem, GetFolder
+from ..restriction import FieldPath, Q, Restriction, restriction_xml
+from ..services import (CreateFolder, DeleteFolder, DeleteItem, EmptyFolder, FindItem, GetFolder, MoveFolder,
+                        UpdateFolder)
+from ..services.delete_item import HARD_DELETE, MOVE_TO_DELETED_ITEMS
 from ..services.shapes import ALL_PROPERTIES, DEFAULT, ID_ONLY, SHAPE_CHOICES
 
 # Which item kinds live in which kind of folder, by FolderClass prefix
@@ -29,6 +32,11 @@ class FolderMethods:
     """Mixed into every folder class. Needs ``self.account`` (set when folders are fetched via an Account)."""
 
     account: Any
+    id: Optional[str]
+    changekey: Optional[str]
+    _folder_tree: Any  # from FolderNavigation
+    _set_id: Any
+    _set_field: Any
 
     def _require_account(self) -> Any:
         if self.account is None:
@@ -77,8 +85,7 @@ class FolderMethods:
         order_fields = []
         for name in order_by or ():
             descending = name.startswith("-")
-            field, _ = _resolve(models, name.lstrip("-"))
-            order_fields.append((field, descending))
+            order_fields.append((FieldPath.from_string(name[1:] if descending else name, models), descending))
         svc = FindItem(account=account, page_size=page_size)
         # FindItem cannot return every property (e.g. Body); AllProperties is served by FindItem + GetItem.
         find_shape = ID_ONLY if shape in (ID_ONLY, ALL_PROPERTIES) else DEFAULT
@@ -106,21 +113,172 @@ class FolderMethods:
 
     # --- refreshing -----------------------------------------------------------------------------------
     def refresh(self) -> "FolderMethods":
-        """Re-read this folder's fields (names, counters) from the server."""
+        """Re-read this folder's fields (name, counters...) from the server.
+
+        On a root folder (``account.root.refresh()``) this also throws away the cached folder
+        hierarchy and reads it again.
+        """
         account = self._require_account()
+        if self.id is None and type(self).DISTINGUISHED_FOLDER_ID is None:  # type: ignore[attr-defined]
+            raise ValueError(f"{type(self).__name__} {getattr(self, 'name', None)!r} has not been saved; "
+                             f"there is nothing to refresh")
         fresh = next(GetFolder(account=account).call([self], shape=ALL_PROPERTIES))
-        if isinstance(fresh, EWSError):
+        if isinstance(fresh, Exception):
             raise fresh
+        if fresh is None:
+            raise EWSError(f"GetFolder returned no folder for {type(self).__name__} {getattr(self, 'name', None)!r}")
         for f in type(self).FIELDS:
             if f.name in type(fresh).FIELDS:
                 self._set_field(f.name, getattr(fresh, f.name))
+        tree = self._folder_tree()
+        if tree.is_root(self):
+            tree.reload()
+        else:
+            tree.updated(self)
         return self
 
+    # --- creating, changing and deleting the folder itself -----------------------------------------------
+    def save(self, update_fields: Optional[Iterable[str]] = None) -> "FolderMethods":
+        """Create the folder (CreateFolder) if it has no id yet, else save changed fields (UpdateFolder).
 
-def _resolve(models: Tuple[type, ...], name: str) -> Tuple[Any, Optional[str]]:
-    field_name, _, label = name.partition("__")
-    for cls in models:
-        f = cls.FIELDS.get(field_name)
-        if f is not None:
-            return f, (label or None)
-    raise ValueError(f"Unknown field {field_name!r} to order by")
+        A new folder needs a parent and a name: ``Folder(parent=account.inbox, name='Projects').save()``.
+        On an existing folder ``save()`` sends every writable field that has a value (the name, the folder
+        class, retention tags...) except ``permission_set``; ``save(update_fields=['name'])`` sends only
+        those, and clears fields that are None. Exchange's errors are raised, e.g. ``ErrorFolderExists``
+        when the parent already has a folder of that name.
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/createfolder-operation
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/updatefolder-operation
+        """
+        if self.id is None:
+            if update_fields is not None:
+                raise ValueError(f"{type(self).__name__} has not been created yet; save() it without update_fields")
+            return self._create()
+        return self._update(update_fields)
+
+    def _create(self) -> "FolderMethods":
+        cls_name = type(self).__name__
+        if type(self).DISTINGUISHED_FOLDER_ID:  # type: ignore[attr-defined]
+            raise ValueError(f"{cls_name} is a well-known folder that always exists; get it from the account "
+                             f"(e.g. account.folders.distinguished({cls_name})) instead of creating it")
+        parent = self.__dict__.get("_parent")
+        if parent is None:
+            raise ValueError(f"{cls_name}(parent=..., name=...) needs a parent folder to be created in")
+        if not getattr(self, "name", None):
+            raise ValueError(f"{cls_name}.name is required to create a folder")
+        account = self._require_account()
+        if getattr(self, "folder_class", None) is None and type(self).CONTAINER_CLASS:  # type: ignore[attr-defined]
+            # Say what the folder holds (IPF.Note for a plain Folder), so it is known here and in Outlook.
+            self.folder_class = type(self).CONTAINER_CLASS  # type: ignore[attr-defined]
+        tree = self._folder_tree()
+        if parent.id is None:  # e.g. Inbox(account=...): use the cached, fetched object instead
+            parent = tree.distinguished(parent)
+            self.__dict__["_parent"] = parent
+        result = next(CreateFolder(account=account).call(parent, [self]))
+        if isinstance(result, Exception):
+            raise result
+        self._set_id(result.id, result.changekey)
+        # A new folder is empty; say so instead of leaving the counters unknown.
+        for counter in ("total_count", "child_folder_count", "unread_count"):
+            if counter in type(self).FIELDS:
+                self._set_field(counter, 0)
+        tree.add(self, parent)
+        return self
+
+    def _update(self, update_fields: Optional[Iterable[str]]) -> "FolderMethods":
+        account = self._require_account()
+        version = account.version
+        if update_fields is None:
+            names = [f.name for f in type(self).FIELDS
+                     if not f.is_read_only and f.is_supported(version) and f.name != "permission_set"
+                     and self.__dict__.get(f.name) is not None]
+        else:
+            if isinstance(update_fields, str):
+                raise TypeError(f"update_fields must be a list of field names, not the str {update_fields!r}")
+            names = list(update_fields)
+            for name in names:
+                if name not in type(self).FIELDS:
+                    raise ValueError(f"{type(self).__name__} has no field {name!r}")
+        if not names:
+            raise ValueError(f"{type(self).__name__} has no fields to save")
+        result = next(UpdateFolder(account=account).call([(self, names)]))
+        if isinstance(result, Exception):
+            raise result
+        if result is not None and result.id:
+            self._set_id(result.id, result.changekey)
+        self._folder_tree().updated(self, names)
+        return self
+
+    def delete(self, delete_type: str = HARD_DELETE) -> None:
+        """Delete the folder with everything in it (DeleteFolder).
+
+        ``delete_type``: ``'HardDelete'`` (default; gone for good), ``'SoftDelete'`` (kept in the dumpster)
+        or ``'MoveToDeletedItems'`` (the folder moves into Deleted Items and keeps its id). After a hard or
+        soft delete the object has no id any more; ``save()`` would create the folder again. Deleting a
+        well-known folder raises ``ErrorDeleteDistinguishedFolder``.
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/deletefolder-operation
+        """
+        account = self._require_saved()
+        tree = self._folder_tree()
+        trash = None
+        if delete_type == MOVE_TO_DELETED_ITEMS:
+            # Exchange moves the folder into Deleted Items, unless it is in there already: then it is deleted.
+            trash = tree.distinguished("archivedeleteditems" if tree.root_id == "archiveroot" else "deleteditems")
+            if any(p.id == trash.id for p in self.parts[:-1]):  # type: ignore[attr-defined]
+                trash = None
+        result = next(DeleteFolder(account=account).call([self], delete_type=delete_type))
+        if isinstance(result, Exception):
+            raise result
+        if trash is not None:
+            tree.move(self, trash)
+            return
+        tree.remove(self)
+        self._set_id(None)
+
+    def empty(self, delete_type: str = HARD_DELETE, delete_sub_folders: bool = False) -> None:
+        """Delete every item in the folder (EmptyFolder); with ``delete_sub_folders=True`` its subfolders too.
+
+        Exchange refuses to empty some folders (the root, search folders): ``ErrorCannotEmptyFolder``.
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/emptyfolder-operation
+        """
+        account = self._require_saved()
+        result = next(EmptyFolder(account=account).call([self], delete_type=delete_type,
+                                                        delete_sub_folders=delete_sub_folders))
+        if isinstance(result, Exception):
+            raise result
+        for counter in ("total_count", "unread_count"):
+            if counter in type(self).FIELDS and self.__dict__.get(counter) is not None:
+                self._set_field(counter, 0)
+        if delete_sub_folders:
+            tree = self._folder_tree()
+            for child in list(self.children):  # type: ignore[attr-defined]
+                if not type(child).DISTINGUISHED_FOLDER_ID:  # well-known folders are never deleted
+                    tree.remove(child)
+
+    def move(self, to_folder: Any) -> None:
+        """Move the folder, with its items and subfolders, below ``to_folder`` (MoveFolder).
+
+        Moving a well-known folder raises ``ErrorMoveDistinguishedFolder``; a name already used in the
+        target raises ``ErrorFolderExists``.
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/movefolder-operation
+        """
+        if not isinstance(to_folder, FolderMethods):
+            raise TypeError(f"move() needs a folder to move into, got {type(to_folder).__name__}")
+        account = self._require_saved()
+        result = next(MoveFolder(account=account).call([self], to_folder=to_folder))
+        if isinstance(result, Exception):
+            raise result
+        if result is not None and result.id:
+            self._set_id(result.id, result.changekey)
+        self._folder_tree().move(self, to_folder)
+
+    def _require_saved(self) -> Any:
+        account = self._require_account()
+        if self.id is None:
+            raise ValueError(f"{type(self).__name__} {getattr(self, 'name', None)!r} has not been saved; "
+                             f"save() it first")
+        return account
+

@@ -1,7 +1,7 @@
 """Item: the fields every item kind has (``ItemType`` in types.xsd), in schema order."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Dict, Iterable, List, Optional, Tuple, Type, Union
+from typing import Any, ClassVar, List, Optional, Tuple, Union
 
 from lxml import etree
 
@@ -14,10 +14,12 @@ from ..properties import (
     BodyField, ConversationId, EffectiveRights, Flag, ItemId, MailboxListField, MessageHeader, ParentFolderId,
     ResponseObjectsField, RetentionTag,
 )
+from ..properties.attachments import ATTACHMENT_CLASSES
+from ..properties.extended import deregister_extended_property, register_extended_property
+from ..registry import ITEM_CLASSES
 from ..version import (
     EXCHANGE_2007_SP1, EXCHANGE_2010, EXCHANGE_2010_SP2, EXCHANGE_2013, EXCHANGE_2016, Build, Version,
 )
-from ..registry import ITEM_CLASSES
 from ..xml import TNS
 
 Element = etree._Element
@@ -50,6 +52,7 @@ class Item(EWSElement):
     """
 
     ELEMENT_NAME = "Item"
+    REPR_FIELDS = ("_id", "subject", "datetime_received")
     SET_FIELD_ELEMENT = "SetItemField"
     DELETE_FIELD_ELEMENT = "DeleteItemField"
     #: Container class of folders this item kind usually lives in.
@@ -68,7 +71,7 @@ class Item(EWSElement):
     subject = CharField("item:Subject", max_length=255, is_searchable=True)
     sensitivity = ChoiceField("item:Sensitivity", choices=SENSITIVITY_CHOICES)
     body = BodyField("item:Body", is_read_only_after_send=True)
-    attachments = RawXmlField("item:Attachments")
+    attachments = EWSElementListField("item:Attachments", value_cls=ATTACHMENT_CLASSES)
     datetime_received = DateTimeField("item:DateTimeReceived", is_read_only=True)
     size = IntegerField("item:Size", is_read_only=True)
     categories = CharListField("item:Categories")
@@ -197,6 +200,19 @@ class Item(EWSElement):
         self._set_field("_id", ItemId(id, changekey))
 
     # --- XML -----------------------------------------------------------------------------------------
+    @classmethod
+    def register(cls, attr_name: str, attr_cls: Any) -> None:
+        """Make the extended property ``attr_cls`` (an ExtendedProperty subclass) available as ``attr_name``.
+
+        It applies to this class and its subclasses: ``CalendarItem.register('lunch_menu', LunchMenu)``.
+        """
+        register_extended_property(cls, attr_name, attr_cls, anchor="has_attachments")
+
+    @classmethod
+    def deregister(cls, attr_name: str) -> None:
+        """Remove an extended property registered with :meth:`register`."""
+        deregister_extended_property(cls, attr_name)
+
     @classmethod
     def writable_fields(cls, version: VersionLike = None) -> List[Field]:
         """The fields a user can set (and CreateItem sends), optionally only those ``version`` knows."""

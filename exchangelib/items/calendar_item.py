@@ -31,6 +31,7 @@ class CalendarItem(Item):
 
     ELEMENT_NAME = "CalendarItem"
     CONTAINER_CLASS = "IPF.Appointment"
+    REPR_FIELDS = ("_id", "subject", "start", "end", "location")
 
     uid = CharField("calendar:UID", is_read_only_after_send=True, supported_from=EXCHANGE_2007_SP1)
     recurrence_id = DateTimeField("calendar:RecurrenceId", is_read_only=True, supported_from=EXCHANGE_2010)

@@ -36,6 +36,7 @@ class Contact(Item):
 
     ELEMENT_NAME = "Contact"
     CONTAINER_CLASS = "IPF.Contact"
+    REPR_FIELDS = ("_id", "display_name", "email_addresses")
 
     file_as = CharField("contacts:FileAs")
     file_as_mapping = ChoiceField("contacts:FileAsMapping", choices=FILE_AS_MAPPING_CHOICES)
@@ -141,6 +142,7 @@ class DistributionList(Item):
 
     ELEMENT_NAME = "DistributionList"
     CONTAINER_CLASS = "IPF.Contact"
+    REPR_FIELDS = ("_id", "display_name", "members")
 
     display_name = CharField("contacts:DisplayName", is_required=True)
     file_as = CharField("contacts:FileAs", is_read_only=True)

@@ -18,6 +18,7 @@ class Message(Item):
 
     ELEMENT_NAME = "Message"
     CONTAINER_CLASS = "IPF.Note"
+    REPR_FIELDS = ("_id", "subject", "author", "to_recipients", "datetime_received")
 
     sender = MailboxField("message:Sender", is_read_only_after_send=True)
     to_recipients = MailboxListField("message:ToRecipients", is_read_only_after_send=True)

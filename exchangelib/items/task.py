@@ -24,6 +24,7 @@ class Task(Item):
 
     ELEMENT_NAME = "Task"
     CONTAINER_CLASS = "IPF.Task"
+    REPR_FIELDS = ("_id", "subject", "status", "due_date")
 
     actual_work = IntegerField("task:ActualWork", min=0)
     assigned_time = DateTimeField("task:AssignedTime", is_read_only=True)

@@ -1,11 +1,15 @@
 """Value types of the EWS model: ids, mailboxes, attendees, bodies, contact entries and small records."""
 from __future__ import annotations
 
+from .attachments import (
+    ATTACHMENT_CLASSES, Attachment, FileAttachment, ItemAttachment, ReferenceAttachment,
+)
 from .body import BODY_CLASSES, Body, BodyField, HTMLBody
 from .common import (
     AbchEmailAddress, CompleteName, ContactUrl, DeletedOccurrence, EffectiveRights, Flag, ManagedFolderInformation,
     Member, MessageHeader, OccurrenceInfo, ReminderMessageData, ResponseObjectsField, RetentionTag,
 )
+from .extended import ExtendedProperty
 from .distinguished import DISTINGUISHED_FOLDER_NAMES, DistinguishedFolderId
 from .ids import (
     AttachmentId, ConversationId, FolderId, ItemId, OccurrenceItemId, ParentFolderId, ParentItemId,
@@ -15,11 +19,12 @@ from .indexed import EmailAddress, ImAddress, IndexedEntry, PhoneNumber, Physica
 from .mailbox import Attendee, AttendeesField, Mailbox, MailboxField, MailboxListField
 
 __all__ = [
+    "ATTACHMENT_CLASSES", "Attachment", "FileAttachment", "ItemAttachment", "ReferenceAttachment",
     "Body", "HTMLBody", "BodyField", "BODY_CLASSES",
     "AbchEmailAddress", "CompleteName", "ContactUrl", "DeletedOccurrence", "EffectiveRights", "Flag",
     "ManagedFolderInformation", "Member", "MessageHeader", "OccurrenceInfo", "ReminderMessageData",
     "ResponseObjectsField", "RetentionTag",
-    "DISTINGUISHED_FOLDER_NAMES", "DistinguishedFolderId",
+    "DISTINGUISHED_FOLDER_NAMES", "DistinguishedFolderId", "ExtendedProperty",
     "AttachmentId", "ConversationId", "FolderId", "ItemId", "OccurrenceItemId", "ParentFolderId", "ParentItemId",
     "RecurringMasterItemId", "RootItemId",
     "EmailAddress", "ImAddress", "IndexedEntry", "PhoneNumber", "PhysicalAddress",

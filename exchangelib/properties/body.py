@@ -5,7 +5,7 @@ from typing import Any, Optional
 
 from lxml import etree
 
-from ..fields import CharField, Field
+from ..fields import CharField
 
 Element = etree._Element
 

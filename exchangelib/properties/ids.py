@@ -27,6 +27,12 @@ class _IdPair(EWSElement):
         """Unpack as ``(id, changekey)``."""
         return iter((self.id, self.changekey))
 
+    def __repr__(self) -> str:
+        # Ids are long base64 strings; show enough to tell them apart in a listing.
+        def short(s: Optional[str]) -> str:
+            return repr(s) if s is None or len(s) <= 24 else repr(f"{s[:10]}...{s[-10:]}")
+        return f"{type(self).__name__}(id={short(self.id)}, changekey={short(self.changekey)})"
+
 
 class ItemId(_IdPair):
     """The id and change key of an item.

@@ -23,6 +23,7 @@ class Mailbox(EWSElement):
     """
 
     ELEMENT_NAME = "Mailbox"
+    REPR_FIELDS = ("name", "email_address")
     name = CharField(xml_name="Name")
     email_address = CharField(xml_name="EmailAddress", min_length=1)
     routing_type = CharField(xml_name="RoutingType", min_length=1, default="SMTP")

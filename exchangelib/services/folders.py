@@ -28,8 +28,10 @@ def parse_folder(elem: Element, account: Any, requested: Any = None) -> Any:
     if requested is not None and isinstance(requested, cls) and type(requested) is not cls:
         cls = type(requested)
     folder = cls.from_xml(elem, account=account)
-    if requested is not None and getattr(requested, "parent", None) is not None and folder.parent is None:
-        folder.parent = requested.parent
+    # Carry over a parent the caller set explicitly (reading ``.parent`` would load the folder tree).
+    explicit_parent = requested.__dict__.get("_parent") if requested is not None else None
+    if explicit_parent is not None:
+        folder.parent = explicit_parent
     return folder
 
 

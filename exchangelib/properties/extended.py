@@ -1,0 +1,256 @@
+"""Extended (MAPI) properties: custom key/value data on items and folders.
+
+Describe a property with a subclass, then register it on a model class under an attribute name::
+
+    class LunchMenu(ExtendedProperty):
+        property_set_id = '12345678-1234-1234-1234-123456781234'
+        property_name = 'Catering from the cafeteria'
+        property_type = 'String'
+
+    CalendarItem.register('lunch_menu', LunchMenu)
+    item = CalendarItem(subject='Lunch', lunch_menu='Foie gras')
+    CalendarItem.deregister('lunch_menu')
+
+A property is named by a tag (``property_tag = 0x1090``), or by a property set
+(``property_set_id`` GUID or ``distinguished_property_set_id``) plus a ``property_name`` or
+``property_id``. Values are plain Python values of the ``property_type`` (str, int, bool,
+Decimal, EWSDateTime, bytes, or lists of those for ``...Array`` types).
+
+https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/extendedproperty
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar, Dict, List, Optional, Tuple, Type
+
+from lxml import etree
+
+from ..fields import (
+    Base64Field, BooleanField, CharField, DateTimeField, DecimalField, Field, GuidField, IntegerField,
+)
+from ..xml import TNS
+
+Element = etree._Element
+
+DISTINGUISHED_PROPERTY_SET_IDS = frozenset((
+    "Meeting", "Appointment", "Common", "PublicStrings", "Address", "InternetHeaders", "CalendarAssistant",
+    "UnifiedMessaging", "Task", "Sharing",
+))
+_EXTENDED_PROPERTY = f"{{{TNS}}}ExtendedProperty"
+_EXTENDED_FIELD_URI = f"{{{TNS}}}ExtendedFieldURI"
+_VALUE = f"{{{TNS}}}Value"
+_VALUES = f"{{{TNS}}}Values"
+
+# Base MAPI type -> field that checks and converts one value of it.
+_BASE_TYPES: Dict[str, Field] = {
+    "String": CharField(xml_name="Value", name="value"),
+    "CLSID": GuidField(xml_name="Value", name="value"),
+    "Integer": IntegerField(xml_name="Value", name="value", min=-2**31, max=2**31 - 1),
+    "Short": IntegerField(xml_name="Value", name="value", min=-2**15, max=2**15 - 1),
+    "Long": IntegerField(xml_name="Value", name="value", min=-2**63, max=2**63 - 1),
+    "Currency": IntegerField(xml_name="Value", name="value", min=-2**63, max=2**63 - 1),
+    "Error": IntegerField(xml_name="Value", name="value", min=0, max=2**32 - 1),
+    "Boolean": BooleanField(xml_name="Value", name="value"),
+    "Double": DecimalField(xml_name="Value", name="value"),
+    "Float": DecimalField(xml_name="Value", name="value"),
+    "ApplicationTime": DecimalField(xml_name="Value", name="value"),
+    "SystemTime": DateTimeField(xml_name="Value", name="value"),
+    "Binary": Base64Field(xml_name="Value", name="value"),
+}
+PROPERTY_TYPES = frozenset(list(_BASE_TYPES) + [f"{t}Array" for t in _BASE_TYPES if t != "Error"])
+
+
+class ExtendedProperty:
+    """Describes one extended property. Subclass it and set the class attributes below."""
+
+    distinguished_property_set_id: ClassVar[Optional[str]] = None
+    property_set_id: ClassVar[Optional[str]] = None
+    property_tag: ClassVar[Optional[int]] = None
+    property_name: ClassVar[Optional[str]] = None
+    property_id: ClassVar[Optional[int]] = None
+    property_type: ClassVar[str] = "String"
+
+    @classmethod
+    def validate_cls(cls) -> None:
+        """Raise ValueError if the attributes don't name a property EWS can address."""
+        n = cls.__name__
+        if cls.property_type not in PROPERTY_TYPES:
+            raise ValueError(f"{n}.property_type must be one of {sorted(PROPERTY_TYPES)}, got {cls.property_type!r}")
+        if cls.distinguished_property_set_id is not None and \
+                cls.distinguished_property_set_id not in DISTINGUISHED_PROPERTY_SET_IDS:
+            raise ValueError(f"{n}.distinguished_property_set_id must be one of "
+                             f"{sorted(DISTINGUISHED_PROPERTY_SET_IDS)}, got {cls.distinguished_property_set_id!r}")
+        has_set = cls.distinguished_property_set_id is not None or cls.property_set_id is not None
+        if cls.property_tag is not None:
+            if has_set or cls.property_name is not None or cls.property_id is not None:
+                raise ValueError(f"{n}: property_tag can't be combined with a property set, name or id")
+            if not isinstance(cls.property_tag, int) or not 0 <= cls.property_tag <= 0xFFFF:
+                raise ValueError(f"{n}.property_tag must be an int 0..0xFFFF, got {cls.property_tag!r}")
+            if 0x8000 <= cls.property_tag <= 0xFFFE:
+                raise ValueError(f"{n}.property_tag {cls.property_tag:#x} is in the named-property range; "
+                                 f"use a property set with property_id instead")
+            return
+        if cls.distinguished_property_set_id is not None and cls.property_set_id is not None:
+            raise ValueError(f"{n}: set distinguished_property_set_id or property_set_id, not both")
+        if not has_set:
+            raise ValueError(f"{n} needs property_tag, or a property set (distinguished_property_set_id or "
+                             f"property_set_id) with property_name or property_id")
+        if (cls.property_name is None) == (cls.property_id is None):
+            raise ValueError(f"{n}: with a property set, set exactly one of property_name and property_id")
+        if cls.property_set_id is not None:
+            GuidField(xml_name="PropertySetId", name="property_set_id").clean(cls.property_set_id)
+
+    @classmethod
+    def is_array(cls) -> bool:
+        return cls.property_type.endswith("Array")
+
+    @classmethod
+    def base_field(cls) -> Field:
+        return _BASE_TYPES[cls.property_type[:-5] if cls.is_array() else cls.property_type]
+
+    @classmethod
+    def uri_attributes(cls) -> List[Tuple[str, str]]:
+        """The ``ExtendedFieldURI`` attributes, in schema order."""
+        attrs = []
+        if cls.distinguished_property_set_id is not None:
+            attrs.append(("DistinguishedPropertySetId", cls.distinguished_property_set_id))
+        if cls.property_set_id is not None:
+            attrs.append(("PropertySetId", cls.property_set_id))
+        if cls.property_tag is not None:
+            attrs.append(("PropertyTag", f"{cls.property_tag:#06x}"))
+        if cls.property_name is not None:
+            attrs.append(("PropertyName", cls.property_name))
+        if cls.property_id is not None:
+            attrs.append(("PropertyId", str(cls.property_id)))
+        attrs.append(("PropertyType", cls.property_type))
+        return attrs
+
+    @classmethod
+    def field_uri_xml(cls) -> Element:
+        elem = etree.Element(_EXTENDED_FIELD_URI, nsmap={"t": TNS})
+        for k, v in cls.uri_attributes():
+            elem.set(k, v)
+        return elem
+
+    @classmethod
+    def key(cls) -> Tuple[Any, ...]:
+        """What identifies the property on the wire (used to match server elements to registrations)."""
+        return (cls.distinguished_property_set_id, (cls.property_set_id or "").lower() or None, cls.property_tag,
+                cls.property_name, cls.property_id)
+
+    @staticmethod
+    def key_of(uri: Element) -> Tuple[Any, ...]:
+        """The :meth:`key` of an ``ExtendedFieldURI`` element sent by a server."""
+        tag = uri.get("PropertyTag")
+        pid = uri.get("PropertyId")
+        set_id = uri.get("PropertySetId")
+        try:
+            tag_value = int(tag, 0) if tag is not None else None
+        except ValueError:
+            tag_value = None
+        return (uri.get("DistinguishedPropertySetId"), set_id.lower() if set_id else None, tag_value,
+                uri.get("PropertyName"), int(pid) if pid is not None and pid.lstrip("-").isdigit() else pid)
+
+
+class ExtendedPropertyField(Field):
+    """A registered extended property, read and written as an ``<t:ExtendedProperty>`` element."""
+
+    is_complex = False
+    is_extended = True
+
+    def __init__(self, name: str, property_cls: Type[ExtendedProperty], **kwargs: Any):
+        if not (isinstance(property_cls, type) and issubclass(property_cls, ExtendedProperty)):
+            raise TypeError(f"register() expects an ExtendedProperty subclass, got {property_cls!r}")
+        property_cls.validate_cls()
+        kwargs.setdefault("is_searchable", True)
+        super().__init__(None, xml_name="ExtendedProperty", name=name, **kwargs)
+        self.property_cls = property_cls
+        self.is_list = property_cls.is_array()
+        self._base = property_cls.base_field()
+        self.value_cls = self._base.value_cls
+
+    def _clean_one(self, value: Any, where: str) -> Any:
+        return self._base._clean_one(value, where)
+
+    def _clean(self, value: Any, version: Any, where: str) -> Any:
+        value = super()._clean(value, version, where)
+        if self.is_list and value == []:
+            raise ValueError(f"{where}: an array property needs at least one value")
+        return value
+
+    def field_path_xml(self) -> Element:
+        return self.property_cls.field_uri_xml()
+
+    def _fill(self, elem: Element, value: Any, version: Any) -> None:
+        elem.append(self.property_cls.field_uri_xml())
+        if self.is_list:
+            values = etree.SubElement(elem, _VALUES)
+            for v in value:
+                etree.SubElement(values, _VALUE).text = self._base.to_text(v)
+        else:
+            etree.SubElement(elem, _VALUE).text = self._base.to_text(value)
+
+    def from_xml(self, elem: Element, account: Any = None) -> Any:
+        if self.is_list:
+            values = elem.find(_VALUES)
+            if values is None:
+                return None
+            return [self._read(v, account) for v in values]
+        v = elem.find(_VALUE)
+        return self._read(v, account) if v is not None else None
+
+    def _read(self, v: Element, account: Any) -> Any:
+        return self._base.from_xml(v, account)
+
+    def to_constant(self, value: Any, version: Any = None) -> str:
+        return self._base.to_constant(value, version)
+
+    def to_text(self, value: Any) -> str:
+        return self._base.to_text(value)
+
+    @classmethod
+    def group_parser(cls, fields: List[Field]) -> Any:
+        """A parse function for ``<t:ExtendedProperty>`` children that dispatches on the ExtendedFieldURI.
+
+        It returns ``(attribute name, value)``, or None for properties that aren't registered.
+        """
+        return _extended_property_parser(fields)
+
+
+def _extended_property_parser(fields: List[Any]) -> Any:
+    by_key = {f.property_cls.key(): f for f in fields}
+
+    def parse(elem: Element, account: Any = None) -> Optional[Tuple[str, Any]]:
+        uri = elem.find(_EXTENDED_FIELD_URI)
+        if uri is None:
+            return None
+        f = by_key.get(ExtendedProperty.key_of(uri))
+        if f is None:
+            return None
+        value = f.from_xml(elem, account)
+        return None if value is None else (f.name, value)
+
+    return parse
+
+
+def register_extended_property(model_cls: type, attr_name: str, property_cls: Type[ExtendedProperty],
+                               anchor: str) -> None:
+    """Add an extended property field to ``model_cls`` at its schema position (after ``anchor`` and any
+    extended properties already registered)."""
+    if not isinstance(attr_name, str) or not attr_name.isidentifier() or attr_name.startswith("_"):
+        raise ValueError(f"{model_cls.__name__}.register(): {attr_name!r} is not a valid public attribute name")
+    after = anchor
+    for f in model_cls.FIELDS:
+        if f.is_extended:
+            after = f.name
+    model_cls.add_field(ExtendedPropertyField(attr_name, property_cls), insert_after=after)
+
+
+def deregister_extended_property(model_cls: type, attr_name: str) -> None:
+    f = model_cls.FIELDS.get(attr_name)
+    if f is None or not f.is_extended:
+        raise ValueError(f"{model_cls.__name__} has no registered extended property {attr_name!r}")
+    model_cls.remove_field(attr_name)
+
+
+__all__ = ["ExtendedProperty", "ExtendedPropertyField", "DISTINGUISHED_PROPERTY_SET_IDS", "PROPERTY_TYPES",
+           "register_extended_property", "deregister_extended_property"]

@@ -1,0 +1,644 @@
+"""The lazy QuerySet: Django-style searching of a folder's items.
+
+``folder.filter(subject__startswith='Invoice').order_by('-datetime_received')[:10]`` builds a
+QuerySet without sending anything. Iterating it runs the search: FindItem (restriction, server-side
+sorting, paging with ``IndexedPageItemView``), followed by GetItem in chunks over the protocol's thread
+pool when fields FindItem cannot return (bodies, attachments, recipient lists) are wanted.
+
+- Each chained call returns a new QuerySet; a base QuerySet can feed many sub-searches.
+- A fully iterated QuerySet caches its results; ``iterator()`` streams without caching.
+- Slicing maps to paging: ``qs[:10]``, ``qs[10:20]``, ``qs[-10:]`` (counted from the end with
+  ``BasePoint="End"``), ``qs[5]``, ``qs[::3]``; only the pages needed are fetched.
+- ``count()`` and ``exists()`` send one IdOnly request for a single item and read ``TotalItemsInView``.
+
+https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/finditem-operation
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+from itertools import islice
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+from .errors import DoesNotExist, ErrorItemNotFound, MultipleObjectsReturned
+from .ewsdatetime import UTC, EWSDateTime
+from .restriction import FieldPath, FieldResolver, Q, restriction_xml
+from .services import DeleteItem, FindItem, GetItem
+from .services.find_item import BEGINNING, END, FIND_ITEM_UNSUPPORTED_URIS, SHALLOW, FindItemPage
+from .services.shapes import ALL_PROPERTIES, ID_ONLY
+from .xml import Element
+
+log = logging.getLogger(__name__)
+
+ITEMS = "items"
+VALUES = "values"
+VALUES_LIST = "values_list"
+FLAT = "flat"
+
+
+def _positive_int_or_none(name: str, value: Any) -> Optional[int]:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"QuerySet.{name} must be a positive int or None, got {value!r}")
+    return value
+
+
+def _aware(name: str, value: Any) -> EWSDateTime:
+    if not isinstance(value, datetime.datetime):
+        raise TypeError(f"view() {name} must be an aware EWSDateTime, got {type(value).__name__} {value!r}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"view() {name} is the naive datetime {value!r}; localize it, e.g. tz.localize(dt)")
+    return value if isinstance(value, EWSDateTime) else EWSDateTime.from_datetime(value)
+
+
+class QuerySet:
+    """A lazy search of one folder's items. Get one from a folder: ``folder.all()``, ``folder.filter(...)``.
+
+    ``page_size`` (items per FindItem request, default 100) and ``chunk_size`` (items per GetItem
+    request, default 100) can be set on the instance; clones keep them.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/finditem
+    """
+
+    def __init__(self, folder: Any, page_size: Optional[int] = None, chunk_size: Optional[int] = None):
+        if folder is None:
+            raise ValueError("QuerySet needs a folder")
+        self.folder = folder
+        self.q = Q()
+        self.query_string: Optional[str] = None
+        self.only_fields: Optional[Tuple[FieldPath, ...]] = None
+        self.order_fields: Tuple[Tuple[FieldPath, bool], ...] = ()
+        self.return_format = ITEMS
+        self.return_paths: Tuple[Tuple[str, FieldPath], ...] = ()
+        self.calendar_view: Optional[Tuple[EWSDateTime, EWSDateTime]] = None
+        self.traversal = SHALLOW
+        self.is_none = False
+        self.page_size = page_size
+        self.chunk_size = chunk_size
+        self._slice: Optional[slice] = None
+        self._cache: Optional[List[Any]] = None
+
+    # --- settings -----------------------------------------------------------------------------------
+    @property
+    def page_size(self) -> Optional[int]:
+        """Items per FindItem request (None: the service default, 100)."""
+        return self._page_size
+
+    @page_size.setter
+    def page_size(self, value: Optional[int]) -> None:
+        self._page_size = _positive_int_or_none("page_size", value)
+
+    @property
+    def chunk_size(self) -> Optional[int]:
+        """Items per GetItem request when full items are fetched (None: the service default, 100)."""
+        return self._chunk_size
+
+    @chunk_size.setter
+    def chunk_size(self, value: Optional[int]) -> None:
+        self._chunk_size = _positive_int_or_none("chunk_size", value)
+
+    @property
+    def model_classes(self) -> Tuple[type, ...]:
+        """The item classes whose fields can be searched, sorted and requested in this folder."""
+        return tuple(self.folder.supported_item_models)
+
+    @property
+    def account(self) -> Any:
+        account = getattr(self.folder, "account", None)
+        if account is None:
+            raise ValueError(f"{type(self.folder).__name__} {getattr(self.folder, 'name', '')!r} has no account; "
+                             f"get folders through an Account (e.g. account.calendar) to search them")
+        return account
+
+    # --- cloning ------------------------------------------------------------------------------------
+    def _clone(self) -> "QuerySet":
+        new = QuerySet.__new__(QuerySet)
+        new.__dict__.update(self.__dict__)
+        new._cache = None
+        return new
+
+    def _check_unsliced(self, method: str) -> None:
+        if self._slice is not None:
+            raise TypeError(f"Cannot call {method}() on a sliced QuerySet; call {method}() before slicing")
+
+    def _path(self, name: str) -> FieldPath:
+        return FieldPath.from_string(name, self.model_classes)
+
+    # --- chaining -----------------------------------------------------------------------------------
+    def all(self) -> "QuerySet":
+        """A copy of this QuerySet (it will run its own search)."""
+        return self._clone()
+
+    def none(self) -> "QuerySet":
+        """A QuerySet that matches nothing and never sends a request."""
+        new = self._clone()
+        new.is_none = True
+        return new
+
+    def filter(self, *args: Union[Q, str], **kwargs: Any) -> "QuerySet":
+        """Narrow the search: keyword lookups and Q objects (ANDed), or one AQS QueryString as a plain str.
+
+        ``filter(subject__icontains='foo', start__gte=dt)``, ``filter(Q(a=1) | ~Q(b=2))``,
+        ``filter('subject:foo')``. A lookup on an unknown or unsearchable field, or with a value of the
+        wrong type, raises here, before any request.
+        """
+        self._check_unsliced("filter")
+        strings = [a for a in args if isinstance(a, str)]
+        if strings:
+            if len(args) != 1 or kwargs:
+                raise ValueError("A QueryString (a plain str passed to filter()) can't be combined with other "
+                                 "filters in the same call")
+            if self.query_string is not None or not self.q.is_empty():
+                raise ValueError("A QueryString (a plain str passed to filter()) can't be combined with other "
+                                 "filters: this QuerySet is already filtered")
+            self._check_no_view("filter")
+            new = self._clone()
+            new.query_string = strings[0]
+            return new
+        return self._narrow(self._q_from(args, kwargs, "filter"), "filter")
+
+    def exclude(self, *args: Q, **kwargs: Any) -> "QuerySet":
+        """Leave out the items matching the lookups / Q objects (``~Q(...)``)."""
+        self._check_unsliced("exclude")
+        q = self._q_from(args, kwargs, "exclude")
+        if q.is_empty():
+            raise ValueError("exclude() needs at least one lookup or Q object")
+        return self._narrow(~q, "exclude")
+
+    def _q_from(self, args: Sequence[Any], kwargs: Dict[str, Any], method: str) -> Q:
+        for a in args:
+            if not isinstance(a, Q):
+                raise TypeError(f"{method}() takes Q objects and keyword lookups, got {type(a).__name__} {a!r}")
+        return Q(*args, **kwargs)
+
+    def _narrow(self, q: Q, method: str) -> "QuerySet":
+        if q.is_empty():
+            return self._clone()
+        if self.query_string is not None:
+            raise ValueError(f"{method}(): this QuerySet is filtered by a QueryString, which can't be combined "
+                             f"with other filters")
+        self._check_no_view(method)
+        q.to_xml(FieldResolver(self.model_classes), None)  # validate field names, lookups and values now
+        new = self._clone()
+        new.q = self.q & q
+        return new
+
+    def _check_no_view(self, method: str) -> None:
+        if self.calendar_view is not None:
+            raise ValueError(f"{method}(): Exchange allows no restriction or sort order with a calendar view; "
+                             f"filter/sort the view's results in Python, or use filter(start__lt=..., end__gt=...) "
+                             f"instead of view()")
+
+    def get(self, *args: Union[Q, str], **kwargs: Any) -> Any:
+        """The single item matching the lookups. Raises DoesNotExist or MultipleObjectsReturned."""
+        qs = self.filter(*args, **kwargs) if (args or kwargs) else self
+        if qs._cache is not None:
+            found = list(qs._cache[:2])
+        else:
+            found = list(qs._clone()[:2]) if qs._slice is None else list(islice(iter(qs), 2))
+        if not found:
+            raise DoesNotExist(f"No item in {qs._where()} matches {qs._describe_filter()}")
+        if len(found) > 1:
+            raise MultipleObjectsReturned(f"More than one item in {qs._where()} matches {qs._describe_filter()}; "
+                                          f"narrow the filter or iterate the QuerySet instead of get()")
+        return found[0]
+
+    def order_by(self, *names: str) -> "QuerySet":
+        """Sort on the server by one or more fields (most significant first); prefix '-' for descending.
+
+        Indexed entries work too: ``order_by('physical_addresses__Home__street')``. ``order_by()`` with
+        no names removes the ordering.
+        """
+        self._check_unsliced("order_by")
+        if names:
+            self._check_no_view("order_by")
+        order = []
+        for name in names:
+            if not isinstance(name, str) or not name.lstrip("-"):
+                raise ValueError(f"order_by() takes field names like 'subject' or '-start', got {name!r}")
+            descending = name.startswith("-")
+            fp = self._path(name[1:] if descending else name)
+            self._check_requestable(fp, "order_by")
+            if fp.attr is not None or fp.is_multipart or fp.field.field_uri in FIND_ITEM_UNSUPPORTED_URIS:
+                raise ValueError(f"order_by(): Exchange can't sort on {fp.path!r}")
+            order.append((fp, descending))
+        new = self._clone()
+        new.order_fields = tuple(order)
+        return new
+
+    def reverse(self) -> "QuerySet":
+        """The same search with every sort order flipped (needs an ``order_by()``)."""
+        self._check_unsliced("reverse")
+        if not self.order_fields:
+            raise ValueError("reverse() needs an order_by() first: without one, Exchange picks the order")
+        new = self._clone()
+        new.order_fields = tuple((fp, not desc) for fp, desc in self.order_fields)
+        return new
+
+    def only(self, *names: str) -> "QuerySet":
+        """Fetch only these fields (plus id and changekey). Indexed entries and parts work too."""
+        if not names:
+            raise ValueError("only() needs at least one field name")
+        paths = []
+        for name in names:
+            fp = self._path(name)
+            self._check_requestable(fp, "only")
+            paths.append(fp)
+        new = self._clone()
+        new.only_fields = tuple(paths)
+        return new
+
+    def values(self, *names: str) -> "QuerySet":
+        """Return dicts of these fields' values (``{'subject': ..., 'item_id': ...}``) instead of items."""
+        return self._values(names, VALUES, "values")
+
+    def values_list(self, *names: str, flat: bool = False) -> "QuerySet":
+        """Return lists of these fields' values; with ``flat=True`` (one field) the bare values."""
+        if flat and len(names) != 1:
+            raise ValueError(f"values_list(flat=True) takes exactly one field name, got {len(names)}")
+        return self._values(names, FLAT if flat else VALUES_LIST, "values_list")
+
+    def _values(self, names: Sequence[str], fmt: str, method: str) -> "QuerySet":
+        if not names:
+            raise ValueError(f"{method}() needs at least one field name")
+        paths = []
+        for name in names:
+            fp = self._path(name)
+            self._check_requestable(fp, method)
+            paths.append((name, fp))
+        new = self._clone()
+        new.return_format = fmt
+        new.return_paths = tuple(paths)
+        return new
+
+    def view(self, start: datetime.datetime, end: datetime.datetime, max_items: Optional[int] = None) -> "QuerySet":
+        """Calendar items (and occurrences of recurring ones) overlapping [start, end): a CalendarView.
+
+        Exchange allows no restriction, QueryString or sort order with a calendar view; the items come
+        sorted by start. ``max_items`` caps the number of items the server returns.
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/calendarview
+        """
+        self._check_unsliced("view")
+        start, end = _aware("start", start), _aware("end", end)
+        if end < start:
+            raise ValueError(f"view(): end ({end}) must not be before start ({start})")
+        if not self.q.is_empty() or self.query_string is not None or self.order_fields:
+            raise ValueError("view(): Exchange allows no restriction or sort order with a calendar view; call view() "
+                             "on an unfiltered, unsorted QuerySet")
+        new = self._clone()
+        new.calendar_view = (start, end)
+        if max_items is not None:
+            new = new[:_positive_int_or_none("max_items", max_items)]
+        return new
+
+    def _check_requestable(self, fp: FieldPath, method: str) -> None:
+        if fp.attr is None and fp.field.field_uri is None:
+            raise ValueError(f"{method}(): {fp.path!r} has no field URI, so it can't be requested or sorted on")
+
+    # --- evaluation ---------------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Any]:
+        if self._cache is not None:
+            yield from self._cache
+            return
+        results: List[Any] = []
+        for r in self._results():
+            results.append(r)
+            yield r
+        self._cache = results
+
+    def iterator(self) -> Iterator[Any]:
+        """Stream the results without caching them (memory stays flat however many items there are)."""
+        if self._cache is not None:
+            return iter(self._cache)
+        return self._results()
+
+    def _fill_cache(self) -> List[Any]:
+        if self._cache is None:
+            for _ in self:
+                pass
+        return self._cache  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return len(self._fill_cache())
+
+    def __bool__(self) -> bool:
+        return bool(self._fill_cache())
+
+    def __getitem__(self, key: Union[int, slice]) -> Any:
+        if isinstance(key, bool) or not isinstance(key, (int, slice)):
+            raise TypeError(f"QuerySet indices must be ints or slices, got {type(key).__name__}")
+        if isinstance(key, slice):
+            for part in (key.start, key.stop, key.step):
+                if part is not None and (not isinstance(part, int) or isinstance(part, bool)):
+                    raise TypeError(f"QuerySet slice values must be ints or None, got {part!r}")
+            if key.step == 0:
+                raise ValueError("slice step cannot be zero")
+            if self._cache is not None or self._slice is not None or (key.step or 1) < 0:
+                return self._fill_cache()[key]
+            new = self._clone()
+            new._slice = key
+            return new
+        if self._cache is not None or self._slice is not None:
+            return self._fill_cache()[key]
+        one = self._clone()
+        one._slice = slice(key, key + 1 if key != -1 else None)
+        found = list(one)
+        if not found:
+            raise IndexError(f"QuerySet index {key} out of range")
+        return found[0]
+
+    def count(self) -> int:
+        """The number of matching items: one request for a single id (no item data), or the cache's size."""
+        if self._cache is not None:
+            return len(self._cache)
+        if self.is_none:
+            return 0
+        svc = self._find_service()
+        if self.calendar_view is not None:
+            p = svc.page(self.folder, ID_ONLY, None, None, None, None, self.traversal,
+                         calendar_view=self._calendar_view_text())
+            total = p.total_count if p.total_count is not None else len(p.items)
+        else:
+            total = svc.count(self.folder, restriction=self._restriction(), query_string=self.query_string,
+                              traversal=self.traversal)
+        if self._slice is not None:
+            return len(range(total)[self._slice])
+        return total
+
+    def exists(self) -> bool:
+        """Whether anything matches: one request for at most one id."""
+        if self._cache is not None:
+            return bool(self._cache)
+        if self.is_none:
+            return False
+        if self._slice is not None or self.calendar_view is not None:
+            return self.count() > 0
+        p = self._find_service().page(self.folder, ID_ONLY, None, self._restriction(), None, self.query_string,
+                                      self.traversal, 0, 1)
+        return bool(p.items)
+
+    def delete(self, delete_type: str = "HardDelete", send_meeting_cancellations: str = "SendToNone",
+               affected_task_occurrences: str = "AllOccurrences",
+               suppress_read_receipts: Optional[bool] = None) -> List[Any]:
+        """Delete the matching items. Returns one result per item: True, or the exception for that item.
+
+        All ids are collected before the first delete, so paging isn't disturbed by the deletions.
+        """
+        if self.is_none:
+            return []
+        if self._cache is not None and self.return_format == ITEMS:
+            ids = [(i.id, i.changekey) for i in self._cache]
+        else:
+            ids = [(i.id, i.changekey) for i in self._found(id_only=True)]
+        self._cache = None
+        if not ids:
+            return []
+        return list(DeleteItem(account=self.account, chunk_size=self.chunk_size).call(
+            ids, delete_type=delete_type, send_meeting_cancellations=send_meeting_cancellations,
+            affected_task_occurrences=affected_task_occurrences, suppress_read_receipts=suppress_read_receipts))
+
+    # --- the search ---------------------------------------------------------------------------------
+    def _find_service(self) -> FindItem:
+        return FindItem(account=self.account, page_size=self.page_size)
+
+    def _restriction(self) -> Optional[Element]:
+        return restriction_xml(self.q, self.model_classes, self.account.version)
+
+    def _calendar_view_text(self) -> Tuple[str, str]:
+        start, end = self.calendar_view  # type: ignore[misc]
+        return start.astimezone(UTC).ewsformat(), end.astimezone(UTC).ewsformat()
+
+    def _wanted_paths(self) -> Optional[Tuple[FieldPath, ...]]:
+        """The paths to fetch; None means full items."""
+        if self.return_format != ITEMS:
+            return tuple(fp for _, fp in self.return_paths)
+        return self.only_fields
+
+    def _results(self) -> Iterator[Any]:
+        if self.is_none:
+            return iter(())
+        items = self._items()
+        if self.return_format == ITEMS:
+            return items
+        paths = self.return_paths
+        if self.return_format == VALUES:
+            return ({name: fp.get_value(i) for name, fp in paths} for i in items)
+        if self.return_format == VALUES_LIST:
+            return ([fp.get_value(i) for _, fp in paths] for i in items)
+        fp = paths[0][1]
+        return (fp.get_value(i) for i in items)
+
+    def _items(self) -> Iterator[Any]:
+        """Model items in result order: from FindItem alone, or FindItem ids + GetItem in chunks."""
+        paths = self._wanted_paths()
+        version = self.account.version
+        additional: List[FieldPath] = []
+        needs_get = paths is None
+        for fp in paths or ():
+            if fp.attr is not None:
+                continue  # ids always come back
+            if not fp.field.is_supported(version):
+                raise ValueError(f"Field {fp.path!r} is not supported by the server's version {version}")
+            if fp.field.field_uri in FIND_ITEM_UNSUPPORTED_URIS:
+                needs_get = True
+            additional.extend(fp.expand())
+        if not needs_get:
+            return self._found(additional=additional)
+        found = self._found(id_only=True)
+        shape, extra = (ALL_PROPERTIES, None) if paths is None else (ID_ONLY, additional)
+        return self._get_items(found, shape, extra)
+
+    def _get_items(self, found: Iterator[Any], shape: str, additional: Optional[List[FieldPath]]) -> Iterator[Any]:
+        svc = GetItem(account=self.account, chunk_size=self.chunk_size)
+        for res in svc.call(found, shape=shape, additional_fields=additional):
+            if isinstance(res, ErrorItemNotFound):
+                log.debug("Skipping an item that was deleted between FindItem and GetItem: %s", res)
+                continue
+            if isinstance(res, Exception):
+                raise res
+            if res is None:
+                continue
+            res.folder = self.folder
+            yield res
+
+    def _found(self, additional: Optional[List[FieldPath]] = None, id_only: bool = False) -> Iterator[Any]:
+        """FindItem results for this QuerySet's slice, in order, fetching only the pages needed."""
+        svc = self._find_service()
+        kw: Dict[str, Any] = dict(shape=ID_ONLY, additional_fields=None if id_only else (additional or None),
+                                  traversal=self.traversal)
+        if self.calendar_view is not None:
+            return self._tag(self._found_in_view(svc, kw))
+        kw.update(restriction=self._restriction(), order_fields=list(self.order_fields) or None,
+                  query_string=self.query_string)
+        s = self._slice
+        if s is None:
+            return self._tag(self._forward(svc, kw, 0, None))
+        step = s.step or 1
+        start, stop = s.start, s.stop
+        if start is None or start >= 0:
+            start = start or 0
+            if stop is None:
+                found = self._forward(svc, kw, start, None)
+            elif stop >= 0:
+                found = self._forward(svc, kw, start, stop - start) if stop > start else iter(())
+            else:
+                found = self._forward(svc, kw, start, None, stop_from_end=-stop)
+        else:
+            found = self._backward(svc, kw, -start, stop)
+        if step != 1:
+            found = islice(found, None, None, step)
+        return self._tag(found)
+
+    def _tag(self, items: Iterator[Any]) -> Iterator[Any]:
+        folder = self.folder
+        for i in items:
+            i.folder = folder
+            yield i
+
+    def _found_in_view(self, svc: FindItem, kw: Dict[str, Any]) -> Iterator[Any]:
+        s = self._slice
+        view = self._calendar_view_text()
+        if s is not None and (s.start or 0) == 0 and s.stop is not None and s.stop >= 0 and (s.step or 1) == 1:
+            if s.stop == 0:
+                return iter(())
+            return iter(svc.page(self.folder, max_entries=s.stop, calendar_view=view, **kw).items)
+        items = svc.page(self.folder, calendar_view=view, **kw).items
+        return iter(items[s] if s is not None else items)
+
+    def _page(self, svc: FindItem, kw: Dict[str, Any], offset: int, want: int, base_point: str) -> FindItemPage:
+        return svc.page(self.folder, offset=offset, max_entries=want, base_point=base_point, **kw)
+
+    def _forward(self, svc: FindItem, kw: Dict[str, Any], offset: int, limit: Optional[int],
+                 stop_from_end: Optional[int] = None) -> Iterator[Any]:
+        """Page from ``offset`` on: ``limit`` items, or up to ``stop_from_end`` items before the end, or all."""
+        start = offset
+        returned = 0
+        page_size = svc.page_size
+        while True:
+            want = page_size if limit is None else min(page_size, limit - returned)
+            if want <= 0:
+                return
+            p = self._page(svc, kw, offset, want, BEGINNING)
+            items = p.items
+            if stop_from_end is not None and limit is None:
+                total = p.total_count if p.total_count is not None else start + len(items)
+                limit = max(total - stop_from_end - start, 0)
+            if limit is not None:
+                items = items[:max(limit - returned, 0)]
+            returned += len(items)
+            yield from items
+            if p.includes_last or not p.items or (limit is not None and returned >= limit):
+                return
+            offset = p.next_offset if p.next_offset is not None else offset + len(p.items)
+
+    def _backward(self, svc: FindItem, kw: Dict[str, Any], from_end: int, stop: Optional[int]) -> Iterator[Any]:
+        """The slice [-from_end:stop]: pages walk back from the end (BasePoint End), then come out in order."""
+        end_offset = 0
+        if stop is not None and stop < 0:
+            end_offset = -stop
+        wanted = from_end - end_offset
+        if wanted <= 0:
+            return
+        pages: List[List[Any]] = []
+        got = 0
+        offset = end_offset
+        total: Optional[int] = None
+        while got < wanted:
+            p = self._page(svc, kw, offset, min(svc.page_size, wanted - got), END)
+            if total is None:
+                total = p.total_count
+            pages.append(p.items)
+            got += len(p.items)
+            if p.includes_last or not p.items:
+                break
+            offset = p.next_offset if p.next_offset is not None else offset + len(p.items)
+        items = [i for page in reversed(pages) for i in page]
+        if stop is not None and stop >= 0:
+            # [-n:stop]: keep the items whose position from the start is below stop
+            total = total if total is not None else len(items)
+            first = max(total - from_end, 0)
+            items = items[:max(stop - first, 0)]
+        yield from items
+
+    # --- description ----------------------------------------------------------------------------------
+    def _where(self) -> str:
+        name = getattr(self.folder, "name", None)
+        return f"{type(self.folder).__name__} {name!r}" if name else type(self.folder).__name__
+
+    def _describe_filter(self) -> str:
+        if self.query_string is not None:
+            return f"QueryString {self.query_string!r}"
+        return repr(self.q) if not self.q.is_empty() else "everything"
+
+    def __repr__(self) -> str:
+        parts = [f"folder={self._where()}"]
+        if self.is_none:
+            parts.append("none")
+        if not self.q.is_empty():
+            parts.append(f"q={self.q!r}")
+        if self.query_string is not None:
+            parts.append(f"query_string={self.query_string!r}")
+        if self.calendar_view is not None:
+            parts.append(f"view=({self.calendar_view[0]}, {self.calendar_view[1]})")
+        if self.order_fields:
+            parts.append("order_by=" + ", ".join(("-" if d else "") + fp.path for fp, d in self.order_fields))
+        if self.only_fields is not None:
+            parts.append("only=" + ", ".join(fp.path for fp in self.only_fields))
+        if self.return_format != ITEMS:
+            parts.append(f"{self.return_format}=" + ", ".join(name for name, _ in self.return_paths))
+        if self._slice is not None:
+            s = self._slice
+            parts.append(f"slice=[{'' if s.start is None else s.start}:{'' if s.stop is None else s.stop}"
+                         f"{'' if s.step is None else ':' + str(s.step)}]")
+        if self._cache is not None:
+            parts.append(f"cached={len(self._cache)}")
+        return f"QuerySet({', '.join(parts)})"
+
+
+class QuerySetMixin:
+    """The search API of folders: each method starts a new :class:`QuerySet` on this folder."""
+
+    def all(self) -> QuerySet:
+        """Every item in the folder, lazily."""
+        return QuerySet(self)
+
+    def none(self) -> QuerySet:
+        """A QuerySet that matches nothing (no request is ever sent)."""
+        return QuerySet(self).none()
+
+    def filter(self, *args: Union[Q, str], **kwargs: Any) -> QuerySet:
+        """Items matching keyword lookups, Q objects, or one AQS QueryString (see :meth:`QuerySet.filter`)."""
+        return QuerySet(self).filter(*args, **kwargs)
+
+    def exclude(self, *args: Q, **kwargs: Any) -> QuerySet:
+        """Items not matching the lookups / Q objects."""
+        return QuerySet(self).exclude(*args, **kwargs)
+
+    def get(self, *args: Union[Q, str], **kwargs: Any) -> Any:
+        """The one item matching the lookups; DoesNotExist / MultipleObjectsReturned otherwise."""
+        return QuerySet(self).get(*args, **kwargs)
+
+    def order_by(self, *names: str) -> QuerySet:
+        """Every item, sorted by the server on these fields ('-' prefix: descending)."""
+        return QuerySet(self).order_by(*names)
+
+    def only(self, *names: str) -> QuerySet:
+        """Every item, with only these fields fetched."""
+        return QuerySet(self).only(*names)
+
+    def values(self, *names: str) -> QuerySet:
+        """Dicts of these fields' values, one per item."""
+        return QuerySet(self).values(*names)
+
+    def values_list(self, *names: str, flat: bool = False) -> QuerySet:
+        """Lists of these fields' values (or bare values with ``flat=True``), one per item."""
+        return QuerySet(self).values_list(*names, flat=flat)
+
+    def view(self, start: datetime.datetime, end: datetime.datetime, max_items: Optional[int] = None) -> QuerySet:
+        """Calendar items and occurrences overlapping [start, end) (a CalendarView)."""
+        return QuerySet(self).view(start=start, end=end, max_items=max_items)
+
+
+__all__ = ["QuerySet", "QuerySetMixin", "ITEMS", "VALUES", "VALUES_LIST", "FLAT"]
