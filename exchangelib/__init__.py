@@ -16,6 +16,8 @@ from .folders import (BaseFolder, Calendar, CalendarFolder, ContactsFolder, Fold
 from .items import (CalendarItem, Contact, DistributionList, Item, MeetingCancellation, MeetingRequest,  # noqa: E402
                     MeetingResponse, Message, PostItem, Task)
 from .properties import Attendee, Body, HTMLBody, Mailbox  # noqa: E402
+from .properties.attachments import FileAttachment, ItemAttachment  # noqa: E402
+from .properties.extended import ExtendedProperty  # noqa: E402
 from .protocol import BaseProtocol, NoVerifyHTTPAdapter, Protocol  # noqa: E402
 from .restriction import Q, Restriction  # noqa: E402
 from .retry import FailFast, FaultTolerance  # noqa: E402
@@ -35,7 +37,7 @@ __all__ = [
     "BaseFolder", "Folder", "Calendar", "CalendarFolder", "ContactsFolder", "SearchFolder", "TasksFolder",
     "Item", "CalendarItem", "Contact", "DistributionList", "MeetingCancellation", "MeetingRequest",
     "MeetingResponse", "Message", "PostItem", "Task",
-    "Attendee", "Body", "HTMLBody", "Mailbox",
+    "Attendee", "Body", "HTMLBody", "Mailbox", "FileAttachment", "ItemAttachment", "ExtendedProperty",
     "BaseProtocol", "NoVerifyHTTPAdapter", "Protocol",
     "Q", "Restriction",
     "FailFast", "FaultTolerance",

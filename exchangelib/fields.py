@@ -1040,8 +1040,8 @@ class FieldList(Sequence):
 
 
 __all__ = [
-    "Field", "CharField", "TextField", "GuidField", "URIField", "IdField", "ChoiceField", "TextContentField", "BooleanField",
-    "IntegerField", "DecimalField", "DateTimeField", "DateField", "TimeZoneField", "Base64Field",
+    "Field", "CharField", "TextField", "GuidField", "URIField", "IdField", "ChoiceField", "TextContentField",
+    "BooleanField", "IntegerField", "DecimalField", "DateTimeField", "DateField", "TimeZoneField", "Base64Field",
     "MimeContentField", "CharListField", "Base64ListField", "EWSElementField", "EWSElementListField",
     "ElementChoiceField",
     "RawXmlField", "IndexedField", "FieldList",

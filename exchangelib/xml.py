@@ -81,6 +81,9 @@ def qname(name: str) -> str:
 def create_element(name: str, attrs: Optional[Mapping[str, str]] = None, text: Optional[str] = None,
                    nsmap: Optional[Mapping[str, str]] = None) -> Element:
     """Create an element from a prefixed name ('m:GetItem') with optional attributes and text."""
+    if nsmap is None:
+        # Declare the EWS prefixes on every element we create: readable logs, no ns0/ns1 prefixes
+        nsmap = {"m": MNS, "t": TNS}
     elem = etree.Element(qname(name), nsmap=nsmap)
     if attrs:
         for k, v in attrs.items():

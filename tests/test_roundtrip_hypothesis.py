@@ -30,7 +30,8 @@ from exchangelib.properties import (
 )
 from exchangelib.properties.attachments import FileAttachment, ItemAttachment, ItemField
 from exchangelib.properties.recurrence import (
-    MonthField, NumberedPattern, Recurrence, RelativeYearlyPattern, WeekdayField, WeekdaysField, WeeklyPattern, WeekNumberField,
+    MonthField, NumberedPattern, Recurrence, RelativeYearlyPattern, WeekdayField, WeekdaysField, WeeklyPattern,
+    WeekNumberField,
 )
 from exchangelib.testing.schema import validate
 from exchangelib.xml import TNS, add_child, create_element, parse

@@ -16,9 +16,10 @@ from exchangelib.items import (
     MeetingResponse, Message, PostItem, Task,
 )
 from exchangelib.properties import (
-    AbchEmailAddress, Attendee, FileAttachment, ReferenceAttachment, AttachmentId, CompleteName, ContactUrl, DeletedOccurrence, DistinguishedFolderId,
+    AbchEmailAddress, AttachmentId, Attendee, CompleteName, ContactUrl, DeletedOccurrence, DistinguishedFolderId,
     EffectiveRights, EmailAddress, Flag, FolderId, ImAddress, ItemId, Mailbox, ManagedFolderInformation, Member,
-    MessageHeader, OccurrenceInfo, PhoneNumber, PhysicalAddress, ReminderMessageData, RetentionTag, RootItemId,
+    MessageHeader, OccurrenceInfo, PhoneNumber, PhysicalAddress, ReferenceAttachment, ReminderMessageData,
+    RetentionTag, RootItemId, FileAttachment,
 )
 from exchangelib.testing.schema import find_schema_dir
 
@@ -43,12 +44,14 @@ MODELS = [
     (OccurrenceInfo, "OccurrenceInfoType"), (DeletedOccurrence, "DeletedOccurrenceInfoType"),
     (Member, "MemberType"), (ContactUrl, "ContactUrlDictionaryEntryType"),
     (AbchEmailAddress, "AbchEmailAddressDictionaryEntryType"),
-    (ManagedFolderInformation, "ManagedFolderInformationType"), (PhysicalAddress, "PhysicalAddressDictionaryEntryType"),
+    (ManagedFolderInformation, "ManagedFolderInformationType"),
+    (PhysicalAddress, "PhysicalAddressDictionaryEntryType"),
     (EmailAddress, "EmailAddressDictionaryEntryType"), (PhoneNumber, "PhoneNumberDictionaryEntryType"),
     (ImAddress, "ImAddressDictionaryEntryType"), (DistinguishedFolderId, "DistinguishedFolderIdType"),
     (ItemId, "ItemIdType"), (FolderId, "FolderIdType"), (RootItemId, "RootItemIdType"),
     (AttachmentId, "AttachmentIdType"), (FileAttachment, "FileAttachmentType"),
-    (ReferenceAttachment, "ReferenceAttachmentType"), (MessageHeader, "InternetHeaderType"), (RetentionTag, "RetentionTagType"),
+    (ReferenceAttachment, "ReferenceAttachmentType"), (MessageHeader, "InternetHeaderType"),
+    (RetentionTag, "RetentionTagType"),
 ]
 
 

@@ -19,12 +19,8 @@ SEND_MEETING_INVITATIONS_OR_CANCELLATIONS_CHOICES = (
     "SendToNone", "SendOnlyToAll", "SendOnlyToChanged", "SendToAllAndSaveCopy", "SendToChangedAndSaveCopy")
 
 
-def _is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, (list, tuple)) and not value)
-
-
 def item_changes_xml(item: Any, field_names: Sequence[str], version: Any) -> Element:
-    """One t:ItemChange: SetItemField for set values, DeleteItemField for cleared ones."""
+    """One t:ItemChange: SetItemField for set values, DeleteItemField for cleared ones (see EWSElement.update_xml)."""
     if not item.id:
         raise ValueError(f"{type(item).__name__} has no id; it must be created before it can be updated")
     change = create_element("t:ItemChange")
@@ -33,29 +29,14 @@ def item_changes_xml(item: Any, field_names: Sequence[str], version: Any) -> Ele
         attrs["ChangeKey"] = item.changekey
     add_child(change, "t:ItemId", attrs)
     updates = add_child(change, "t:Updates")
-    seen = set()
-    for name in field_names:
-        field = type(item).FIELDS.get(name)
-        if field is None:
+    names = list(dict.fromkeys(field_names))
+    for name in names:
+        if type(item).FIELDS.get(name) is None:
             raise ValueError(f"{type(item).__name__} has no field {name!r}")
-        if name in seen:
-            continue
-        seen.add(name)
-        if field.is_read_only:
-            raise ValueError(f"{type(item).__name__}.{name} is read-only and cannot be updated")
-        if not field.is_supported(version):
-            raise ValueError(f"{type(item).__name__}.{name} is not supported by the server version {version.build}")
-        value = getattr(item, name)
-        if _is_empty(value):
-            if field.is_required:
-                raise ValueError(f"{type(item).__name__}.{name} is required and cannot be cleared")
-            d = add_child(updates, "t:DeleteItemField")
-            d.append(field.field_path_xml())
-            continue
-        s = add_child(updates, "t:SetItemField")
-        s.append(field.field_path_xml())
-        wrapper = add_child(s, f"t:{type(item).ELEMENT_NAME}")
-        wrapper.append(field.to_xml(value, version))
+        if name == "attachments":
+            raise ValueError(f"{type(item).__name__}.attachments can't be updated; use attach() and detach()")
+    for elem in item.update_xml(names, version):
+        updates.append(elem)
     if not len(updates):
         raise ValueError(f"No fields to update on {type(item).__name__}")
     return change
