@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 import requests
 import requests.auth
-from requests_ntlm import HttpNtlmAuth
 
 from .credentials import AccessTokenCredentials, BaseCredentials, Credentials
 from .errors import UnauthorizedError
@@ -78,6 +77,9 @@ def get_auth_instance(auth_type: str, credentials: Optional[BaseCredentials]) ->
     if not isinstance(credentials, Credentials):
         raise TypeError(f"auth_type {auth_type!r} needs username/password Credentials, got {type(credentials).__name__}")
     if auth_type == NTLM:
+        # requests_ntlm pulls in pyspnego and cryptography (~0.1 s): import it when NTLM is first used
+        from requests_ntlm import HttpNtlmAuth  # noqa: PLC0415
+
         return HttpNtlmAuth(credentials.username, credentials.password)
     if auth_type == BASIC:
         return requests.auth.HTTPBasicAuth(credentials.username, credentials.password)
