@@ -1,6 +1,7 @@
 """Response shapes shared by item and folder services: ItemShape / FolderShape with AdditionalProperties."""
 from __future__ import annotations
 
+import copy
 from typing import Any, Iterable, Optional
 
 from ..xml import Element, add_child, create_element
@@ -25,7 +26,8 @@ def shape_xml(tag: str, shape: str, additional_fields: Optional[Iterable[Any]] =
         add_child(elem, "t:BodyType", text=body_type)
     paths = []
     for f in additional_fields or ():
-        paths.append(f if isinstance(f, Element) else f.field_path_xml())
+        # Copy ready elements: appending would move them out of any payload built before this one
+        paths.append(copy.deepcopy(f) if isinstance(f, Element) else f.field_path_xml())
     if paths:
         props = add_child(elem, "t:AdditionalProperties")
         seen = set()
