@@ -15,11 +15,12 @@ from .folders import Folder
 from .folders.collection import FolderTree
 from .items import ITEM_CLASSES
 from .protocol import Protocol
-from .services import CreateItem, DeleteItem, GetItem, ResolveNames, UpdateItem
+from .services import CreateItem, DeleteItem, ExportItems, GetItem, ResolveNames, UpdateItem, UploadItems
 from .services.create_item import SAVE_ONLY
 from .services.delete_item import HARD_DELETE
 from .services.shapes import ALL_PROPERTIES, ID_ONLY
 from .services.update_item import AUTO_RESOLVE
+from .services.upload_items import CREATE_NEW
 from .transport import PRIMARY_SMTP_ADDRESS
 from .version import EXCHANGE_2010, Version
 
@@ -293,6 +294,28 @@ class Account:
                 raise ValueError(f"Unknown item field {name!r}")
             fields.append(found)
         return fields
+
+    def export(self, items: Iterable[Any], chunk_size: Optional[int] = None) -> List[Any]:
+        """Export items (items, ``(id, changekey)`` tuples or id strings) as opaque full-fidelity data.
+
+        Returns, per input and in order, the item's data as a base64 ``str`` (every field, attachment and
+        recurrence) or the exception for that item. ``upload()`` turns the data back into items.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/exportitems-operation
+        """
+        return list(ExportItems(account=self, chunk_size=chunk_size).call(items))
+
+    def upload(self, data: Iterable[Tuple[Any, ...]], create_action: str = CREATE_NEW,
+               is_associated: Optional[bool] = None, chunk_size: Optional[int] = None) -> List[Any]:
+        """Create items from exported data: ``account.upload([(folder, data), ...])``.
+
+        ``folder`` is a folder with an id (``account.inbox``, a folder you fetched or created) and ``data``
+        what ``export()`` returned. Returns, per input and in order, the new item's ``(id, changekey)`` or
+        the exception. With ``create_action='Update'`` or ``'UpdateOrCreate'`` inputs are
+        ``(folder, data, item_id)`` and overwrite that item.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/uploaditems-operation
+        """
+        return list(UploadItems(account=self, chunk_size=chunk_size).call(
+            data, create_action=create_action, is_associated=is_associated))
 
     def resolve_names(self, names: Iterable[str], return_full_contact_data: bool = False) -> List[Any]:
         return list(ResolveNames(account=self).call(names, return_full_contact_data=return_full_contact_data))

@@ -9,6 +9,7 @@ validate against the EWS schema.
 from __future__ import annotations
 
 import itertools
+import threading
 import types
 from typing import Dict
 
@@ -305,6 +306,24 @@ def test_hierarchy_is_read_once_until_the_root_is_refreshed(exchange: LocalExcha
     assert exchange.request_count("FindFolder") == 2
 
 
+def test_threads_sharing_an_account_read_the_hierarchy_once(exchange: LocalExchange, account: Account):
+    build_tree(account)
+    r = reader(account)
+    exchange.reset_stats()
+    results: list = []
+
+    def navigate() -> None:
+        results.append((names(r.root.walk()), (r.inbox / "archive" / "Mom").absolute))
+
+    threads = [threading.Thread(target=navigate) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 6 and all(res == results[0] for res in results)
+    assert exchange.request_count("FindFolder") == 1
+
+
 def test_find_folder_pages_through_big_trees(exchange: LocalExchange, account: Account, monkeypatch):
     for i in range(7):
         mk(mk(account.inbox, f"f{i}"), "leaf")
@@ -353,7 +372,7 @@ def test_archive_mailbox_has_its_own_tree(exchange: LocalExchange):
     assert inbox.parent is account.archive_msg_folder_root and inbox.root is root
     assert inbox.absolute == "/root/Top of Information Store/Inbox"
     kept = mk(inbox, "2019")
-    assert reader(account).archive_inbox / "2019" is not None
+    assert (reader(account).archive_inbox / "2019").id == kept.id
     assert kept.root is root and kept.parent is inbox
     assert root.tree().splitlines()[:3] == ["root", "├── Recoverable Items", "│   ├── Deletions"]
     assert inbox not in account.folders  # the mailbox's tree doesn't hold the archive

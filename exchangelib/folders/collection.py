@@ -97,20 +97,21 @@ class FolderTree:
     """
 
     def __init__(self, account: Any, root_id: str = MAILBOX_ROOT, deep: Optional[bool] = None,
-                 _siblings: Optional[Dict[str, "FolderTree"]] = None):
+                 _family: Optional["FolderTree"] = None):
         if root_id not in TREE_ROOTS:
             raise ValueError(f"FolderTree root_id must be one of {TREE_ROOTS}, got {root_id!r}")
         self.account = account
         self.root_id = root_id
         self.deep = (root_id != PUBLIC_FOLDERS_ROOT) if deep is None else bool(deep)
-        self._lock = threading.RLock()
+        # The trees of one account share one lock (a move can touch two of them) and know each other.
+        self._lock: Any = _family._lock if _family is not None else threading.RLock()
+        self._siblings: Dict[str, FolderTree] = _family._siblings if _family is not None else {}
+        self._siblings.setdefault(root_id, self)
         self._root: Optional[FolderLike] = None
         self._by_id: Dict[str, FolderLike] = {}
         self._children: Dict[str, List[FolderLike]] = {}  # parent id -> children, for parents we have listed
         self._distinguished: Dict[str, FolderLike] = {}
         self._loaded = False  # deep trees: the whole tree has been read
-        self._siblings = _siblings if _siblings is not None else {}
-        self._siblings.setdefault(root_id, self)
 
     def __repr__(self) -> str:
         state = "loaded" if self.is_loaded else "not loaded"
@@ -122,7 +123,7 @@ class FolderTree:
         with self._lock:
             tree = self._siblings.get(root_id)
             if tree is None:
-                tree = FolderTree(self.account, root_id, _siblings=self._siblings)
+                tree = FolderTree(self.account, root_id, _family=self)
             return tree
 
     def tree_for(self, folder: FolderLike) -> "FolderTree":
@@ -204,6 +205,9 @@ class FolderTree:
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:  # a tree always has its root; don't read the whole tree to say so
+        return True
 
     def __getitem__(self, folder_cls: type) -> List[FolderLike]:
         """The folders of one kind, in tree order.
@@ -486,20 +490,27 @@ class FolderTree:
             if f is not None and f.child_folder_count is not None:
                 f._set_field("child_folder_count", max(0, f.child_folder_count + delta))
 
-    def _forget(self, folder: FolderLike) -> None:
+    def _forget(self, folder: FolderLike, detach: bool = True) -> None:
+        """Drop a folder and its subtree from the maps (``detach``: also from its parent's child list)."""
         fid = folder.id
         if fid is None:
             return
         for child in self._children.pop(fid, ()):
             if child.id != fid:
-                self._forget(child)
+                self._forget(child, detach=False)
         if self._by_id.get(fid) is folder:
             del self._by_id[fid]
-        for kids in self._children.values():
-            if any(c.id == fid for c in kids):
-                kids[:] = [c for c in kids if c.id != fid]
         for did in [d for d, f in self._distinguished.items() if f.id == fid]:
             del self._distinguished[did]
+        if not detach:
+            return
+        pid = folder.parent_folder_id.id if folder.parent_folder_id is not None else None
+        lists = [self._children[pid]] if pid in self._children else []
+        if not any(c.id == fid for kids in lists for c in kids):
+            lists = list(self._children.values())  # the recorded parent is stale: look everywhere
+        for kids in lists:
+            if any(c.id == fid for c in kids):
+                kids[:] = [c for c in kids if c.id != fid]
 
 
 __all__ = ["FolderTree", "TREE_ROOTS", "MAILBOX_ROOT", "ARCHIVE_ROOT", "PUBLIC_FOLDERS_ROOT", "tree_root_of"]

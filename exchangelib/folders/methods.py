@@ -141,7 +141,9 @@ class FolderMethods:
     def save(self, update_fields: Optional[Iterable[str]] = None) -> "FolderMethods":
         """Create the folder (CreateFolder) if it has no id yet, else save changed fields (UpdateFolder).
 
-        A new folder needs a parent and a name: ``Folder(parent=account.inbox, name='Projects').save()``.
+        A new folder needs a parent and a name: ``Folder(parent=account.inbox, name='Projects').save()``;
+        without a ``folder_class`` it gets its kind's (``IPF.Note`` for a ``Folder``, ``IPF.Appointment``
+        for a ``CalendarFolder``...). Its counters start at 0.
         On an existing folder ``save()`` sends every writable field that has a value (the name, the folder
         class, retention tags...) except ``permission_set``; ``save(update_fields=['name'])`` sends only
         those, and clears fields that are None. Exchange's errors are raised, e.g. ``ErrorFolderExists``

@@ -286,7 +286,9 @@ class FolderNavigation:
 
     # --- a picture -----------------------------------------------------------------------------------
     def tree(self) -> str:
-        """The tree below this folder, drawn with box-drawing characters::
+        """The tree below this folder, drawn with box-drawing characters:
+
+        .. code-block:: text
 
             root
             ├── inbox
