@@ -21,6 +21,7 @@ from .properties.extended import ExtendedProperty  # noqa: E402
 from .protocol import BaseProtocol, NoVerifyHTTPAdapter, Protocol  # noqa: E402
 from .restriction import Q, Restriction  # noqa: E402
 from .retry import FailFast, FaultTolerance  # noqa: E402
+from .settings import OofSettings  # noqa: E402
 from .services.shapes import ALL_PROPERTIES as AllProperties  # noqa: E402
 from .services.shapes import DEFAULT as Default  # noqa: E402
 from .services.shapes import ID_ONLY as IdOnly  # noqa: E402
@@ -41,6 +42,7 @@ __all__ = [
     "BaseProtocol", "NoVerifyHTTPAdapter", "Protocol",
     "Q", "Restriction",
     "FailFast", "FaultTolerance",
+    "OofSettings",
     "AllProperties", "Default", "IdOnly",
     "BASIC", "DIGEST", "GSSAPI", "NOAUTH", "NTLM", "OAUTH2", "SSPI",
     "Build", "Version",

@@ -1,7 +1,8 @@
 """Command line: ``python -m exchangelib demo`` runs the README example against a bundled local EWS server.
 
 ``python -m exchangelib serve`` starts the local EWS server in the foreground (see
-``python -m exchangelib.testing serve --help``).
+``python -m exchangelib.testing serve --help``). ``python -m exchangelib backup OUTDIR`` and
+``restore OUTDIR`` back up and restore a mailbox (see :mod:`exchangelib.backup`).
 """
 from __future__ import annotations
 
@@ -26,6 +27,18 @@ def serve(args: argparse.Namespace, rest: List[str]) -> int:
     return serve_main(["serve", *rest])
 
 
+def backup(rest: List[str]) -> int:
+    from .backup import main_backup  # imported when used: keeps `--help` and the other commands fast
+
+    return main_backup(rest)
+
+
+def restore(rest: List[str]) -> int:
+    from .backup import main_restore
+
+    return main_restore(rest)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m exchangelib",
                                      description=f"exchangelib {__version__}: a client for Exchange Web Services")
@@ -34,6 +47,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_demo.add_argument("--server-version", default="2016", help="Exchange version the local server emulates")
     p_demo.add_argument("-v", "--verbose", action="store_true", help="log the SOAP XML going over the wire")
     sub.add_parser("serve", help="run the local EWS server in the foreground", add_help=False)
+    sub.add_parser("backup", help="back up a mailbox into a directory (resumable)", add_help=False)
+    sub.add_parser("restore", help="restore a backup directory into a mailbox", add_help=False)
     args, rest = parser.parse_known_args(argv)
     if args.command == "demo":
         if rest:
@@ -43,6 +58,10 @@ def main(argv: Optional[List[str]] = None) -> int:
 
             logging.basicConfig(level=logging.DEBUG, handlers=[PrettyXmlHandler()])
         return demo(args)
+    if args.command == "backup":
+        return backup(rest)
+    if args.command == "restore":
+        return restore(rest)
     return serve(args, rest)
 
 

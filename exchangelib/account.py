@@ -15,8 +15,12 @@ from .folders import Folder
 from .folders.collection import FolderTree
 from .items import ITEM_CLASSES
 from .protocol import Protocol
-from .services import CreateItem, DeleteItem, ExportItems, GetItem, ResolveNames, UpdateItem, UploadItems
+from .settings import OofSettings
+from .services import (CopyItem, CreateItem, DeleteItem, ExportItems, GetItem, MoveItem, ResolveNames, SendItem,
+                       UpdateItem, UploadItems)
 from .services.create_item import SAVE_ONLY
+from .services.get_user_oof_settings import GetUserOofSettings
+from .services.set_user_oof_settings import SetUserOofSettings
 from .services.delete_item import HARD_DELETE
 from .services.shapes import ALL_PROPERTIES, ID_ONLY
 from .services.update_item import AUTO_RESOLVE
@@ -230,6 +234,9 @@ class Account:
             item._set_id(res.id, res.changekey)
             item.account = self
             item.folder = folder
+            item._mark_clean()  # what the server has now is what the item holds
+            if getattr(item, "attachments", None):
+                item._attachment_ids_from(res)  # ids of the attachments sent inline
             out.append(item)
         return out
 
@@ -254,6 +261,7 @@ class Account:
                 continue
             item = pair[0]
             item._set_id(res.id, res.changekey)
+            item._mark_clean(pair[1])
             out.append((res.id, res.changekey))
         return out
 
@@ -265,6 +273,49 @@ class Account:
         return list(DeleteItem(account=self, chunk_size=chunk_size).call(
             ids, delete_type=delete_type, send_meeting_cancellations=send_meeting_cancellations,
             affected_task_occurrences=affected_task_occurrences, suppress_read_receipts=suppress_read_receipts))
+
+    def bulk_move(self, ids: Iterable[Any], to_folder: Any, chunk_size: Optional[int] = None) -> List[Any]:
+        """Move items (items, ``(id, changekey)`` tuples or id strings) to ``to_folder`` (MoveItem).
+
+        Returns, per input and in order, the moved item's new ``(id, changekey)`` (None when the server doesn't
+        return new ids, as Exchange 2007/2010 don't), or the exception for that input. Item objects passed in
+        get their new id and ``folder``.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/moveitem-operation
+        """
+        return self._moved_or_copied(MoveItem, ids, to_folder, chunk_size, update_inputs=True)
+
+    def bulk_copy(self, ids: Iterable[Any], to_folder: Any, chunk_size: Optional[int] = None) -> List[Any]:
+        """Copy items to ``to_folder`` (CopyItem). Returns, per input and in order, the copy's
+        ``(id, changekey)`` (None when the server doesn't return new ids), or the exception for that input.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/copyitem-operation
+        """
+        return self._moved_or_copied(CopyItem, ids, to_folder, chunk_size, update_inputs=False)
+
+    def _moved_or_copied(self, service: Any, ids: Iterable[Any], to_folder: Any, chunk_size: Optional[int],
+                         update_inputs: bool) -> List[Any]:
+        inputs = list(ids)
+        out: List[Any] = []
+        for given, res in zip(inputs, service(account=self, chunk_size=chunk_size).call(inputs, to_folder=to_folder)):
+            if isinstance(res, Exception):
+                out.append(res)
+                continue
+            pair = (res.id, res.changekey) if res is not None and res.id else None
+            if update_inputs and hasattr(given, "_set_id") and hasattr(given, "folder"):
+                given._set_id(*(pair or (None,)))
+                given.folder = to_folder
+            out.append(pair)
+        return out
+
+    def bulk_send(self, ids: Iterable[Any], save_copy: bool = True, copy_to_folder: Any = None,
+                  chunk_size: Optional[int] = None) -> List[Any]:
+        """Send saved draft messages by id (SendItem): items, ``(id, changekey)`` tuples or id strings.
+
+        With ``save_copy`` (default) a copy goes to ``copy_to_folder`` (default: Sent Items). Returns True per
+        sent input, or the exception for it (``ErrorStaleObject`` when a change key is out of date).
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/senditem-operation
+        """
+        return list(SendItem(account=self, chunk_size=chunk_size).call(
+            ids, save_item_to_folder=save_copy, saved_item_folder=copy_to_folder))
 
     def fetch(self, ids: Iterable[Any], only_fields: Optional[Sequence[str]] = None, folder: Any = None,
               chunk_size: Optional[int] = None) -> Iterator[Any]:
@@ -316,6 +367,20 @@ class Account:
         """
         return list(UploadItems(account=self, chunk_size=chunk_size).call(
             data, create_action=create_action, is_associated=is_associated))
+
+    # --- mailbox settings ---------------------------------------------------------------------------------
+    @property
+    def oof_settings(self) -> OofSettings:
+        """The mailbox's out-of-office settings, read from the server on each access (GetUserOofSettings).
+
+        Assign an :class:`~exchangelib.settings.OofSettings` to change them (SetUserOofSettings).
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getuseroofsettings-operation
+        """
+        return GetUserOofSettings(account=self).call(self.primary_smtp_address)
+
+    @oof_settings.setter
+    def oof_settings(self, value: OofSettings) -> None:
+        SetUserOofSettings(account=self).call(value, self.primary_smtp_address)
 
     def resolve_names(self, names: Iterable[str], return_full_contact_data: bool = False) -> List[Any]:
         return list(ResolveNames(account=self).call(names, return_full_contact_data=return_full_contact_data))

@@ -139,6 +139,12 @@ class AccessTokenCredentials(BaseCredentials):
     def identity(self) -> str:
         return self._identity
 
+    def cache_key(self) -> tuple:
+        """Equal for the same identity and token: a web app that builds new credentials (and a new Account)
+        for every request with the same token shares one Protocol, its connections and its version probe."""
+        fingerprint = hashlib.sha256(f"{self._identity}\0{self._token}".encode()).hexdigest()[:16]
+        return (type(self).__name__, self._identity, fingerprint)
+
     def refresh(self, session: Any = None) -> bool:
         if self._refresh is None:
             return False

@@ -19,8 +19,11 @@ dispatches on the tag with a dict lookup and fills the instance dict directly.
 from __future__ import annotations
 
 import copy
+import datetime
 import difflib
-from typing import Any, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Tuple, Type, TypeVar, Union
+import html
+import re
+from typing import Any, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from lxml import etree
 
@@ -32,6 +35,12 @@ Element = etree._Element
 T = TypeVar("T", bound="EWSElement")
 
 _REPR_VALUE_LIMIT = 80
+#: Longest text shown for one value in an HTML table (Jupyter); longer text ends in an ellipsis.
+HTML_VALUE_LIMIT = 500
+#: Most list entries shown for one value in an HTML table.
+HTML_LIST_LIMIT = 10
+_EWS_REFERENCE_RE = re.compile(r"https://learn\.microsoft\.com/\S+")
+_WHITESPACE_RE = re.compile(r"\s+")
 
 
 def _hashable(value: Any) -> Any:
@@ -64,7 +73,7 @@ class EWSElement:
 
     # Per-class caches, rebuilt whenever FIELDS changes.
     _TAG_MAP: ClassVar[Dict[str, Field]] = {}
-    _PARSERS: ClassVar[Dict[str, Tuple[str, Any, bool]]] = {}
+    _PARSERS: ClassVar[Dict[str, Tuple[Optional[str], Any, bool]]] = {}
     _ATTR_FIELDS: ClassVar[Tuple[Field, ...]] = ()
     _TEXT_FIELD: ClassVar[Optional[Field]] = None
     _ELEMENT_FIELDS: ClassVar[Tuple[Field, ...]] = ()
@@ -163,7 +172,8 @@ class EWSElement:
     def remove_field(cls, name: str) -> Field:
         """Remove a field added with :meth:`add_field` (from this class and its subclasses)."""
         field = cls.FIELDS.get(name)
-        if field is None or cls.__dict__.get(name) is not field:
+        own = cls.__dict__.get(name)
+        if field is None or own is None or own is not field:
             raise ValueError(f"{cls.__name__} has no field {name!r} of its own to remove")
         delattr(cls, name)
         for klass in [cls, *_all_subclasses(cls)]:
@@ -396,6 +406,7 @@ class EWSElement:
                 if value is None:
                     out.append(self._delete_path(path))
                 else:
+                    assert entry is not None  # a value came from it
                     part = type(entry)._construct(label=label)
                     part._set_field(sf.name, value)
                     out.append(self._set_entry(f, part, path, version))
@@ -441,6 +452,48 @@ class EWSElement:
             d[k] = v if k in extra else copy.deepcopy(v, memo)
         return new
 
+    # --- display (Jupyter, tables) -------------------------------------------------------------------
+    def display_text(self, limit: int = HTML_VALUE_LIMIT) -> str:
+        """A short one-line text for this value, as table cells show it.
+
+        A mailbox reads ``'Name <address>'``; other values join their set fields (``REPR_FIELDS`` when the
+        class lists some), e.g. an attendee ``'Mary <mary@example.com>, Accept'``.
+        """
+        d = self.__dict__
+        cls = type(self)
+        email = d.get("email_address")
+        if isinstance(email, str) and "name" in cls.FIELDS:
+            name = d.get("name")
+            show_name = name and name.strip().lower() != email.lower()  # servers often repeat the address
+            return _shorten(f"{name} <{email}>" if show_name else email, limit)
+        names = cls.REPR_FIELDS if cls.REPR_FIELDS is not None else cls.FIELDS.names()
+        parts = [display_value(d.get(n), limit) for n in names if n in cls.FIELDS]
+        return _shorten(", ".join(p for p in parts if p), limit)
+
+    def html_rows(self) -> List[Tuple[str, str]]:
+        """(label, text) for each set field, in field order: the rows of :meth:`_repr_html_`.
+
+        The id is shown as two rows, ``id`` and ``changekey``.
+        """
+        rows: List[Tuple[str, str]] = []
+        d = self.__dict__
+        for f in type(self).FIELDS:
+            value = d.get(f.name)
+            if value is None or (isinstance(value, list) and not value):
+                continue
+            if f.name == "_id" and isinstance(value, EWSElement):
+                for part in ("id", "changekey"):
+                    text = value.__dict__.get(part)
+                    if text:
+                        rows.append((part, str(text)))
+                continue
+            rows.append((f.name.lstrip("_"), display_value(value)))
+        return rows
+
+    def _repr_html_(self) -> str:
+        """An HTML table of the set fields, for Jupyter notebooks (every value is escaped)."""
+        return html_table(self.html_rows(), caption=html_caption(type(self)), header=("Field", "Value"))
+
     def __repr__(self) -> str:
         parts = []
         d = self.__dict__
@@ -457,13 +510,79 @@ class EWSElement:
         return f"{type(self).__name__}({', '.join(parts)})"
 
 
-def _all_subclasses(cls: type) -> List[type]:
-    out = []
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "\u2026"
+
+
+def display_value(value: Any, limit: int = HTML_VALUE_LIMIT) -> str:
+    """A field value as short one-line text for tables (not escaped): None is ``''``, lists are joined with
+    ``', '`` (at most :data:`HTML_LIST_LIMIT` entries), text is cut at ``limit`` characters with an ellipsis,
+    bytes are shown as their size, EWS values through :meth:`EWSElement.display_text`."""
+    if value is None:
+        return ""
+    if isinstance(value, EWSElement):
+        return value.display_text(limit)
+    if isinstance(value, (list, tuple)):
+        shown = [display_value(v, limit) for v in value[:HTML_LIST_LIMIT]]
+        more = len(value) - len(shown)
+        text = ", ".join(shown) + (f", \u2026 ({more} more)" if more > 0 else "")
+        return _shorten(text, limit)
+    if isinstance(value, (bytes, bytearray)):
+        return f"{len(value)} bytes"
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, str):  # text, bodies, and the XML of RawXmlFields
+        return _shorten(_WHITESPACE_RE.sub(" ", str(value)).strip(), limit)
+    return _shorten(str(value), limit)
+
+
+def ews_reference_url(cls: type) -> Optional[str]:
+    """The EWS reference link in a class's docstring, or None."""
+    m = _EWS_REFERENCE_RE.search(cls.__doc__ or "")
+    return m.group(0).rstrip(".,;)") if m else None
+
+
+def html_caption(cls: type, extra: str = "") -> str:
+    """``<b>ClassName</b>`` plus a link to its EWS reference page, as HTML (``extra`` is escaped text)."""
+    caption = f"<b>{html.escape(cls.__name__)}</b>"
+    if extra:
+        caption += f" {html.escape(extra)}"
+    url = ews_reference_url(cls)
+    if url:
+        caption += f' <a href="{html.escape(url)}" target="_blank" rel="noopener">EWS reference</a>'
+    return caption
+
+
+_CELL = 'style="text-align:left; vertical-align:top"'
+
+
+def html_table(rows: Iterable[Sequence[str]], caption: str = "", header: Sequence[str] = (),
+               row_labels: bool = True) -> str:
+    """A plain HTML table. ``rows`` hold text (escaped here); ``caption`` is HTML. With ``row_labels``, the
+    first cell of each row is a header cell."""
+    out = ['<table class="exchangelib">']
+    if caption:
+        out.append(f'<caption style="text-align:left">{caption}</caption>')
+    if header:
+        out.append("<thead><tr>" + "".join(f"<th {_CELL}>{html.escape(h)}</th>" for h in header) + "</tr></thead>")
+    out.append("<tbody>")
+    for row in rows:
+        cells = []
+        for n, text in enumerate(row):
+            tag = "th" if row_labels and n == 0 else "td"
+            cells.append(f"<{tag} {_CELL}>{html.escape(text)}</{tag}>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _all_subclasses(cls: Type[T]) -> List[Type[T]]:
+    out: List[Type[T]] = []
     for sub in cls.__subclasses__():
         out.append(sub)
         out.extend(_all_subclasses(sub))
     # A class reachable through two parents appears once.
-    seen: Dict[int, type] = {}
+    seen: Dict[int, Type[T]] = {}
     for c in out:
         seen.setdefault(id(c), c)
     return list(seen.values())
@@ -474,4 +593,4 @@ def _suggest(name: str, candidates: List[str]) -> str:
     return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
 
 
-__all__ = ["EWSElement"]
+__all__ = ["EWSElement", "display_value", "html_table", "html_caption", "ews_reference_url"]

@@ -85,10 +85,12 @@ class UnauthorizedError(EWSError):
 class RateLimitError(EWSError):
     """The server kept throttling us and waiting longer would exceed ``max_wait`` seconds.
 
-    ``wait`` is how long the server last asked us to wait, in seconds.
+    ``wait`` is how long the server last asked us to wait, in seconds; ``operation`` the EWS operation
+    that was given up (e.g. 'GetItem'), when known. The last error from the server is ``__cause__``.
     """
 
-    def __init__(self, message: str = "", *, wait: Optional[float] = None, max_wait: Optional[float] = None) -> None:
+    def __init__(self, message: str = "", *, wait: Optional[float] = None, max_wait: Optional[float] = None,
+                 operation: Optional[str] = None) -> None:
         if not message:
             message = "The server is throttling requests"
             if wait is not None:
@@ -99,6 +101,7 @@ class RateLimitError(EWSError):
         super().__init__(message)
         self.wait = wait
         self.max_wait = max_wait
+        self.operation = operation
 
 
 class AutoDiscoverFailed(EWSError):

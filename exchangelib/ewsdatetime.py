@@ -293,6 +293,7 @@ class EWSTimeZone(zoneinfo.ZoneInfo):
         if off_first == off_second:
             return first
         # zoneinfo: fold=0 uses the offset from before the transition, fold=1 the one after.
+        assert off_first is not None and off_second is not None  # an aware datetime in this zone
         ambiguous = off_first > off_second
         if is_dst is None:
             if ambiguous:
@@ -313,7 +314,7 @@ class EWSTimeZone(zoneinfo.ZoneInfo):
         if offset is None:
             raise NaiveDateTimeNotAllowed(f"normalize() needs a timezone-aware datetime, got {dt!r}", local_dt=dt)
         utc_wall = EWSDateTime(dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, dt.microsecond) - offset
-        return self.fromutc(utc_wall.replace(tzinfo=self))
+        return EWSDateTime.from_datetime(self.fromutc(utc_wall.replace(tzinfo=self)))
 
 
 def _words(text: str) -> set:

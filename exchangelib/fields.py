@@ -736,7 +736,7 @@ class EWSElementField(Field):
 
     is_complex = True
 
-    def __init__(self, field_uri: Optional[str] = None, *, value_cls: type, wrapped: bool = False,
+    def __init__(self, field_uri: Optional[str] = None, *, value_cls: Any, wrapped: bool = False,
                  **kwargs: Any):
         kwargs.setdefault("is_searchable", False)
         super().__init__(field_uri, **kwargs)
@@ -769,7 +769,7 @@ class EWSElementField(Field):
             return None
         return self.value_cls.from_xml(elem, account)
 
-    def child_classes(self) -> Dict[str, type]:
+    def child_classes(self) -> Dict[str, Any]:
         """Element tag -> value class, for the elements inside a wrapper."""
         tag_map = self.__dict__.get("_tag_map")
         if tag_map is None:
@@ -796,7 +796,7 @@ class EWSElementListField(EWSElementField):
         super().__init__(field_uri, value_cls=value_cls, wrapped=wrapped, **kwargs)
         self.is_repeated = not wrapped
 
-    def _classes(self) -> Tuple[type, ...]:
+    def _classes(self) -> Tuple[Any, ...]:
         return self.value_cls if isinstance(self.value_cls, tuple) else (self.value_cls,)
 
     def add_to(self, parent: Element, value: Any, version: Union[Version, Build, None] = None) -> None:
@@ -836,7 +836,7 @@ class ElementChoiceField(Field):
 
     is_complex = True
 
-    def __init__(self, *, value_cls: Tuple[type, ...], xml_name: str, **kwargs: Any):
+    def __init__(self, *, value_cls: Tuple[Any, ...], xml_name: str, **kwargs: Any):
         kwargs.setdefault("is_searchable", False)
         super().__init__(None, xml_name=xml_name, **kwargs)
         self.value_cls = value_cls
@@ -910,7 +910,7 @@ class IndexedField(EWSElementListField):
 
     is_indexed = True
 
-    def __init__(self, field_uri: Optional[str] = None, *, value_cls: type, indexed_uri: str,
+    def __init__(self, field_uri: Optional[str] = None, *, value_cls: Any, indexed_uri: str,
                  **kwargs: Any):
         kwargs.setdefault("is_searchable", True)
         super().__init__(field_uri, value_cls=value_cls, wrapped=True, **kwargs)
@@ -1019,7 +1019,7 @@ class FieldList(Sequence):
     def copy(self) -> "FieldList":
         return FieldList(self._fields)
 
-    def __getitem__(self, index: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, index: Any) -> Any:
         if isinstance(index, str):
             return self._by_name[index]
         return self._fields[index]

@@ -7,8 +7,8 @@ argument, with the XML bytes under keys starting with ``xml_`` and HTTP headers 
     log.debug("EWS request to %(endpoint)s\\n%(request_headers)s\\n%(xml_request)s",
               {"endpoint": url, "request_headers": headers, "xml_request": body})
 
-Any handler prints that (as ``b'...'``); :class:`PrettyXmlHandler` re-indents the XML, colours it when the
-stream is a terminal, and redacts secrets. XML may also be attached as ``extra={"xml_response": body}``: the
+The XML may be bytes or text (the transport passes text, so that any handler prints it readably);
+:class:`PrettyXmlHandler` re-indents the XML, colours it when the stream is a terminal, and redacts secrets. XML may also be attached as ``extra={"xml_response": body}``: the
 handler then prettifies that attribute (for formatters using ``%(xml_response)s``) and any positional argument
 that is the same document (``log.debug("Response:\n%s", body.decode(), extra={"xml_response": body})``).
 Usage::
@@ -33,7 +33,8 @@ from lxml import etree
 
 from .xml import ParseError, parse, pretty_xml
 
-__all__ = ["PrettyXmlHandler", "redact_headers", "redact_xml", "redact_text", "anonymize_xml", "REDACTED"]
+__all__ = ["PrettyXmlHandler", "SecretFilter", "install_secret_filters", "redact_headers", "redact_xml", "redact_text",
+           "anonymize_xml", "REDACTED"]
 
 REDACTED = "********"
 
@@ -53,11 +54,20 @@ _SECRET_TEXT_RES = (
                r"(?:\s[^>]*)?>)[^<]*(</(?P=tag)\s*>)", re.IGNORECASE),
     # "access_token": "...", access_token=..., password: ...  (group 2 is the name, checked in redact_text)
     re.compile(r"""(["']?\b([\w-]*(?:password|passwd|secret|token|assertion)[\w-]*)\b["']?\s*[:=]\s*["']?)"""
-               r"""([^"'&\s,;}<]+)""", re.IGNORECASE),
+               r"""([^"'&\s,;{}\[<]+)""", re.IGNORECASE),
     # Authorization: Basic ...  (keep the scheme, drop the credentials)
     re.compile(r"((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:(?:basic|bearer|ntlm|negotiate|digest)\s+)?)"
                r"([^\"'\r\n,}]+)", re.IGNORECASE),
     re.compile(r"((?:set-)?cookie[\"']?\s*[:=]\s*[\"']?)([^\"'\r\n}]+)", re.IGNORECASE),
+)
+# Authentication tokens that can turn up anywhere in a message (e.g. pyspnego's DEBUG log of each NTLM step):
+# NTLM messages (base64 of "NTLMSSP\0..."), the base64 payload after an auth scheme name, the step tokens that
+# pyspnego logs, and JSON Web Tokens (OAuth access tokens).
+_TOKEN_RES = (
+    re.compile(r"TlRMTVNTUA[A-Za-z0-9+/]*={0,2}"),
+    re.compile(r"(\b(?:Bearer|Basic|NTLM|Negotiate|Kerberos)\s+)([A-Za-z0-9+/._~-]{8,}={0,2})"),
+    re.compile(r"(\b(?:step|TSRequest) (?:input|output): )([A-Za-z0-9+/]{8,}={0,2})"),
+    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),
 )
 
 # Elements whose text is personal content, replaced when anonymizing (local names).
@@ -66,7 +76,11 @@ _PERSONAL_ELEMENTS = frozenset({
     "Content", "Name", "DisplayName", "DisplayTo", "DisplayCc", "Location", "GivenName", "Surname", "Initials",
     "MiddleName", "Nickname", "CompanyName", "JobTitle", "Department", "Notes", "Value", "PersonalNotes",
     "AssistantName", "Manager", "SpouseName", "InternetMessageHeader", "Organizer", "Categories", "String",
+    "QueryString", "UnresolvedEntry", "FileName", "InternetMessageId", "References",
 })
+# (element, attribute) local names whose value is personal: the values searched for in restrictions, names of
+# attachments.
+_PERSONAL_ATTRIBUTES = frozenset({("Constant", "Value"), ("FileAttachment", "Name"), ("ItemAttachment", "Name")})
 _EMAIL_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -106,13 +120,67 @@ def _redact_named_value(match: "re.Match[str]") -> str:
     return f"{match.group(1)}{REDACTED}"
 
 
+def _redact_token_after_scheme(match: "re.Match[str]") -> str:
+    token = match.group(2)
+    # A token has digits or base64 punctuation, or mixes cases; 'NTLM authentication' is just prose.
+    looks_encoded = any(c.isdigit() or c in "+/=" for c in token) or (
+        len(token) >= 16 and not token.islower() and not token.isupper() and not token.istitle())
+    return f"{match.group(1)}{REDACTED}" if looks_encoded else match.group(0)
+
+
 def redact_text(text: str) -> str:
     """Redact secrets that appear in free text: auth headers, cookies, tokens in JSON/form bodies, XML."""
     xml_elements, named_values, authorization, cookies = _SECRET_TEXT_RES
     text = xml_elements.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}", text)
     text = named_values.sub(_redact_named_value, text)
     text = authorization.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
-    return cookies.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    text = cookies.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    ntlm, after_scheme, steps, jwt = _TOKEN_RES
+    text = ntlm.sub(REDACTED, text)
+    text = after_scheme.sub(_redact_token_after_scheme, text)
+    text = steps.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    return jwt.sub(REDACTED, text)
+
+
+class SecretFilter(logging.Filter):
+    """A logging filter that redacts secrets in the messages of the logger it is attached to.
+
+    The library's own loggers never log secrets. Some libraries it uses for authentication do, at DEBUG
+    level: pyspnego logs every NTLM/SPNEGO message in base64, and an NTLM authenticate message is enough
+    to attack the password offline. :func:`install_secret_filters` attaches this filter to those loggers
+    (it is done when :mod:`exchangelib` is imported), so a ``logging.basicConfig(level=logging.DEBUG)``
+    shows that authentication happened, but not the tokens.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is the logging module's business, not ours
+            return True
+        cleaned = redact_text(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+#: Loggers of third-party authentication libraries that log tokens or NTLM messages at DEBUG level.
+#: A filter on a logger only sees records created by that very logger, so each module's logger is named.
+THIRD_PARTY_SECRET_LOGGERS = (
+    "spnego", "spnego._ntlm", "spnego._negotiate", "spnego._gss", "spnego._sspi", "spnego._credssp",
+    "spnego._context", "requests_ntlm", "requests_ntlm.requests_ntlm", "requests_kerberos",
+    "requests_kerberos.kerberos_", "requests_oauthlib", "requests_oauthlib.oauth2_session", "oauthlib",
+    "oauthlib.oauth2.rfc6749.clients.base", "msal", "msal.application", "msal.token_cache",
+    "urllib3.connectionpool",
+)
+_SECRET_FILTER = SecretFilter()
+
+
+def install_secret_filters(names: "tuple[str, ...]" = THIRD_PARTY_SECRET_LOGGERS) -> None:
+    """Attach a :class:`SecretFilter` to the named loggers (idempotent; imports none of those libraries)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if _SECRET_FILTER not in logger.filters:
+            logger.addFilter(_SECRET_FILTER)
 
 
 # Names that match _SECRET_NAME_RE but describe a secret rather than hold one (PasswordExpirationDate, TokenType).
@@ -134,7 +202,7 @@ def _redact_tree(root: etree._Element) -> bool:
             elem.text = REDACTED
             changed = True
         for attr in elem.attrib:
-            if _is_secret_name(attr):
+            if _is_secret_name(str(attr)):
                 elem.set(attr, REDACTED)
                 changed = True
     return changed
@@ -194,6 +262,10 @@ class _Anonymizer:
             if elem.tail:
                 elem.tail = self.emails_in(elem.tail)
             for attr, value in elem.attrib.items():
+                value = str(value)
+                if (local, _local(attr)) in _PERSONAL_ATTRIBUTES and value.strip():
+                    elem.set(attr, self.text(_local(attr), value))
+                    continue
                 new = self.emails_in(value)
                 if new != value:
                     elem.set(attr, new)
@@ -313,11 +385,11 @@ class PrettyXmlHandler(logging.StreamHandler):
 
         if isinstance(record.args, Mapping):
             args = {}
-            for key, value in record.args.items():
-                if str(key).startswith("xml_") and isinstance(value, (bytes, bytearray, str)):
-                    args[key] = marker_for(value)
+            for name, arg in record.args.items():
+                if str(name).startswith("xml_") and isinstance(arg, (bytes, bytearray, str)):
+                    args[name] = marker_for(arg)
                 else:
-                    args[key] = self._clean_value(str(key), value)
+                    args[name] = self._clean_value(str(name), arg)
             new.args = args
         elif isinstance(record.args, tuple) and extra_markers:
             new.args = tuple(
@@ -332,3 +404,6 @@ class PrettyXmlHandler(logging.StreamHandler):
 
     def format(self, record: logging.LogRecord) -> str:
         return super().format(self.prepare_record(record))
+
+
+install_secret_filters()

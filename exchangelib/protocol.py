@@ -181,6 +181,10 @@ class Protocol(BaseProtocol):
 
     _cache: Dict[Tuple, "Protocol"] = {}
     _cache_lock = threading.Lock()
+    #: Most protocols kept for reuse by :meth:`for_config`. The least recently used one is forgotten (not
+    #: closed: accounts still using it keep working) when more are needed, e.g. by a web app that sees a new
+    #: OAuth token for every user every hour.
+    MAX_CACHED_PROTOCOLS = 256
 
     def __init__(self, service_endpoint: str, credentials: Optional[BaseCredentials], auth_type: Optional[str] = None,
                  version: Optional[Version] = None, max_connections: Optional[int] = None,
@@ -199,13 +203,16 @@ class Protocol(BaseProtocol):
                config.auth_type, config.version, config.max_connections, repr(config.retry_policy),
                str(config.verify), bool(config.allow_insecure_basic), cls.HTTP_ADAPTER_CLS)
         with cls._cache_lock:
-            p = cls._cache.get(key)
+            p = cls._cache.pop(key, None)  # re-inserted below: the dict's order is least recently used first
             if p is None or p._closed:
                 p = cls(service_endpoint=config.service_endpoint, credentials=config.credentials,
                         auth_type=config.auth_type, version=config.version, max_connections=config.max_connections,
                         retry_policy=config.retry_policy, verify=config.verify,
                         allow_insecure_basic=config.allow_insecure_basic)
-                cls._cache[key] = p
+            cls._cache[key] = p
+            while len(cls._cache) > cls.MAX_CACHED_PROTOCOLS:
+                oldest = next(iter(cls._cache))
+                log.debug("Forgetting the least recently used protocol for %s", cls._cache.pop(oldest).service_endpoint)
             return p
 
     @classmethod
@@ -236,6 +243,10 @@ class Protocol(BaseProtocol):
     def version(self) -> Version:
         return self.get_version()
 
+    @version.setter
+    def version(self, value: Version) -> None:
+        self._version = value
+
     def get_version(self, impersonation: Optional[tuple] = None, anchor_mailbox: Optional[str] = None) -> Version:
         """The server's Version, probing the server on first use (unless a version was configured).
 
@@ -247,10 +258,6 @@ class Protocol(BaseProtocol):
                 if self._version is None:
                     self._version = self._detect_version(impersonation, anchor_mailbox)
         return self._version
-
-    @version.setter
-    def version(self, value: Version) -> None:
-        self._version = value
 
     def _detect_version(self, impersonation: Optional[tuple] = None, anchor_mailbox: Optional[str] = None) -> Version:
         """Probe with a cheap request at the newest schema version, stepping down while the server refuses it.
@@ -305,17 +312,18 @@ class Protocol(BaseProtocol):
             headers["X-AnchorMailbox"] = anchor_mailbox
         if impersonation:
             headers["X-AnchorMailbox"] = impersonation[1]
-        return self.retry_policy.run(lambda: self._attempt(data, headers, operation))
+        return self.retry_policy.run(lambda: self._attempt(data, headers, operation), operation=operation)
 
     def _attempt(self, data: bytes, headers: Dict[str, str], operation: Optional[str]):
         session = self.get_session()
+        retired = False
         refreshed = False
         try:
             while True:
                 if xml_log.isEnabledFor(logging.DEBUG):
                     xml_log.debug("EWS %(operation)s request to %(endpoint)s\n%(xml_request)s",
                                   {"operation": operation, "endpoint": self.service_endpoint,
-                                   "xml_request": redact_xml(data)})
+                                   "xml_request": _log_text(redact_xml(data))})
                 t0 = time.monotonic()
                 try:
                     # verify passed per request: requests lets $REQUESTS_CA_BUNDLE override session.verify
@@ -327,7 +335,7 @@ class Protocol(BaseProtocol):
                     raise TransportError(_tls_failure(self.service_endpoint, e)) from e
                 except (ConnectionError, ChunkedEncodingError, ContentDecodingError, ReadTimeout) as e:
                     self.retire_session(session)
-                    session = None
+                    retired = True
                     raise Retriable(f"connection error: {type(e).__name__}",
                                     error=TransportError(f"Connection to {self.service_endpoint} failed: {e}")) from e
                 log.debug("%s %s -> HTTP %s in %.3fs (%d bytes), headers %s", operation, self.service_endpoint,
@@ -350,10 +358,10 @@ class Protocol(BaseProtocol):
             if content and xml_log.isEnabledFor(logging.DEBUG):
                 xml_log.debug("EWS %(operation)s response from %(endpoint)s (HTTP %(status)s)\n%(xml_response)s",
                               {"operation": operation, "endpoint": self.service_endpoint, "status": r.status_code,
-                               "xml_response": redact_xml(content)})
+                               "xml_response": _log_text(redact_xml(content))})
             return self._handle_response(r, content, operation)
         finally:
-            if session is not None:
+            if not retired:
                 self.release_session(session)
 
     def _handle_response(self, r: requests.Response, content: bytes, operation: Optional[str]):
@@ -409,6 +417,11 @@ def _busy_response_message(body: Any, operation: Optional[str]) -> Optional[Erro
         return None
     exc = response_message_error(first, operation)
     return exc if isinstance(exc, ErrorServerBusy) else None
+
+
+def _log_text(xml: bytes) -> str:
+    """XML for a log message as text, so that any handler shows it readably (not as a bytes repr)."""
+    return xml.decode("utf-8", errors="replace")
 
 
 def _retry_after(r: requests.Response) -> Optional[float]:

@@ -16,11 +16,13 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 from __future__ import annotations
 
 import datetime
+import html
 import logging
 from itertools import islice
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
-from .errors import DoesNotExist, ErrorItemNotFound, MultipleObjectsReturned
+from .elements import display_value, html_table
+from .errors import DoesNotExist, ErrorItemNotFound, EWSError, MultipleObjectsReturned
 from .ewsdatetime import UTC, EWSDateTime
 from .restriction import FieldPath, FieldResolver, Q, restriction_xml
 from .services import DeleteItem, FindItem, GetItem
@@ -34,6 +36,9 @@ ITEMS = "items"
 VALUES = "values"
 VALUES_LIST = "values_list"
 FLAT = "flat"
+
+#: Most columns of item fields in that table, when ``only()``/``values()`` don't say which fields.
+HTML_COLUMNS = 5
 
 
 def _positive_int_or_none(name: str, value: Any) -> Optional[int]:
@@ -294,7 +299,7 @@ class QuerySet:
         return new
 
     def _check_requestable(self, fp: FieldPath, method: str) -> None:
-        if fp.attr is None and fp.field.field_uri is None:
+        if fp.attr is None and fp.field.field_uri is None and not fp.field.is_extended:
             raise ValueError(f"{method}(): {fp.path!r} has no field URI, so it can't be requested or sorted on")
 
     # --- evaluation ---------------------------------------------------------------------------------
@@ -561,6 +566,89 @@ class QuerySet:
             first = max(total - from_end, 0)
             items = items[:max(stop - first, 0)]
         yield from items
+
+    # --- Jupyter --------------------------------------------------------------------------------------
+    #: Rows shown when a QuerySet is displayed in Jupyter (:meth:`_repr_html_`).
+    HTML_ROWS = 20
+
+    def _html_columns(self) -> List[Tuple[str, Optional[FieldPath]]]:
+        """(heading, path) of the preview table's columns; a None path means 'the whole value'."""
+        if self.return_format == FLAT:
+            return [(self.return_paths[0][0], None)]
+        if self.return_format != ITEMS:
+            return [(name, None) for name, _ in self.return_paths]
+        if self.only_fields is not None:
+            return [(fp.path, fp) for fp in self.only_fields]
+        columns: List[Tuple[str, Optional[FieldPath]]] = []
+        for model in self.model_classes:
+            for name in getattr(model, "REPR_FIELDS", None) or ("subject",):
+                if name.startswith("_") or any(c == name for c, _ in columns) or len(columns) >= HTML_COLUMNS:
+                    continue
+                try:
+                    fp = self._path(name)
+                    self._check_requestable(fp, "only")
+                except ValueError:
+                    continue
+                columns.append((name, fp))
+        return columns
+
+    def _head(self, n: int) -> List[Any]:
+        """The first ``n`` results, asking the server for no more than ``n`` (this QuerySet's cache is untouched)."""
+        s = self._slice
+        clone = self._clone()
+        if s is None:
+            clone._slice = slice(0, n)
+        elif (s.step or 1) == 1 and (s.start or 0) >= 0 and (s.stop is None or s.stop >= 0):
+            start = s.start or 0
+            clone._slice = slice(start, start + n if s.stop is None else min(s.stop, start + n))
+        return list(islice(clone.iterator(), n))
+
+    def _repr_html_(self) -> str:
+        """For Jupyter: a table of the first :attr:`HTML_ROWS` results.
+
+        This runs the search, but fetches at most that many items, and only the fields shown (the
+        ``only()``/``values()`` fields, else a few summary fields of the folder's item kinds). When the
+        page is full, one more small request counts the matches. The QuerySet itself stays unevaluated
+        (its cache is not filled); a QuerySet that was already evaluated is shown from its cache.
+        """
+        n = self.HTML_ROWS
+        columns = self._html_columns()
+        try:
+            if self._cache is not None:
+                rows, total = self._cache[:n], len(self._cache)
+            elif self.is_none:
+                rows, total = [], 0
+            else:
+                preview = self
+                if self.return_format == ITEMS and self.only_fields is None and columns:
+                    preview = self._clone()
+                    preview.only_fields = tuple(fp for _, fp in columns if fp is not None)
+                rows = preview._head(n)
+                total = len(rows) if len(rows) < n else preview.count()
+        except (EWSError, ValueError) as e:  # show why, instead of a traceback in the middle of a notebook
+            return (f"<p><b>QuerySet</b> on {html.escape(self._where())}: the search failed: "
+                    f"{html.escape(str(e))}</p>")
+        kinds = {type(r) for r in rows} if self.return_format == ITEMS else set()
+        show_kind = len(kinds) > 1
+        header = ["#"] + (["type"] if show_kind else []) + [c for c, _ in columns]
+        table_rows = []
+        for number, row in enumerate(rows):
+            cells = [str(number)] + ([type(row).__name__] if show_kind else [])
+            for c, (name, fp) in enumerate(columns):
+                if self.return_format == VALUES:
+                    value = row.get(name)
+                elif self.return_format == VALUES_LIST:
+                    value = row[c]
+                elif self.return_format == FLAT:
+                    value = row
+                else:
+                    value = fp.get_value(row) if fp is not None else row
+                cells.append(display_value(value, limit=100))
+            table_rows.append(cells)
+        shown = f"{len(rows)} of {total}" if total != len(rows) else str(total)
+        caption = (f"<b>QuerySet</b> on {html.escape(self._where())}: {shown} "
+                   f"{'result' if total == 1 else 'results'}")
+        return html_table(table_rows, caption=caption, header=header)
 
     # --- description ----------------------------------------------------------------------------------
     def _where(self) -> str:

@@ -5,11 +5,12 @@ user-facing classes (which call services) can sit above the services without an 
 """
 from __future__ import annotations
 
-from typing import Dict
+from typing import Any, Dict
 
+# The values are EWSElement subclasses; typed Any because this module can't import the models.
 # Element local name ('Message', 'CalendarItem', ...) -> item class
-ITEM_CLASSES: Dict[str, type] = {}
+ITEM_CLASSES: Dict[str, Any] = {}
 # Element local name ('Folder', 'CalendarFolder', ...) -> folder class
-FOLDER_CLASSES: Dict[str, type] = {}
+FOLDER_CLASSES: Dict[str, Any] = {}
 # DistinguishedFolderId value ('inbox', 'calendar', ...) -> folder class
-DISTINGUISHED_FOLDER_CLASSES: Dict[str, type] = {}
+DISTINGUISHED_FOLDER_CLASSES: Dict[str, Any] = {}

@@ -15,11 +15,12 @@ from __future__ import annotations
 import logging
 import random
 import time
-from typing import Callable, Optional
+from typing import Callable, Optional, TypeVar
 
 from .errors import RateLimitError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Retriable(Exception):
@@ -41,8 +42,13 @@ class RetryPolicy:
     def next_wait(self, attempt: int, hint: Optional[float]) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def run(self, attempt_fn: Callable[[], "T"], sleep: Callable[[float], None] = time.sleep) -> "T":  # noqa: F821
-        """Call ``attempt_fn`` until it returns, retrying on :class:`Retriable` as the policy allows."""
+    def run(self, attempt_fn: Callable[[], T], sleep: Callable[[float], None] = time.sleep,
+            operation: Optional[str] = None) -> T:
+        """Call ``attempt_fn`` until it returns, retrying on :class:`Retriable` as the policy allows.
+
+        ``operation`` (e.g. 'GetItem') names the request in log messages and in the RateLimitError.
+        """
+        what = f"{operation} request" if operation else "request"
         waited = 0.0
         attempt = 0
         while True:
@@ -56,13 +62,13 @@ class RetryPolicy:
                 wait = self.next_wait(attempt, r.hint)
                 if waited + wait > self.max_wait:
                     raise RateLimitError(
-                        f"Gave up after waiting {waited:.1f}s in total for a server that keeps failing "
-                        f"({r.reason}); the next wait of {wait:.1f}s would pass max_wait={self.max_wait}s. "
-                        f"Try again later or raise max_wait.",
-                        wait=wait, max_wait=self.max_wait,
+                        f"Gave up the {what} after waiting {waited:.1f}s in total for a server that keeps "
+                        f"failing ({r.reason}); the next wait of {wait:.1f}s would pass "
+                        f"max_wait={self.max_wait:g}s. Try again later or raise max_wait.",
+                        wait=wait, max_wait=self.max_wait, operation=operation,
                     ) from r.error
-                log.warning("Server trouble (%s); retrying in %.2fs (attempt %d, %.1fs waited so far)",
-                            r.reason, wait, attempt + 1, waited)
+                log.warning("Server trouble (%s) on a %s; retrying in %.2fs (attempt %d, %.1fs waited so far)",
+                            r.reason, what, wait, attempt + 1, waited)
                 sleep(wait)
                 waited += wait
                 attempt += 1

@@ -41,8 +41,8 @@ def server_version(header: Optional[Element]) -> Optional[Version]:
         return None
     try:
         return Version.from_server_version_info(
-            int(svi.get("MajorVersion")), int(svi.get("MinorVersion")),
-            int(svi.get("MajorBuildNumber")), int(svi.get("MinorBuildNumber")),
+            int(svi.get("MajorVersion", "")), int(svi.get("MinorVersion", "")),
+            int(svi.get("MajorBuildNumber", "")), int(svi.get("MinorBuildNumber", "")),
             svi.get("Version"),
         )
     except (TypeError, ValueError):

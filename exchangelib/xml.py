@@ -7,7 +7,7 @@ something is wrong (or someone is attempting an entity-expansion attack).
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Optional, Union
+from typing import Any, Iterable, Mapping, Optional, Union
 
 from lxml import etree
 
@@ -62,7 +62,7 @@ def parse(data: bytes) -> Element:
         root = etree.fromstring(data, parser=_PARSER)
     except etree.XMLSyntaxError as e:
         raise ParseError(f"Could not parse XML: {e}") from e
-    docinfo = root.getroottree().docinfo
+    docinfo: Any = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise ForbiddenDTDError("XML document contains a DOCTYPE/ENTITY declaration; refusing to parse it")
     return root

@@ -244,7 +244,10 @@ def render(codes: List[str]) -> str:
     lines += [f"    {code!r}: {code}," for code in error_codes]
     lines.append("}")
     lines.append(FOOTER_SOURCE.rstrip("\n"))
-    lines += ["", "__all__ += list(RESPONSE_CODE_CLASSES)"]
+    # A literal list, so that type checkers see what ``from .response_codes import *`` exports.
+    lines += ["", "__all__ += ["]
+    lines += [f"    {code!r}," for code in error_codes]
+    lines.append("]")
     return "\n".join(lines) + "\n"
 
 

@@ -174,7 +174,7 @@ class Folder(BaseFolder):
     """
 
     ELEMENT_NAME = "Folder"
-    CONTAINER_CLASS = "IPF.Note"
+    CONTAINER_CLASS: ClassVar[Optional[str]] = "IPF.Note"
 
     permission_set = RawXmlField("folder:PermissionSet")
     unread_count = IntegerField("folder:UnreadCount", is_read_only=True)

@@ -13,13 +13,17 @@ In ``absolute``, a ``/`` or ``\\`` inside a name is written with a backslash bef
 """
 from __future__ import annotations
 
+import html
 import re
 from typing import Any, Iterator, List, Optional, Tuple
 
-from ..errors import ErrorFolderNotFound
+from ..elements import html_caption, html_table
+from ..errors import EWSError, ErrorFolderNotFound
 
 _GLOB_SPECIALS = frozenset("\\/*?[")
 _PARENT = "parent"
+#: Most subfolders drawn in a folder's HTML tree (Jupyter); the rest are counted.
+HTML_TREE_LIMIT = 200
 _RECURSIVE = "recursive"
 _MATCH = "match"
 
@@ -301,6 +305,42 @@ class FolderNavigation:
         self._draw(lines, "")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """For Jupyter: the folder's counters as a table, and its subfolders as a tree of nested lists.
+
+        The tree comes from the account's cached folder hierarchy (read once, on first use); at most
+        :data:`HTML_TREE_LIMIT` subfolders are drawn.
+        """
+        d = self.__dict__
+        rows = [(label, str(d[name])) for label, name in (
+            ("folder class", "folder_class"), ("items", "total_count"), ("unread", "unread_count"),
+            ("subfolders", "child_folder_count")) if d.get(name) is not None]
+        tree = ""
+        if self.id is not None and self.account is not None:
+            try:
+                rows.insert(0, ("path", self.absolute))
+                budget = [HTML_TREE_LIMIT]
+                tree = self._html_tree(budget)
+                if budget[0] < 0:
+                    tree += f"<p>\u2026 and {-budget[0]} more folders</p>"
+            except EWSError as e:  # show why, instead of a traceback in the middle of a notebook
+                tree = f"<p>Could not read the folder tree: {html.escape(str(e))}</p>"
+        caption = html_caption(type(self), repr(self.name) if self.name is not None else "")
+        return f'<div class="exchangelib-folder">{html_table(rows, caption=caption)}{tree}</div>'
+
+    def _html_tree(self, budget: List[int]) -> str:
+        """Nested ``<ul>`` of the subfolders with their item counts; ``budget[0]`` counts down the folders left."""
+        items = []
+        for child in self.children:
+            budget[0] -= 1
+            if budget[0] < 0:
+                budget[0] -= sum(1 for _ in child.walk())  # count what is left out
+                continue
+            count = child.__dict__.get("total_count")
+            label = html.escape(_display(child.name)) + (f" ({count})" if count is not None else "")
+            items.append(f"<li>{label}{child._html_tree(budget)}</li>")
+        return f"<ul>{''.join(items)}</ul>" if items else ""
+
     def _draw(self, lines: List[str], prefix: str) -> None:
         kids = list(self.children)
         for n, child in enumerate(kids, start=1):
@@ -325,4 +365,4 @@ def _unique(folders: List[Any]) -> List[Any]:
     return out
 
 
-__all__ = ["FolderNavigation", "glob_escape", "path_escape"]
+__all__ = ["FolderNavigation", "glob_escape", "path_escape", "HTML_TREE_LIMIT"]

@@ -8,6 +8,8 @@ from .contact import Contact, DistributionList
 from .meeting import MeetingCancellation, MeetingMessage, MeetingRequest, MeetingResponse
 from .message import Message
 from .post import PostItem
+from .response import (AcceptItem, CancelCalendarItem, DeclineItem, ForwardItem, ReplyAllToItem, ReplyToItem,
+                       TentativelyAcceptItem)
 from .task import Task
 
 ITEM_CLASSES.setdefault(Item.ELEMENT_NAME, Item)
@@ -57,6 +59,8 @@ SHAPE_CHOICES = (ID_ONLY, DEFAULT, ALL_PROPERTIES)
 __all__ = [
     "ITEM_CLASSES", "Item", "Message", "CalendarItem", "Task", "Contact", "DistributionList", "PostItem",
     "MeetingMessage", "MeetingRequest", "MeetingResponse", "MeetingCancellation",
+    "ReplyToItem", "ReplyAllToItem", "ForwardItem", "AcceptItem", "TentativelyAcceptItem", "DeclineItem",
+    "CancelCalendarItem",
     "SAVE_ONLY", "SEND_ONLY", "SEND_AND_SAVE_COPY", "MESSAGE_DISPOSITION_CHOICES",
     "SEND_TO_NONE", "SEND_ONLY_TO_ALL", "SEND_ONLY_TO_CHANGED", "SEND_TO_ALL_AND_SAVE_COPY",
     "SEND_TO_CHANGED_AND_SAVE_COPY", "SEND_MEETING_INVITATIONS_CHOICES",

@@ -13,13 +13,15 @@ from ..properties.mailbox import RESPONSE_TYPE_CHOICES
 from ..properties.recurrence import Recurrence
 from ..version import EXCHANGE_2007_SP1, EXCHANGE_2010, EXCHANGE_2013, EXCHANGE_2016
 from .base import Item, VersionLike
+from .kind_methods import CalendarItemMethods
+from .occurrence_methods import OccurrenceMethods
 
 FREE_BUSY_CHOICES = frozenset(("Free", "Tentative", "Busy", "OOF", "WorkingElsewhere", "NoData"))
 CALENDAR_ITEM_TYPE_CHOICES = frozenset(("Single", "Occurrence", "Exception", "RecurringMaster"))
 CONFERENCE_TYPES = (0, 1, 2)  # NetMeeting, NetShow, Chat
 
 
-class CalendarItem(Item):
+class CalendarItem(CalendarItemMethods, OccurrenceMethods, Item):
     """An appointment or meeting in a calendar.
 
     ``CalendarItem(start=tz.localize(EWSDateTime(2016, 3, 20, 8, 30)), end=..., subject='Lunch')``.

@@ -10,6 +10,7 @@ from ..properties.mailbox import RESPONSE_TYPE_CHOICES
 from ..properties.recurrence import Recurrence
 from ..version import EXCHANGE_2007_SP1, EXCHANGE_2010, EXCHANGE_2013, EXCHANGE_2016
 from .calendar_item import CALENDAR_ITEM_TYPE_CHOICES, FREE_BUSY_CHOICES
+from .kind_methods import MeetingAnswerMethods
 from .message import Message
 
 MEETING_REQUEST_TYPE_CHOICES = frozenset((
@@ -39,7 +40,7 @@ class MeetingMessage(Message):
     is_organizer = BooleanField("calendar:IsOrganizer", is_read_only=True, supported_from=EXCHANGE_2013)
 
 
-class MeetingRequest(MeetingMessage):
+class MeetingRequest(MeetingAnswerMethods, MeetingMessage):
     """An invitation to a meeting, as delivered to an attendee.
 
     https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/meetingrequest

@@ -9,12 +9,13 @@ from ..fields import (
 )
 from ..properties.recurrence import TaskRecurrence
 from .base import Item, VersionLike
+from .kind_methods import TaskMethods
 
 TASK_STATUS_CHOICES = frozenset(("NotStarted", "InProgress", "Completed", "WaitingOnOthers", "Deferred"))
 DELEGATION_STATE_CHOICES = frozenset(("NoMatch", "OwnNew", "Owned", "Accepted", "Declined", "Max"))
 
 
-class Task(Item):
+class Task(TaskMethods, Item):
     """A task.
 
     ``Task(subject='Write report', due_date=..., status='InProgress', percent_complete=Decimal(50))``.

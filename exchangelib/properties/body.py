@@ -32,7 +32,10 @@ class Body(str):
 
 
 class HTMLBody(Body):
-    """An HTML body: ``item.body = HTMLBody('<html><body>Hello</body></html>')``."""
+    """An HTML body: ``item.body = HTMLBody('<html><body>Hello</body></html>')``.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/body
+    """
 
     body_type = "HTML"
 

@@ -20,7 +20,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Dict, List, Optional, Tuple, Type
+from typing import Any, ClassVar, Dict, Iterable, List, Optional, Tuple, Type
 
 from lxml import etree
 
@@ -55,8 +55,14 @@ _BASE_TYPES: Dict[str, Field] = {
     "ApplicationTime": DecimalField(xml_name="Value", name="value"),
     "SystemTime": DateTimeField(xml_name="Value", name="value"),
     "Binary": Base64Field(xml_name="Value", name="value"),
+    # PT_OBJECT: EWS carries an object's bytes as base64 text, like Binary.
+    "Object": Base64Field(xml_name="Value", name="value"),
+    # PT_NULL: the value text is kept as it is.
+    "Null": CharField(xml_name="Value", name="value"),
 }
-PROPERTY_TYPES = frozenset(list(_BASE_TYPES) + [f"{t}Array" for t in _BASE_TYPES if t != "Error"])
+#: Every MapiPropertyTypeType value of types.xsd (there is no BooleanArray, ErrorArray or NullArray).
+PROPERTY_TYPES = frozenset(list(_BASE_TYPES) + [f"{t}Array" for t in _BASE_TYPES
+                                                if t not in ("Error", "Boolean", "Null")])
 
 
 class ExtendedProperty:
@@ -64,15 +70,33 @@ class ExtendedProperty:
 
     distinguished_property_set_id: ClassVar[Optional[str]] = None
     property_set_id: ClassVar[Optional[str]] = None
-    property_tag: ClassVar[Optional[int]] = None
+    property_tag: ClassVar[Optional[Any]] = None
     property_name: ClassVar[Optional[str]] = None
-    property_id: ClassVar[Optional[int]] = None
+    property_id: ClassVar[Optional[Any]] = None
     property_type: ClassVar[str] = "String"
 
     @classmethod
     def validate_cls(cls) -> None:
-        """Raise ValueError if the attributes don't name a property EWS can address."""
+        """Raise ValueError if the attributes don't name a property EWS can address.
+
+        ``property_tag`` and ``property_id`` may be given as ints or as hex/decimal strings ('0x1090');
+        they are stored as ints.
+        """
         n = cls.__name__
+        for attr in ("property_tag", "property_id"):
+            value = cls.__dict__.get(attr, getattr(cls, attr))
+            if isinstance(value, str):
+                try:
+                    setattr(cls, attr, int(value.strip(), 0))
+                except ValueError:
+                    raise ValueError(f"{n}.{attr} must be an int or a hex string like '0x8524', got {value!r}") \
+                        from None
+            elif value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ValueError(f"{n}.{attr} must be an int or a hex string like '0x8524', got {value!r}")
+        if cls.property_id is not None and not 0 <= cls.property_id <= 0x7FFFFFFF:
+            raise ValueError(f"{n}.property_id must be between 0 and 0x7FFFFFFF (an xs:int), got {cls.property_id!r}")
+        if cls.property_name is not None and (not isinstance(cls.property_name, str) or not cls.property_name):
+            raise ValueError(f"{n}.property_name must be a non-empty str, got {cls.property_name!r}")
         if cls.property_type not in PROPERTY_TYPES:
             raise ValueError(f"{n}.property_type must be one of {sorted(PROPERTY_TYPES)}, got {cls.property_type!r}")
         if cls.distinguished_property_set_id is not None and \
@@ -232,25 +256,80 @@ def _extended_property_parser(fields: List[Any]) -> Any:
     return parse
 
 
+# Bumped on every register/deregister, so cached lists of registered properties know when to rebuild.
+_generation = 0
+_paths_cache: Dict[Tuple[int, Tuple[int, ...]], List[Type[ExtendedProperty]]] = {}
+
+
 def register_extended_property(model_cls: type, attr_name: str, property_cls: Type[ExtendedProperty],
                                anchor: str) -> None:
     """Add an extended property field to ``model_cls`` at its schema position (after ``anchor`` and any
     extended properties already registered)."""
+    global _generation
     if not isinstance(attr_name, str) or not attr_name.isidentifier() or attr_name.startswith("_"):
         raise ValueError(f"{model_cls.__name__}.register(): {attr_name!r} is not a valid public attribute name")
+    if not (isinstance(property_cls, type) and issubclass(property_cls, ExtendedProperty)):
+        raise TypeError(f"{model_cls.__name__}.register({attr_name!r}, ...) expects an ExtendedProperty subclass, "
+                        f"got {property_cls!r}")
+    property_cls.validate_cls()
+    if attr_name in model_cls.FIELDS or hasattr(model_cls, attr_name):
+        raise ValueError(f"{model_cls.__name__} already has an attribute named {attr_name!r}")
+    key = property_cls.key()
+    for klass in _with_subclasses(model_cls):
+        for f in klass.FIELDS:
+            if f.is_extended and f.property_cls.key() == key:
+                raise ValueError(f"{model_cls.__name__}.register(): {property_cls.__name__} names the same property "
+                                 f"as {klass.__name__}.{f.name}, registered already; deregister that first")
     after = anchor
     for f in model_cls.FIELDS:
         if f.is_extended:
             after = f.name
     model_cls.add_field(ExtendedPropertyField(attr_name, property_cls), insert_after=after)
+    _generation += 1
+
+
+def _with_subclasses(cls: type) -> List[type]:
+    out, todo = [], [cls]
+    while todo:
+        c = todo.pop()
+        if c not in out:
+            out.append(c)
+            todo.extend(c.__subclasses__())
+    return out
 
 
 def deregister_extended_property(model_cls: type, attr_name: str) -> None:
+    global _generation
     f = model_cls.FIELDS.get(attr_name)
     if f is None or not f.is_extended:
         raise ValueError(f"{model_cls.__name__} has no registered extended property {attr_name!r}")
     model_cls.remove_field(attr_name)
+    _generation += 1
+
+
+def registered_property_paths(model_classes: Iterable[type]) -> List[Element]:
+    """``ExtendedFieldURI`` elements of every property registered on ``model_classes``, without repeats.
+
+    Exchange returns extended properties only when a request names them, so shapes that ask for whole
+    items or folders add these (see :func:`exchangelib.services.shapes.shape_xml`).
+    """
+    classes = tuple(model_classes)
+    cache_key = (_generation, tuple(id(c) for c in classes))
+    props = _paths_cache.get(cache_key)
+    if props is None:
+        seen = set()
+        props = []
+        for cls in classes:
+            for f in getattr(cls, "FIELDS", ()):
+                if f.is_extended and f.property_cls.key() not in seen:
+                    seen.add(f.property_cls.key())
+                    props.append(f.property_cls)
+        if len(_paths_cache) > 64:
+            _paths_cache.clear()
+        _paths_cache[cache_key] = props
+    # New elements every time: an lxml element can sit in one request only.
+    return [p.field_uri_xml() for p in props]
 
 
 __all__ = ["ExtendedProperty", "ExtendedPropertyField", "DISTINGUISHED_PROPERTY_SET_IDS", "PROPERTY_TYPES",
-           "register_extended_property", "deregister_extended_property"]
+           "register_extended_property", "deregister_extended_property", "registered_property_paths"]

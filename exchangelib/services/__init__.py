@@ -2,21 +2,30 @@
 account's protocol and turns the ResponseMessages into values or exception instances, in input order."""
 from .common import EWSService
 from .convert_id import ConvertId
+from .copy_item import CopyItem
+from .create_attachment import CreateAttachment
 from .create_folder import CreateFolder
 from .create_item import CreateItem
+from .delete_attachment import DeleteAttachment
 from .delete_folder import DeleteFolder
 from .delete_item import DeleteItem
 from .empty_folder import EmptyFolder
 from .export_items import ExportItems
 from .find_item import FindItem
 from .folders import FindFolder, GetFolder
+from .get_attachment import GetAttachment
 from .get_item import GetItem
+from .get_user_oof_settings import GetUserOofSettings
 from .move_folder import MoveFolder
+from .move_item import MoveItem
 from .resolve_names import ResolveNames
+from .send_item import SendItem
+from .set_user_oof_settings import SetUserOofSettings
 from .update_folder import UpdateFolder
 from .update_item import UpdateItem
 from .upload_items import UploadItems
 
 __all__ = ["EWSService", "ConvertId", "CreateItem", "DeleteItem", "FindItem", "FindFolder", "GetFolder", "GetItem",
            "ResolveNames", "UpdateItem", "CreateFolder", "UpdateFolder", "DeleteFolder", "EmptyFolder",
-           "MoveFolder", "ExportItems", "UploadItems"]
+           "MoveFolder", "ExportItems", "UploadItems", "CreateAttachment", "DeleteAttachment", "GetAttachment",
+           "GetUserOofSettings", "SetUserOofSettings", "MoveItem", "CopyItem", "SendItem"]

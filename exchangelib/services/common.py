@@ -152,6 +152,9 @@ class EWSService:
 _SEND = object()  # slot marker: this input was sent; its result comes from the server
 
 
+_OCCURRENCE_ID_ELEMENTS = ("OccurrenceItemId", "RecurringMasterItemId")
+
+
 def to_id_pair(i: Any) -> tuple:
     """Normalise one item reference: an item, an (id, changekey) tuple, an id object or an id str."""
     if isinstance(i, tuple):
@@ -162,6 +165,8 @@ def to_id_pair(i: Any) -> tuple:
         if not i:
             raise ValueError("Empty item id")
         return i, None
+    if getattr(i, "ELEMENT_NAME", None) in _OCCURRENCE_ID_ELEMENTS:
+        return i  # an OccurrenceItemId / RecurringMasterItemId: serialised as it is (see item_ids_xml)
     if hasattr(i, "id") and hasattr(i, "changekey"):
         if not i.id:
             raise ValueError(f"{type(i).__name__} has no id; save it first")

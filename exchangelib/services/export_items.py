@@ -17,6 +17,7 @@ from .common import EWSService, Result, to_id_pair
 from .ids import item_ids_xml
 
 _DATA = f"{{{MNS}}}Data"
+_ITEM_ID = f"{{{MNS}}}ItemId"
 
 
 class ExportItems(EWSService):
@@ -29,9 +30,13 @@ class ExportItems(EWSService):
     supported_from = EXCHANGE_2010_SP1
     # Exported items can be large (attachments): fewer per request than the metadata services.
     CHUNK_SIZE = 50
+    _with_ids = False
 
-    def call(self, ids: Iterable[Any]) -> Iterator[Result]:
+    def call(self, ids: Iterable[Any], with_ids: bool = False) -> Iterator[Result]:
+        """Yields the data per input; with ``with_ids``, ``(id, changekey, data)`` with the item's id and change
+        key *at the moment it was exported* (what a backup should remember)."""
         self.check_supported()
+        self._with_ids = with_ids
 
         def payload(chunk: List[Any]) -> Element:
             elem = create_element("m:ExportItems")
@@ -44,4 +49,9 @@ class ExportItems(EWSService):
         data = msg.find(_DATA)
         if data is None or not data.text:
             return [TransportError("ExportItems: a successful response message carries no Data")]
-        return [data.text.strip()]
+        if not self._with_ids:
+            return [data.text.strip()]
+        item_id = msg.find(_ITEM_ID)
+        if item_id is None:
+            return [(None, None, data.text.strip())]
+        return [(item_id.get("Id"), item_id.get("ChangeKey"), data.text.strip())]

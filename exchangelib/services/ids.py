@@ -8,9 +8,14 @@ from .common import id_pairs
 
 
 def item_ids_xml(tag: str, ids: Iterable[Any]) -> Element:
-    """``<m:ItemIds>`` (or another container tag) holding one t:ItemId per id."""
+    """``<m:ItemIds>`` (or another container tag) holding one t:ItemId per id (or the OccurrenceItemId /
+    RecurringMasterItemId objects given)."""
     container = create_element(tag)
-    for item_id, changekey in id_pairs(ids):
+    for pair in id_pairs(ids):
+        if not isinstance(pair, tuple):  # OccurrenceItemId / RecurringMasterItemId
+            pair.add_to(container)
+            continue
+        item_id, changekey = pair
         attrs = {"Id": item_id}
         if changekey:
             attrs["ChangeKey"] = changekey

@@ -4,6 +4,8 @@ from __future__ import annotations
 import copy
 from typing import Any, Iterable, Optional
 
+from ..properties.extended import registered_property_paths
+from ..registry import FOLDER_CLASSES, ITEM_CLASSES
 from ..xml import Element, add_child, create_element
 
 ID_ONLY = "IdOnly"
@@ -28,6 +30,10 @@ def shape_xml(tag: str, shape: str, additional_fields: Optional[Iterable[Any]] =
     for f in additional_fields or ():
         # Copy ready elements: appending would move them out of any payload built before this one
         paths.append(copy.deepcopy(f) if isinstance(f, Element) else f.field_path_xml())
+    if shape != ID_ONLY:
+        # Exchange returns extended properties only when asked: whole items/folders include the registered ones.
+        classes = FOLDER_CLASSES if tag.endswith("FolderShape") else ITEM_CLASSES
+        paths.extend(registered_property_paths(classes.values()))
     if paths:
         props = add_child(elem, "t:AdditionalProperties")
         seen = set()

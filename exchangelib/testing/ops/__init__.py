@@ -8,6 +8,7 @@ the :class:`~exchangelib.testing.context.RequestContext` and the SOAP body child
 from __future__ import annotations
 
 from ..context import OPERATIONS
-from . import attachments, convert_id, find, folders, items, names  # noqa: F401  (imported to register handlers)
+# imported to register their handlers
+from . import attachments, convert_id, export, find, folders, items, names, oof  # noqa: F401
 
 __all__ = ["OPERATIONS"]

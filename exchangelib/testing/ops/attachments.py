@@ -8,6 +8,8 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 from __future__ import annotations
 
 import base64
+import binascii
+import struct
 from typing import List, Tuple
 
 from lxml import etree
@@ -15,7 +17,7 @@ from lxml import etree
 from ...xml import TNS
 from .. import schema_tables as tables
 from ..context import RequestContext
-from ..store import ItemRecord, decode_attachment_id, format_datetime
+from ..store import ATTACHMENT_TOKEN_LEN, ItemRecord, decode_attachment_id, encode_attachment_id, format_datetime
 from .common import (Shape, add_result, bool_text, child, children, err, handler, local, m_el, new_response,
                      parse_shape, resolve_item)
 from .props import get, insert_ordered
@@ -25,19 +27,63 @@ from .stamp import copy_element, restamp, stamp_attachment
 T = f"{{{TNS}}}"
 
 
-def _find_attachment(ctx: RequestContext, value: str) -> Tuple[ItemRecord, etree._Element]:
+def _decode_attachment_id(value: str) -> Tuple[str, bytes, List[bytes]]:
+    """(mailbox address, parent item key, token path) of an attachment id.
+
+    A top-level attachment's id holds one token; an attachment of an attached item holds the tokens of
+    every attachment on the way down (like Exchange's, the id of a nested attachment is its parent
+    attachment's id with more tacked on)."""
+    try:
+        raw = base64.b64decode((value or "").encode("ascii"), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raw = b""
+    if len(raw) > 4:
+        addr_len = struct.unpack(">H", raw[2:4])[0]
+        head = 4 + addr_len + 16
+        tokens = raw[head:]
+        if len(tokens) > ATTACHMENT_TOKEN_LEN and len(tokens) % ATTACHMENT_TOKEN_LEN == 0:
+            address, key, _first = decode_attachment_id(
+                base64.b64encode(raw[:head + ATTACHMENT_TOKEN_LEN]).decode("ascii"))
+            return address, key, [tokens[i:i + ATTACHMENT_TOKEN_LEN]
+                                  for i in range(0, len(tokens), ATTACHMENT_TOKEN_LEN)]
     address, key, token = decode_attachment_id(value)
+    return address, key, [token]
+
+
+def _token_of(att: etree._Element) -> bytes:
+    aid = att.find(T + "AttachmentId")
+    return base64.b64decode(aid.get("Id", "")) if aid is not None else b""
+
+
+def _find_attachment(ctx: RequestContext, value: str) -> Tuple[ItemRecord, etree._Element, List[bytes]]:
+    """The item record, the stored attachment element and its token path."""
+    address, key, path = _decode_attachment_id(value)
     ctx.mailbox_for(address)
     rec = ctx.store.find_item(key)
     if rec is None:
         raise err("ErrorItemNotFound")
-    token_text = base64.b64encode(token).decode("ascii")
-    atts = get(rec.elem, "Attachments")
-    for att in children(atts):
-        aid = att.find(T + "AttachmentId")
-        if aid is not None and aid.get("Id") == token_text:
-            return rec, att
-    raise err("ErrorInvalidAttachmentId", "The attachment id is not valid.")
+    holder = rec.elem
+    found = None
+    for depth, token in enumerate(path):
+        if depth:
+            holder = next((c for c in found if isinstance(c.tag, str) and local(c) in tables.ITEM_ELEMENTS), None)
+            if holder is None:
+                break
+        found = next((a for a in children(get(holder, "Attachments")) if _token_of(a) == token), None)
+        if found is None:
+            break
+    if found is None:
+        raise err("ErrorInvalidAttachmentId", "The attachment id is not valid.")
+    return rec, found, path
+
+
+def _public_id(rec: ItemRecord, path: List[bytes], root_ids: bool = False) -> etree._Element:
+    el = etree.Element(T + "AttachmentId", Id=encode_attachment_id(rec.mailbox.primary_smtp_address, rec.key,
+                                                                    b"".join(path)))
+    if root_ids:
+        el.set("RootItemId", rec.id)
+        el.set("RootItemChangeKey", rec.changekey)
+    return el
 
 
 @handler("CreateAttachment")
@@ -75,15 +121,15 @@ def get_attachment(ctx: RequestContext, body: etree._Element) -> etree._Element:
     root, msgs = new_response("GetAttachment")
     for id_el in children(child(body, "AttachmentIds")):
         def one(id_el: etree._Element = id_el) -> List[etree._Element]:
-            rec, att = _find_attachment(ctx, id_el.get("Id", ""))
+            rec, att, path = _find_attachment(ctx, id_el.get("Id", ""))
             out = etree.Element(att.tag)
             for c in att:
                 if not isinstance(c.tag, str):
                     continue
                 if local(c) == "AttachmentId":
-                    out.append(public_attachment_id(rec, att))
+                    out.append(_public_id(rec, path))
                 elif local(c) in tables.ITEM_ELEMENTS:
-                    out.append(_render_embedded(ctx, rec, c, item_shape))
+                    out.append(_render_embedded(ctx, rec, c, item_shape, path))
                 else:
                     out.append(copy_element(c))
             return [m_el("Attachments", [out])]
@@ -92,9 +138,18 @@ def get_attachment(ctx: RequestContext, body: etree._Element) -> etree._Element:
     return root
 
 
-def _render_embedded(ctx: RequestContext, rec: ItemRecord, item: etree._Element, shape: Shape) -> etree._Element:
-    """An attached item with all its properties (it has no ItemId of its own)."""
-    return render_item(ctx, rec, shape, elem=item)
+def _render_embedded(ctx: RequestContext, rec: ItemRecord, item: etree._Element, shape: Shape,
+                     path: List[bytes]) -> etree._Element:
+    """An attached item with all its properties (it has no ItemId of its own); the ids of its own
+    attachments extend ``path``, so GetAttachment can fetch them too."""
+    rendered = render_item(ctx, rec, shape, elem=item)
+    stored = children(get(item, "Attachments"))
+    shown = children(get(rendered, "Attachments"))
+    for st, sh in zip(stored, shown):
+        aid = sh.find(T + "AttachmentId")
+        if aid is not None:
+            sh.replace(aid, _public_id(rec, path + [_token_of(st)]))
+    return rendered
 
 
 @handler("DeleteAttachment")
@@ -103,11 +158,11 @@ def delete_attachment(ctx: RequestContext, body: etree._Element) -> etree._Eleme
     root, msgs = new_response("DeleteAttachment")
     for id_el in children(child(body, "AttachmentIds")):
         def one(id_el: etree._Element = id_el) -> List[etree._Element]:
-            rec, att = _find_attachment(ctx, id_el.get("Id", ""))
+            rec, att, _path = _find_attachment(ctx, id_el.get("Id", ""))
             atts = att.getparent()
             atts.remove(att)
             if len(atts) == 0:
-                rec.elem.remove(atts)
+                atts.getparent().remove(atts)
             restamp(ctx.store, rec.mailbox, rec.elem)
             rec.touch(("Attachments",))
             return [m_el("RootItemId", RootItemId=rec.id, RootItemChangeKey=rec.changekey)]

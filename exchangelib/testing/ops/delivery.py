@@ -197,26 +197,33 @@ def _request(cal: etree._Element, organizer: Mailbox, update: bool) -> etree._El
     return request
 
 
-def _cancellation(cal: etree._Element, organizer: Mailbox, subject: str) -> etree._Element:
+def _cancellation(cal: etree._Element, organizer: Mailbox, subject: str,
+                  body: Optional[etree._Element] = None) -> etree._Element:
     cancellation = _meeting_message("MeetingCancellation", cal, organizer)
     set_prop(cancellation, "Subject", subject)
+    if body is not None:
+        set_prop(cancellation, "Body", elem=copy_element(body))
     set_prop(cancellation, "ResponseType", "NoResponseReceived")
     return cancellation
 
 
 def send_cancellations(store: Store, rec: ItemRecord, addresses: Optional[Iterable[str]] = None,
-                       save_copy: bool = False) -> None:
-    """Send meeting cancellations for a calendar item to its local attendees (or only to ``addresses``)."""
+                       save_copy: bool = False, subject: Optional[str] = None,
+                       body: Optional[etree._Element] = None) -> None:
+    """Send meeting cancellations for a calendar item to its local attendees (or only to ``addresses``).
+
+    ``subject`` and ``body`` (a t:Body element) replace the defaults ("Canceled: <subject>", the meeting's body).
+    """
     organizer = rec.mailbox
     cal = rec.elem
     uid = get_text(cal, "UID") or ""
     targets = local_mailboxes(store, attendee_addresses(cal) if addresses is None else addresses)
-    subject = "Canceled: " + (get_text(cal, "Subject") or "")
+    subject = subject or "Canceled: " + (get_text(cal, "Subject") or "")
     for mb in targets:
         if mb is organizer:
             continue
         copy = _attendee_calendar_item(store, mb, uid)
-        cancellation = _cancellation(cal, organizer, subject)
+        cancellation = _cancellation(cal, organizer, subject, body)
         if copy is not None:
             set_prop(copy.elem, "IsCancelled", "true")
             set_prop(copy.elem, "Subject", subject)
@@ -227,7 +234,7 @@ def send_cancellations(store: Store, rec: ItemRecord, addresses: Optional[Iterab
                      elem=item_id_element(copy, "AssociatedCalendarItemId"))
         deliver(store, mb, cancellation, organizer)
     if save_copy:
-        _save_sent_copy(store, organizer, _cancellation(cal, organizer, subject))
+        _save_sent_copy(store, organizer, _cancellation(cal, organizer, subject, body))
 
 
 def attendee_set(elem: etree._Element) -> Tuple[str, ...]:

@@ -28,7 +28,8 @@ from ..context import RequestContext
 from ..store import FolderRecord, ItemRecord
 from .common import (Shape, add_result, child, children, err, find_path, handler, local, m_el, new_response,
                      parse_shape, resolve_folder)
-from .props import get_text, item_type, parse_datetime, typed_values
+from .props import get, get_text, item_type, parse_datetime, typed_values
+from .recurrence import occurrences_between
 from .render import check_find_item_shape, folder_items, render_folder, render_item
 from .restrictions import compile_query_string, optional_restriction
 
@@ -135,21 +136,20 @@ def sort_records(records: List[ItemRecord], sort_order: Optional[etree._Element]
 
 
 # --- Calendar view -------------------------------------------------------------------------------
-def calendar_instances(rec: ItemRecord, start: datetime, end: datetime) -> List[etree._Element]:
-    """The instances of a calendar item overlapping [start, end).
-
-    Single items (and, until recurrence expansion exists, recurring masters) are their own only
-    instance. Expansion of recurring masters into Occurrence/Exception elements goes here.
-    """
+def calendar_instances(rec: ItemRecord, start: datetime, end: datetime) -> List[Any]:
+    """The instances of a calendar item overlapping [start, end): the item itself for a single item, its
+    occurrences and exceptions (:class:`~.recurrence.OccurrenceRecord`) for a recurring master."""
+    if get(rec.elem, "Recurrence") is not None:
+        return occurrences_between(rec, start, end)
     s, e = get_text(rec.elem, "Start"), get_text(rec.elem, "End")
     if not s or not e:
         return []
     item_start, item_end = parse_datetime(s), parse_datetime(e)
     overlaps = item_start < end and item_end > start or (item_start == item_end and start <= item_start < end)
-    return [rec.elem] if overlaps else []
+    return [rec] if overlaps else []
 
 
-def _calendar_view(records: List[ItemRecord], view: etree._Element) -> Tuple[List[ItemRecord], dict]:
+def _calendar_view(records: List[ItemRecord], view: etree._Element) -> Tuple[List[Any], dict]:
     try:
         start = parse_datetime(view.get("StartDate", ""))
         end = parse_datetime(view.get("EndDate", ""))
@@ -157,8 +157,11 @@ def _calendar_view(records: List[ItemRecord], view: etree._Element) -> Tuple[Lis
         raise err("ErrorInvalidRequest", "CalendarView StartDate and EndDate must be dateTime values.") from None
     if end < start:
         raise err("ErrorCalendarEndDateIsEarlierThanStartDate", "EndDate is earlier than StartDate")
-    matching = [r for r in records if local(r.elem) == "CalendarItem" and calendar_instances(r, start, end)]
-    matching.sort(key=lambda r: (get_text(r.elem, "Start") or "", r.seq))
+    matching: List[Any] = []
+    for r in records:
+        if local(r.elem) == "CalendarItem":
+            matching.extend(calendar_instances(r, start, end))
+    matching.sort(key=lambda r: (parse_datetime(get_text(r.elem, "Start") or "1601-01-01T00:00:00Z"), r.seq))
     max_entries = _int_attr(view, "MaxEntriesReturned")
     total = len(matching)
     if max_entries is not None:

@@ -25,7 +25,10 @@ from .common import (Path, add_result, bool_text, child, children, err, find_pat
 from .delivery import attendee_set, send_cancellations, send_invitations, send_message
 from .props import (CHILD_TYPES, ORDER, ext_path_key, field_element_name, find_extended, get, get_text,
                     insert_ordered, item_type, remove_prop, set_prop)
-from .render import render_item
+from .recurrence import SERIES_PROPERTIES, OccurrenceRecord, delete_occurrence, resolve_item_or_occurrence
+from .recurrence import reset as reset_series
+from .render import public_attachment_id, render_item
+from .responses import RESPONSE_KINDS, create_response
 from .stamp import MESSAGE_KINDS, READ_ONLY, check_client_properties, copy_element, restamp, stamp_new
 
 T = f"{{{TNS}}}"
@@ -52,9 +55,17 @@ _FOLDER_KIND_RULES = {
 }
 
 
-def id_only(rec: ItemRecord) -> etree._Element:
+def id_only(rec: ItemRecord, with_attachments: bool = False) -> etree._Element:
+    """The item element with just its ItemId; with ``with_attachments`` also the ids of its attachments
+    (CreateItem answers so: a client learns the ids of the attachments it sent inline)."""
     el = etree.Element(rec.elem.tag)
     el.append(item_id_element(rec))
+    atts = rec.elem.find(T + "Attachments") if with_attachments else None
+    if atts is not None and len(atts):
+        out = etree.SubElement(el, T + "Attachments")
+        for a in atts:
+            if isinstance(a.tag, str):
+                etree.SubElement(out, a.tag).append(public_attachment_id(rec, a, root_ids=True))
     return el
 
 
@@ -70,7 +81,7 @@ def get_item(ctx: RequestContext, body: etree._Element) -> etree._Element:
     root, msgs = new_response("GetItem")
     for id_el in children(child(body, "ItemIds")):
         def one(id_el: etree._Element = id_el) -> List[etree._Element]:
-            rec = resolve_item(ctx, id_el)
+            rec = resolve_item_or_occurrence(ctx, id_el)
             return [m_el("Items", [render_item(ctx, rec, shape)])]
 
         add_result(msgs, "GetItemResponseMessage", one, error_payload=("m:Items",))
@@ -103,6 +114,9 @@ def _create_one(ctx: RequestContext, item_el: etree._Element, disposition: Optio
     store = ctx.store
     elem = copy_element(item_el)
     kind = "Message" if local(elem) == "Item" else local(elem)
+    if kind in RESPONSE_KINDS:  # a reply, forward, meeting answer or cancellation
+        return create_response(ctx, elem, disposition,
+                               resolve_target_folder(ctx, saved_el) if saved_el is not None else None)
     is_message = kind in MESSAGE_KINDS
     if is_message and disposition is None:
         raise err("ErrorMessageDispositionRequired", "MessageDisposition attribute is required.")
@@ -128,7 +142,7 @@ def _create_one(ctx: RequestContext, item_el: etree._Element, disposition: Optio
     rec = store.add_item(folder, elem, associated=associated)
     if kind == "CalendarItem" and invitations in _SEND_TO_ALL and get_text(elem, "IsMeeting") == "true":
         send_invitations(store, rec, save_copy=invitations.endswith("SaveCopy"))
-    return [m_el("Items", [id_only(rec)])]
+    return [m_el("Items", [id_only(rec, with_attachments=True)])]
 
 
 # --- UpdateItem ----------------------------------------------------------------------------------
@@ -158,7 +172,7 @@ def _update_one(ctx: RequestContext, change: etree._Element, conflict: str, disp
     id_el = next((c for c in change if c.tag in _ID_TAGS), None)
     if id_el is None:
         raise err("ErrorInvalidIdEmpty")
-    rec = resolve_item(ctx, id_el)
+    rec = resolve_item_or_occurrence(ctx, id_el)
     kind = rec.element_kind
     type_name = item_type(kind)
     is_message = kind in MESSAGE_KINDS
@@ -176,6 +190,11 @@ def _update_one(ctx: RequestContext, change: etree._Element, conflict: str, disp
         changed = rec.changed_since(changekey) if conflict == "AutoResolve" else None
         if changed is None or changed & written:
             raise err("ErrorIrresolvableConflict")
+    if isinstance(rec, OccurrenceRecord):
+        if "Recurrence" in written:
+            raise err("ErrorInvalidPropertySet", "An occurrence's recurrence can't be set; change the master.")
+    elif kind == "CalendarItem" and written & SERIES_PROPERTIES:
+        reset_series(new_elem)  # a changed pattern or time drops the exceptions and deletions
     old_attendees = attendee_set(rec.elem)
     restamp(store, rec.mailbox, new_elem)
     rec.elem = new_elem
@@ -346,7 +365,7 @@ def delete_item(ctx: RequestContext, body: etree._Element) -> etree._Element:
     root, msgs = new_response("DeleteItem")
     for id_el in children(child(body, "ItemIds")):
         def one(id_el: etree._Element = id_el) -> List[etree._Element]:
-            rec = resolve_item(ctx, id_el)
+            rec = resolve_item_or_occurrence(ctx, id_el)
             kind = rec.element_kind
             if kind == "CalendarItem" and cancellations is None:
                 raise _required("ErrorSendMeetingCancellationsRequired", "SendMeetingCancellations",
@@ -356,7 +375,10 @@ def delete_item(ctx: RequestContext, body: etree._Element) -> etree._Element:
             if kind == "CalendarItem" and cancellations in _SEND_TO_ALL and \
                     get_text(rec.elem, "IsMeeting") == "true" and get_text(rec.elem, "IsOrganizer") != "false":
                 send_cancellations(ctx.store, rec, save_copy=cancellations.endswith("SaveCopy"))
-            delete_record(ctx.store, rec, delete_type)
+            if isinstance(rec, OccurrenceRecord):
+                delete_occurrence(rec)
+            else:
+                delete_record(ctx.store, rec, delete_type)
             return []
 
         add_result(msgs, "DeleteItemResponseMessage", one)

@@ -28,8 +28,9 @@ from .. import schema_tables as tables
 from ..context import RequestContext
 from ..store import FolderRecord, ItemRecord, encode_attachment_id, version_at_least
 from .common import Path, Shape, err, folder_id_element, item_id_element, local
-from .props import (ORDER, body_as, ext_path_key, extended_key, field_element_name, html_to_text, indexed_entry,
-                    insert_ordered, item_type, parse_datetime, property_version_ok)
+from .props import (ORDER, body_as, ext_path_key, extended_key, field_element_name, find_extended, html_to_text,
+                    indexed_entry, insert_ordered, item_type, parse_datetime, property_version_ok)
+from .recurrence import master_summary
 from .restrictions import search_folder_items
 
 T = f"{{{TNS}}}"
@@ -237,9 +238,14 @@ def render_item(ctx: RequestContext, rec: ItemRecord, shape: Shape, find: bool =
         add("StoreEntryId", e)
 
     summary_names = find and not version_at_least(req, "Exchange2010")
+    if kind == "CalendarItem" and not embedded and stored.find(T + "Recurrence") is not None:
+        # A recurring master's occurrence summary is computed from the series, never stored.
+        for name, el in master_summary(rec).items():
+            if want(name):
+                add(name, el)
     for c in stored:
-        if not isinstance(c.tag, str):
-            continue
+        if not isinstance(c.tag, str) or not c.tag.startswith(T):
+            continue  # the server's private bookkeeping (e.g. a series' exceptions) is never shown
         name = local(c)
         if name == "ExtendedProperty":
             uri = c.find(T + "ExtendedFieldURI")
@@ -365,6 +371,32 @@ def _default_permissions(folder: FolderRecord) -> etree._Element:
     return ps
 
 
+# MAPI properties the store computes for folders (by property tag): the total size of the items in
+# bytes (PR_MESSAGE_SIZE), the item count (PR_CONTENT_COUNT), the unread count (PR_CONTENT_UNREAD) and
+# whether there are subfolders (PR_SUBFOLDERS).
+_COMPUTED_FOLDER_TAGS = {0x0E08: "size", 0x3602: "count", 0x3603: "unread", 0x360A: "subfolders"}
+
+
+def _computed_folder_property(folder: FolderRecord, path: Path) -> Optional[etree._Element]:
+    key = ext_path_key(path)
+    what = _COMPUTED_FOLDER_TAGS.get(key[1]) if key[0] == "tag" else None
+    if what is None:
+        return None
+    items = folder_items(folder)
+    if what == "size":
+        value = str(sum(int(r.elem.findtext(T + "Size") or 0) for r in items))
+    elif what == "count":
+        value = str(len(items))
+    elif what == "unread":
+        value = str(unread_count(items))
+    else:
+        value = "true" if folder.live_children() else "false"
+    ep = etree.Element(T + "ExtendedProperty")
+    ep.append(etree.Element(T + "ExtendedFieldURI", **path.ext_attrs))
+    etree.SubElement(ep, T + "Value").text = value
+    return ep
+
+
 def render_folder(ctx: RequestContext, folder: FolderRecord, shape: Shape) -> etree._Element:
     """The response element of one folder for the given FolderShape."""
     kind = folder.element_kind
@@ -380,6 +412,7 @@ def render_folder(ctx: RequestContext, folder: FolderRecord, shape: Shape) -> et
         wanted.update(local(c) for c in folder.props if isinstance(c.tag, str) and local(c) not in (
             "ExtendedProperty", "PermissionSet"))
     ext_keys = set()
+    ext_paths: List[Path] = []
     for p in shape.additional:
         if p.kind == "FieldURI":
             name = field_element_name(p.uri, type_name)
@@ -387,6 +420,7 @@ def render_folder(ctx: RequestContext, folder: FolderRecord, shape: Shape) -> et
                 wanted.add(name)
         elif p.kind == "ExtendedFieldURI":
             ext_keys.add(ext_path_key(p))
+            ext_paths.append(p)
     parts: List[Tuple[int, int, etree._Element]] = []
 
     def add(name: str, el: etree._Element) -> None:
@@ -430,6 +464,11 @@ def render_folder(ctx: RequestContext, folder: FolderRecord, shape: Shape) -> et
                 add(name, _copy(c))
         elif name in wanted:
             add(name, _copy(c))
+    for p in ext_paths:
+        if find_extended(folder.props, ext_path_key(p)) is None:
+            computed = _computed_folder_property(folder, p)
+            if computed is not None:
+                add("ExtendedProperty", computed)
     out = etree.Element(T + kind)
     for _pos, _i, el in sorted(parts, key=lambda t: (t[0], t[1])):
         out.append(el)

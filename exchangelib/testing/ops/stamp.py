@@ -24,6 +24,7 @@ from ...xml import TNS
 from .. import schema_tables as tables
 from ..store import ATTACHMENT_TOKEN_LEN, Mailbox, Store, format_datetime
 from .common import Path, err, local
+from .recurrence import normalise_master
 from .props import (get, get_text, insert_ordered, normalise_values, parse_datetime, remove_prop, set_default,
                     set_prop)
 
@@ -377,6 +378,9 @@ def restamp(store: Store, mailbox: Mailbox, elem: etree._Element, now: Optional[
         if not end_s:
             set_prop(elem, "End", format_datetime(end))
         recurring = get(elem, "Recurrence") is not None
+        if recurring:
+            normalise_master(elem)  # validates the pattern; Start/End move to the first occurrence
+            start, end = parse_datetime(get_text(elem, "Start")), parse_datetime(get_text(elem, "End"))
         set_prop(elem, "IsRecurring", "true" if recurring else "false")
         set_prop(elem, "CalendarItemType", "RecurringMaster" if recurring else "Single")
         is_meeting = bool(attendee_addresses(elem))
@@ -408,6 +412,7 @@ def restamp(store: Store, mailbox: Mailbox, elem: etree._Element, now: Optional[
             set_default(elem, "PercentComplete", "0")
             remove_prop(elem, "CompleteDate")
         set_prop(elem, "IsComplete", "true" if get_text(elem, "Status") == "Completed" else "false")
+        set_prop(elem, "IsRecurring", "true" if get(elem, "Recurrence") is not None else "false")
     set_prop(elem, "LastModifiedName", mailbox.display_name)
     set_prop(elem, "LastModifiedTime", now)
     set_prop(elem, "Size", "0")
