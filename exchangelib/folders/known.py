@@ -670,7 +670,7 @@ class MeContact(ContactsFolder):
 
     DISTINGUISHED_FOLDER_ID = "mecontact"
     CONTAINER_CLASS = "IPF.Contact"
-    supported_from = EXCHANGE_2016
+    supported_from = EXCHANGE_O365  # first in the V2018_01_08 schema
 
 
 class PersonMetadata(Folder):
@@ -681,7 +681,7 @@ class PersonMetadata(Folder):
 
     DISTINGUISHED_FOLDER_ID = "personmetadata"
     CONTAINER_CLASS = None
-    supported_from = EXCHANGE_2016
+    supported_from = EXCHANGE_O365  # first in the V2018_01_08 schema
 
 
 class TeamSpaceActivity(Folder):

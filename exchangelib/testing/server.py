@@ -795,7 +795,11 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length > _MAX_BODY:
             return None
-        return self.rfile.read(length) if length > 0 else b""
+        data = self.rfile.read(length) if length > 0 else b""
+        if len(data) < length:
+            # The client went away mid-request (killed, connection dropped): nothing to answer or validate
+            raise ConnectionAbortedError(f"request body ended after {len(data)} of {length} bytes")
+        return data
 
     def _serve(self, method: str) -> None:
         ews = self.server.ews
@@ -803,6 +807,10 @@ class _Handler(BaseHTTPRequestHandler):
         t0 = time.monotonic()
         try:
             body = self._read_body()
+        except ConnectionAbortedError as e:
+            log.debug("Local EWS server: %s", e)
+            self.close_connection = True
+            return
         except (ValueError, OSError):
             self._write(_Reply(400, b"Bad Request", "text/plain"), close=True)
             return
