@@ -35,6 +35,8 @@ def addresses(mailboxes) -> list:
 
 def test_a_message_sent_by_john_arrives_in_marys_inbox_with_its_fields_intact(john, mary):
     subject = f"Quarterly numbers {tag()}"
+    inbox = mary.inbox.refresh()
+    unread, total = inbox.unread_count, inbox.total_count
     Message(
         account=john, subject=subject, body=HTMLBody('<html><body><p>All <b>green</b>.</p></body></html>'),
         to_recipients=[Mailbox(email_address=MARY), 'anne@example.org'], cc_recipients=['carl@example.org'],
@@ -51,10 +53,16 @@ def test_a_message_sent_by_john_arrives_in_marys_inbox_with_its_fields_intact(jo
     assert got.author.name == 'John Doe'
     assert (got.importance, got.categories, got.is_read_receipt_requested) == ('High', ['finance', 'q3'], True)
     assert got.is_read is False and got.is_draft is False and got.message_id
+    inbox.refresh()
+    assert (inbox.unread_count, inbox.total_count) == (unread + 1, total + 1)
+    got.is_read = True
+    got.save()
+    assert inbox.refresh().unread_count == unread
     # send() keeps no copy
     assert john.sent.filter(subject=subject).count() == 0
     assert john.drafts.filter(subject=subject).count() == 0
     got.delete()
+    assert inbox.refresh().total_count == total
 
 
 def test_seed_send_examples(john, mary):

@@ -63,6 +63,7 @@ def test_accepting_a_meeting_request_shows_on_the_organisers_calendar_item(john,
     meeting = invite(john)
     request = mary.inbox.get(subject=meeting.subject)
     request.accept(body='See you there')
+    assert request.id is None and request.folder is mary.trash
     assert responses(meeting) == {MARY: 'Accept'}
     [attendee] = meeting.required_attendees
     assert attendee.last_response_time is not None and attendee.last_response_time.tzinfo is not None
@@ -88,6 +89,7 @@ def test_answers_from_the_calendar_item_tentative_then_decline(john, mary, excha
     mine.refresh()
     assert (mine.my_response_type, mine.legacy_free_busy_status) == ('Tentative', 'Tentative')
     mine.decline(body='Sorry, double booked')
+    assert mine.id is None and mine.folder is mary.trash
     assert responses(meeting) == {MARY: 'Decline', 'room1@example.com': 'Unknown'}
     assert mary.calendar.filter(subject=meeting.subject).count() == 0  # a declined meeting leaves the calendar
     assert mary.trash.filter(subject=meeting.subject).count() >= 1
@@ -157,3 +159,34 @@ def test_task_complete(john):
     new = Task(account=john, subject='done already').complete()
     assert new.id and new.is_complete is True and new.folder is john.tasks
     assert john.bulk_delete([task, new]) == [True, True]
+
+
+@pytest.mark.parametrize("version", ["2007_SP1", "2010", "2013"])
+def test_item_actions_validate_on_older_server_versions(make_exchange, version):
+    """Saves, sends, replies, meeting answers, cancellation, moves and copies, on servers of every era."""
+    server = make_exchange(version=version)
+    john, mary = server.account(JOHN), server.account(MARY)
+    meeting = invite(john)
+    meeting.location = 'Room 9'
+    meeting.save(send_meeting_invitations=SEND_ONLY_TO_ALL)
+    update = mary.inbox.filter(subject=meeting.subject).order_by('-datetime_received')[0]
+    assert update.meeting_request_type == 'InformationalUpdate' and update.location == 'Room 9'
+    update.tentatively_accept(body='Maybe')
+    assert responses(meeting) == {MARY: 'Tentative'}
+    meeting.cancel()
+    Message(account=john, subject='hello', body='b', to_recipients=[MARY]).send()
+    hello = mary.inbox.get(subject='hello')
+    hello.reply_all(body='hi')
+    hello.forward(None, 'fyi', [JOHN])
+    assert sorted(m.subject for m in john.inbox.filter(subject__startswith='RE: hello')) == ['RE: hello']
+    copy = hello.copy(mary.drafts)
+    hello.move(mary.trash)
+    task = Task(account=john, subject='t')
+    task.complete()
+    assert task.is_complete is True
+    assert hello.folder is mary.trash
+    if copy is None:  # a server that returns no new ids: the moved object no longer names its item
+        assert hello.id is None
+    else:
+        assert copy.subject == 'hello' and hello.refresh().subject == 'hello'
+    assert server.schema_errors == []

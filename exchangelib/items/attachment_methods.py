@@ -45,6 +45,7 @@ class AttachmentMethods:
     """Attachment handling for items (needs ``account``, ``id``, ``changekey``, ``attachments``, ``_set_id``)."""
 
     account: Any
+    folder: Any
     attachments: Any
     id: Optional[str]
     changekey: Optional[str]

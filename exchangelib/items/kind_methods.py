@@ -148,7 +148,11 @@ class MeetingAnswerMethods:
         answer: MeetingAnswer = cls(account=self.account, reference_item_id=ItemId(*ref), **kwargs)
         if message_disposition == SAVE_ONLY:
             return answer.save()
-        return answer.send(save_copy=message_disposition == SEND_AND_SAVE_COPY)
+        res = answer.send(save_copy=message_disposition == SEND_AND_SAVE_COPY)
+        if cls is DeclineItem or not isinstance(self, CalendarItemMethods):
+            # Exchange moved the answered request (or the declined meeting) to Deleted Items, with a new id.
+            self._forget_id(self.account.trash)  # type: ignore[attr-defined]
+        return res
 
     def accept(self, body: Optional[str] = None, message_disposition: str = SEND_AND_SAVE_COPY, **kwargs: Any) -> Any:
         """Accept the meeting: the organiser gets your answer (with ``body``) and sees you as accepted, and the
@@ -156,7 +160,8 @@ class MeetingAnswerMethods:
         ``SEND_ONLY`` or ``SAVE_ONLY`` (a draft answer; returned). Other keyword arguments are fields of
         :class:`~exchangelib.items.response.AcceptItem`.
 
-        A meeting request you answered moves to Deleted Items, as in Outlook.
+        A meeting request you answered moves to Deleted Items, as in Outlook: afterwards the object has no id
+        and ``folder`` is the trash. (Exchange may also give the meeting in your calendar a new id.)
 
         https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/acceptitem
         """
@@ -172,7 +177,8 @@ class MeetingAnswerMethods:
 
     def decline(self, body: Optional[str] = None, message_disposition: str = SEND_AND_SAVE_COPY,
                 **kwargs: Any) -> Any:
-        """Decline the meeting; see :meth:`accept`. The meeting leaves your calendar (to Deleted Items).
+        """Decline the meeting; see :meth:`accept`. The meeting leaves your calendar (to Deleted Items), and the
+        object then has no id.
 
         https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/declineitem
         """

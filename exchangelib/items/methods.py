@@ -214,12 +214,12 @@ class ItemMethods:
     def _update(self, update_fields: Optional[Iterable[str]], conflict_resolution: str = AUTO_RESOLVE,
                 send_meeting_invitations: str = SEND_TO_NONE) -> None:
         account = self._require_account()
+        version = account.version
+        self.clean(version)  # type: ignore[attr-defined]  # cross-field rules may adjust (and mark) fields
         names = self._update_names(update_fields, send_meeting_invitations)
         if not names:
             log.debug("%s %s: nothing changed, nothing to save", type(self).__name__, self.id)
             return
-        version = account.version
-        self.clean(version)  # type: ignore[attr-defined]
         names = self._with_timezones(names, version)
         res = one_result(UpdateItem(account=account).call(
             [(self, names)], conflict_resolution=conflict_resolution, message_disposition=SAVE_ONLY,

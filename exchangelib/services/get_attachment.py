@@ -13,7 +13,7 @@ import base64
 import binascii
 import logging
 import time
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, cast
 
 import requests
 from lxml import etree
@@ -270,7 +270,7 @@ class _ContentStreamParser:
     def __init__(self, operation: str):
         self._out: List[bytes] = []
         self._target = _StreamTarget(operation, self._out.append)
-        self._parser = etree.XMLParser(target=self._target, resolve_entities=False, no_network=True,
+        self._parser = etree.XMLParser(target=cast(Any, self._target), resolve_entities=False, no_network=True,
                                        load_dtd=False, huge_tree=True, remove_comments=True, remove_pis=True)
 
     def _drain(self) -> List[bytes]:

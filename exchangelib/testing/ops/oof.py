@@ -124,8 +124,9 @@ def set_user_oof_settings(ctx: RequestContext, body: etree._Element) -> etree._E
         old = stored_settings(mailbox)
         parts = {local(c): c for c in given if isinstance(c.tag, str)}
         for name in _KEPT:
-            if name not in parts and old.find(T + name) is not None:
-                parts[name] = old.find(T + name)
+            kept = old.find(T + name)
+            if name not in parts and kept is not None:
+                parts[name] = kept
         new = etree.Element(T + "OofSettings")
         for name in _ORDER:
             if name in parts:

@@ -30,6 +30,7 @@ import copy
 import struct
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Dict, Iterator, List, Optional, Tuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 
@@ -40,11 +41,6 @@ from ..store import ITEM, ItemRecord, Mailbox, format_datetime
 from .common import item_id_element, local, resolve_item
 from .props import get, get_text, parse_datetime, remove_prop, set_prop
 
-try:  # zoneinfo is in the standard library from Python 3.9; its data may come from the tzdata package
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-except ImportError:  # pragma: no cover
-    ZoneInfo = None  # type: ignore[assignment,misc]
-    ZoneInfoNotFoundError = KeyError  # type: ignore[assignment,misc]
 
 T = f"{{{TNS}}}"
 #: Namespace of the server's private bookkeeping inside stored masters (never sent to clients).
@@ -78,7 +74,7 @@ def zone_of(elem: etree._Element) -> timezone:
     if mtz is not None:
         names.append(mtz.get("TimeZoneName"))
     for name in names:
-        if not name or ZoneInfo is None:
+        if not name:
             continue
         iana = MS_TO_IANA.get(name, name)
         try:
@@ -190,17 +186,17 @@ class Pattern:
         elif kind in ("AbsoluteMonthlyRecurrence", "RelativeMonthlyRecurrence"):
             year, month = s.year, s.month
             while year <= 9999:
-                d = self._in_month(year, month)
-                if d is not None and d >= s:
-                    yield d
+                found = self._in_month(year, month)
+                if found is not None and found >= s:
+                    yield found
                 month += self.interval
                 year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
         else:  # yearly
             year = s.year
             while year <= 9999:
-                d = self._in_month(year, self.month)
-                if d is not None and d >= s:
-                    yield d
+                found = self._in_month(year, self.month)
+                if found is not None and found >= s:
+                    yield found
                 year += 1
 
     def _in_month(self, year: int, month: int) -> Optional[date]:
@@ -496,6 +492,7 @@ def store_exception(master: ItemRecord, original_start: datetime, elem: etree._E
         remove_prop(elem, name)
     set_prop(elem, "OriginalStart", key)
     holder = _private(master.elem, "Exceptions", create=True)
+    assert holder is not None
     for old in list(holder):
         if get_text(old, "OriginalStart") == key:
             holder.remove(old)
@@ -511,6 +508,7 @@ def delete_occurrence(occ: OccurrenceRecord) -> None:
             if get_text(old, "OriginalStart") == key:
                 holder.remove(old)
     deleted = _private(occ.master.elem, "Deleted", create=True)
+    assert deleted is not None
     if key not in deleted_starts(occ.master.elem):
         etree.SubElement(deleted, P + "Start").text = key
     occ.master.touch(("DeletedOccurrences",))
@@ -518,7 +516,7 @@ def delete_occurrence(occ: OccurrenceRecord) -> None:
 
 def _occurrence_info(tag: str, occ: OccurrenceRecord) -> etree._Element:
     el = etree.Element(T + tag)
-    el.append(item_id_element(occ))
+    el.append(item_id_element(occ))  # type: ignore[arg-type]  # an OccurrenceRecord has id and changekey
     for name, value in (("Start", get_text(occ.elem, "Start")), ("End", get_text(occ.elem, "End")),
                         ("OriginalStart", format_datetime(occ.original_start))):
         etree.SubElement(el, T + name).text = value
@@ -572,8 +570,9 @@ def resolve_item_or_occurrence(ctx: RequestContext, id_elem: etree._Element, che
     name = local(id_elem)
     if name == "OccurrenceItemId":
         master_el = etree.Element(T + "ItemId", Id=id_elem.get("RecurringMasterId", ""))
-        if id_elem.get("ChangeKey"):
-            master_el.set("ChangeKey", id_elem.get("ChangeKey"))
+        ck = id_elem.get("ChangeKey")
+        if ck:
+            master_el.set("ChangeKey", ck)
         master = _master_record(ctx, master_el, check_changekey)
         try:
             index = int(id_elem.get("InstanceIndex", ""))
