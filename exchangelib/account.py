@@ -219,10 +219,17 @@ class Account:
         return self._distinguished("archivedeleteditems")
 
     # --- items: bulk ------------------------------------------------------------------------------------
-    def bulk_create(self, folder: Any, items: Iterable[Any], message_disposition: str = SAVE_ONLY,
+    def bulk_create(self, folder: Any = None, items: Iterable[Any] = (), message_disposition: str = SAVE_ONLY,
                     send_meeting_invitations: str = "SendToNone", chunk_size: Optional[int] = None) -> List[Any]:
-        """Create items in ``folder``. Returns, per item, the item (with id/changekey set) or the exception."""
+        """Create items in ``folder``. Returns, per item, the item (with id/changekey set) or the exception.
+
+        Without a folder, Exchange saves each item in the default folder for its kind. For compatibility with
+        an older README, ``bulk_create(items=[(item, field_names), ...])`` without a folder updates those
+        items, exactly like :meth:`bulk_update`.
+        """
         items = list(items)
+        if folder is None and items and all(isinstance(i, tuple) and len(i) == 2 for i in items):
+            return self.bulk_update(items=items, chunk_size=chunk_size)
         results = CreateItem(account=self, chunk_size=chunk_size).call(
             items, folder=folder, message_disposition=message_disposition,
             send_meeting_invitations=send_meeting_invitations)

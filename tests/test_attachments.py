@@ -139,6 +139,8 @@ def test_content_is_fetched_once_and_only_when_read(exchange, account):
     assert (att.name, att.content_type, att.size) == ('lazy.txt', 'text/plain', 12)
     assert exchange.request_count("GetAttachment") == 0
     assert 'lazy content' not in repr(att)  # a repr never downloads or dumps the file
+    assert att == _fresh(account, item).attachments[0]  # neither does comparing
+    assert exchange.request_count("GetAttachment") == 0
     assert att.content == b'lazy content'
     assert att.content == b'lazy content'
     assert exchange.request_count("GetAttachment") == 1

@@ -103,3 +103,22 @@ def test_bulk_send_argument_errors(john):
         john.bulk_send([BAD_ID], save_copy=False, copy_to_folder=john.sent)
     with pytest.raises(TypeError, match="bool"):
         john.bulk_send([BAD_ID], save_copy="no")
+
+
+def test_seed_bulk_create_with_field_pairs_updates_items(exchange):
+    """Seed 002 writes ``account.bulk_create(items=[(i, ('start', 'subject')) for i in calendar_items])``."""
+    from exchangelib import CalendarItem, EWSDateTime, EWSTimeZone
+
+    account = exchange.account("john@example.com")
+    tz = EWSTimeZone.timezone("Europe/Copenhagen")
+    items = [CalendarItem(subject=f"seed bulk {n}", start=tz.localize(EWSDateTime(2016, 3, 20, 7 + n, 30)),
+                          end=tz.localize(EWSDateTime(2016, 3, 20, 8 + n, 15))) for n in range(3)]
+    created = account.bulk_create(folder=account.calendar, items=items)
+    assert all(not isinstance(c, Exception) for c in created)
+    for i in items:
+        i.subject = i.subject + " (updated)"
+    updated_ids = account.bulk_create(items=[(i, ("start", "subject")) for i in items])
+    assert [u[0] for u in updated_ids] == [i.id for i in items]
+    fetched = list(account.fetch(ids=[(i.id, i.changekey) for i in items], only_fields=["subject"]))
+    assert [f.subject for f in fetched] == [f"seed bulk {n} (updated)" for n in range(3)]
+    account.bulk_delete(ids=items)

@@ -19,7 +19,7 @@ import logging
 import os
 import re
 import tempfile
-from typing import Any, Iterator, List, Optional
+from typing import Any, Iterator, List, Optional, Union
 
 from lxml import etree
 
@@ -70,6 +70,19 @@ class Attachment(EWSElement):
         """Record the id the server gave this attachment (library use)."""
         self._set_field("attachment_id", AttachmentId._construct(id=id, root_id=root_id,
                                                                  root_changekey=root_changekey) if id else None)
+
+    # Equality looks at what is loaded: comparing attachments never downloads their content.
+    def _loaded(self) -> tuple:
+        d = self.__dict__
+        return tuple(d.get(f.name, f.default) for f in type(self).FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._loaded() == other._loaded()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.attachment_id, self.name, self.size))
 
     def _server_parent(self) -> Any:
         """The item that can fetch this attachment from the server, or None if there is none."""
@@ -126,11 +139,11 @@ class FileAttachment(Attachment):
         """
         content = self.__dict__.get("content")
         if content is not None:
-            return io.BufferedReader(io.BytesIO(content))  # type: ignore[arg-type]
+            return io.BufferedReader(io.BytesIO(content))
         parent = self._require_server_parent()
         return io.BufferedReader(_ChunkStream(parent._stream_attachment(self)), buffer_size=_STREAM_BUFFER)
 
-    def save(self, directory: "os.PathLike[str] | str", filename: Optional[str] = None,
+    def save(self, directory: Union[str, "os.PathLike[str]"], filename: Optional[str] = None,
              overwrite: bool = False) -> str:
         """Write the file into ``directory`` (which must exist) and return the path written.
 

@@ -261,7 +261,7 @@ _generation = 0
 _paths_cache: Dict[Tuple[int, Tuple[int, ...]], List[Type[ExtendedProperty]]] = {}
 
 
-def register_extended_property(model_cls: type, attr_name: str, property_cls: Type[ExtendedProperty],
+def register_extended_property(model_cls: Any, attr_name: str, property_cls: Type[ExtendedProperty],
                                anchor: str) -> None:
     """Add an extended property field to ``model_cls`` at its schema position (after ``anchor`` and any
     extended properties already registered)."""
@@ -288,8 +288,9 @@ def register_extended_property(model_cls: type, attr_name: str, property_cls: Ty
     _generation += 1
 
 
-def _with_subclasses(cls: type) -> List[type]:
-    out, todo = [], [cls]
+def _with_subclasses(cls: Any) -> List[Any]:
+    out: List[Any] = []
+    todo = [cls]
     while todo:
         c = todo.pop()
         if c not in out:
@@ -298,7 +299,7 @@ def _with_subclasses(cls: type) -> List[type]:
     return out
 
 
-def deregister_extended_property(model_cls: type, attr_name: str) -> None:
+def deregister_extended_property(model_cls: Any, attr_name: str) -> None:
     global _generation
     f = model_cls.FIELDS.get(attr_name)
     if f is None or not f.is_extended:
