@@ -7,10 +7,16 @@ argument, with the XML bytes under keys starting with ``xml_`` and HTTP headers 
     log.debug("EWS request to %(endpoint)s\\n%(request_headers)s\\n%(xml_request)s",
               {"endpoint": url, "request_headers": headers, "xml_request": body})
 
-The XML may be bytes or text (the transport passes text, so that any handler prints it readably);
-:class:`PrettyXmlHandler` re-indents the XML, colours it when the stream is a terminal, and redacts secrets. XML may also be attached as ``extra={"xml_response": body}``: the
-handler then prettifies that attribute (for formatters using ``%(xml_response)s``) and any positional argument
-that is the same document (``log.debug("Response:\n%s", body.decode(), extra={"xml_response": body})``).
+The XML may be bytes or text (the transport passes text, so any handler prints it readably);
+:class:`PrettyXmlHandler` re-indents the XML, colours it when the stream is a terminal, and redacts secrets.
+XML may also be attached as ``extra={"xml_response": body}``: the handler then prettifies that attribute (for
+formatters using ``%(xml_response)s``) and any positional argument that is the same document
+(``log.debug("Response:\\n%s", body.decode(), extra={"xml_response": body})``).
+
+Secrets: the library's own messages never contain any, and :class:`SecretFilter` (attached on import to the
+loggers of authentication libraries such as pyspnego, which logs NTLM messages at DEBUG level) redacts those
+of others.
+
 Usage::
 
     import logging
