@@ -32,13 +32,13 @@ class ForbiddenDTDError(ParseError):
     """The document declares a DTD or entities, which we never accept from a server."""
 
 
-def _make_parser() -> etree.XMLParser:
+def _make_parser(large_text: bool = False) -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
-        huge_tree=False,
+        huge_tree=large_text,
         remove_blank_text=False,
         remove_comments=True,
         remove_pis=True,
@@ -47,10 +47,16 @@ def _make_parser() -> etree.XMLParser:
 
 
 _PARSER = _make_parser()
+_LARGE_TEXT_PARSER = _make_parser(large_text=True)
 
 
-def parse(data: bytes) -> Element:
-    """Parse bytes into an element tree root, refusing DTDs and entity declarations."""
+def parse(data: bytes, large_text: bool = False) -> Element:
+    """Parse bytes into an element tree root, refusing DTDs and entity declarations.
+
+    The client always parses with libxml2's size limits on (no huge-tree mode): a text node over
+    10 MB is refused. ``large_text=True`` lifts those limits and is meant only for the local test
+    server, which must accept large attachment uploads; entities, DTDs and network access stay off.
+    """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"parse() expects bytes, got {type(data).__name__}")
     data = bytes(data)
@@ -59,7 +65,7 @@ def parse(data: bytes) -> Element:
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         raise ForbiddenDTDError("XML document contains a DOCTYPE/ENTITY declaration; refusing to parse it")
     try:
-        root = etree.fromstring(data, parser=_PARSER)
+        root = etree.fromstring(data, parser=_LARGE_TEXT_PARSER if large_text else _PARSER)
     except etree.XMLSyntaxError as e:
         raise ParseError(f"Could not parse XML: {e}") from e
     docinfo: Any = root.getroottree().docinfo

@@ -389,3 +389,20 @@ def test_a_50_mb_attachment_streams_through_flat_client_memory(tmp_path):
     finally:
         out, _ = server.communicate('', timeout=30)
     assert out.strip() == 'clean'
+
+
+def test_large_attachment_upload_is_accepted_by_the_local_server(exchange):
+    """A 12 MB attachment (a text node past libxml2's 10 MB default limit) goes up and comes back intact."""
+    account = exchange.account("john@example.com")
+    content = bytes(range(256)) * (12 * 1024 * 4)  # 12 MiB
+    m = Message(account=account, folder=account.drafts, subject="large attachment upload")
+    m.save()
+    m.attach(FileAttachment(name="big.bin", content=content))
+    fresh = account.drafts.get(subject="large attachment upload")
+    att = fresh.attachments[0]
+    digest = hashlib.sha256()
+    with att.fp as fp:
+        for chunk in iter(lambda: fp.read(1 << 20), b""):
+            digest.update(chunk)
+    assert digest.hexdigest() == hashlib.sha256(content).hexdigest()
+    m.delete()

@@ -269,7 +269,7 @@ def parse_request(data: bytes) -> RequestEnvelope:
     if not data or not data.strip():
         raise schema_fault("Root element is missing", 1, 1)
     try:
-        root: etree._Element = parse(data)
+        root: etree._Element = parse(data, large_text=True)  # Exchange accepts attachments of tens of MB
     except ForbiddenDTDError:
         raise schema_fault("For security reasons DTD is prohibited in this XML document. "
                            "DTD processing is disabled", 1, 1) from None
