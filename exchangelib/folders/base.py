@@ -9,17 +9,15 @@ from typing import Any, ClassVar, Dict, List, Optional, Tuple, Union
 
 from lxml import etree
 
-from ..elements import EWSElement
 from ..fields import (
-    CharField, CharListField, ChoiceField, EWSElementField, Field, IntegerField, RawXmlField,
+    CharField, CharListField, ChoiceField, EWSElementField, IntegerField, RawXmlField,
 )
 from ..properties import (
     DISTINGUISHED_FOLDER_NAMES, EffectiveRights, FolderId, ManagedFolderInformation, ParentFolderId, RetentionTag,
 )
-from ..properties.extended import deregister_extended_property, register_extended_property
+from ..properties.identified import IdentifiedElement
 from ..registry import FOLDER_CLASSES
 from ..version import EXCHANGE_2007_SP1, EXCHANGE_2013, Build, Version
-from ..xml import TNS
 from ..queryset import QuerySetMixin
 from .methods import FolderMethods
 from .navigation import FolderNavigation
@@ -31,7 +29,7 @@ CALENDAR_SHARING_RIGHTS_CHOICES = frozenset(("None", "TimeOnly", "TimeAndSubject
 SHARING_RIGHTS_CHOICES = frozenset(("None", "FullDetails"))
 
 
-class BaseFolder(QuerySetMixin, FolderMethods, FolderNavigation, EWSElement):
+class BaseFolder(QuerySetMixin, FolderMethods, FolderNavigation, IdentifiedElement):
     """Fields every folder kind has (``BaseFolderType``).
 
     ``Folder(account=None, parent=None, root=None, **fields)``. ``account``, ``parent`` and ``root`` are
@@ -75,7 +73,9 @@ class BaseFolder(QuerySetMixin, FolderMethods, FolderNavigation, EWSElement):
     archive_tag = EWSElementField("folder:ArchiveTag", value_cls=RetentionTag, supported_from=EXCHANGE_2013)
     replica_list = CharListField("folder:ReplicaList", is_read_only=True, supported_from=EXCHANGE_2013)
 
-    _WRITABLE_ELEMENT_FIELDS: ClassVar[Tuple[Field, ...]] = ()
+    ID_CLASS = FolderId
+    ID_ALIAS = "folder_id"
+    EXTENDED_PROPERTY_ANCHOR = "child_folder_count"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -83,18 +83,8 @@ class BaseFolder(QuerySetMixin, FolderMethods, FolderNavigation, EWSElement):
         if element_name and cls.__dict__.get("DISTINGUISHED_FOLDER_ID") is None:
             FOLDER_CLASSES.setdefault(element_name, cls)
 
-    @classmethod
-    def _rebuild_caches(cls) -> None:
-        super()._rebuild_caches()
-        cls._WRITABLE_ELEMENT_FIELDS = tuple(f for f in cls._ELEMENT_FIELDS if not f.is_read_only)
-
     def __init__(self, account: Any = None, parent: Any = None, root: Any = None, **kwargs: Any):
-        folder_id = kwargs.pop("id", None)
-        alias = kwargs.pop("folder_id", None)
-        if folder_id is not None and alias is not None and folder_id != alias:
-            raise TypeError(f"{type(self).__name__}() got both id={folder_id!r} and folder_id={alias!r}")
-        folder_id = folder_id if folder_id is not None else alias
-        changekey = kwargs.pop("changekey", None)
+        folder_id, changekey = self._pop_id_kwargs(kwargs)
         super().__init__(**kwargs)
         if account is not None:
             self.account = account
@@ -106,54 +96,9 @@ class BaseFolder(QuerySetMixin, FolderMethods, FolderNavigation, EWSElement):
             self._set_id(folder_id, changekey)
 
     @property
-    def id(self) -> Optional[str]:
-        """The folder's id on the server, or None if it hasn't been fetched or saved."""
-        i = self.__dict__.get("_id")
-        return i.id if i is not None else None
-
-    @property
-    def changekey(self) -> Optional[str]:
-        """The folder's change key."""
-        i = self.__dict__.get("_id")
-        return i.changekey if i is not None else None
-
-    @property
     def folder_id(self) -> Optional[str]:
         """Alias of :attr:`id`."""
         return self.id
-
-    def _set_id(self, id: Optional[str], changekey: Optional[str] = None) -> None:
-        """Record the id/changekey the server gave this folder (library use)."""
-        if id is None:
-            if changekey is not None:
-                raise ValueError(f"{type(self).__name__}: a changekey needs an id")
-            self._set_field("_id", None)
-            return
-        self._set_field("_id", FolderId(id, changekey))
-
-    @classmethod
-    def register(cls, attr_name: str, attr_cls: Any) -> None:
-        """Make the extended property ``attr_cls`` (an ExtendedProperty subclass) available as ``attr_name``.
-
-        It applies to this class and its subclasses: ``CalendarItem.register('lunch_menu', LunchMenu)``.
-        """
-        register_extended_property(cls, attr_name, attr_cls, anchor="child_folder_count")
-
-    @classmethod
-    def deregister(cls, attr_name: str) -> None:
-        """Remove an extended property registered with :meth:`register`."""
-        deregister_extended_property(cls, attr_name)
-
-    @classmethod
-    def writable_fields(cls, version: VersionLike = None) -> List[Field]:
-        """The fields a user can set (and CreateFolder sends)."""
-        return [f for f in cls.FIELDS if not f.is_read_only and f.is_supported(version)]
-
-    def to_xml(self, version: VersionLike = None, *, include_read_only: bool = False) -> Element:
-        """The folder element with its set, writable fields (what CreateFolder sends)."""
-        elem = etree.Element(self.qualified_tag(), nsmap={"t": TNS})
-        self._fill_xml(elem, version, None if include_read_only else self._WRITABLE_ELEMENT_FIELDS)
-        return elem
 
     @classmethod
     def localized_names(cls, locale: Optional[str] = None) -> Tuple[str, ...]:

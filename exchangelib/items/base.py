@@ -1,26 +1,24 @@
 """Item: the fields every item kind has (``ItemType`` in types.xsd), in schema order."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, List, Optional, Tuple, Union
+from typing import Any, ClassVar, Optional, Union
 
 from lxml import etree
 
-from ..elements import EWSElement
 from ..fields import (
     Base64Field, BooleanField, CharField, CharListField, ChoiceField, DateTimeField, EWSElementField,
-    EWSElementListField, Field, IntegerField, MimeContentField, RawXmlField, TextField,
+    EWSElementListField, IntegerField, MimeContentField, RawXmlField, TextField,
 )
 from ..properties import (
     BodyField, ConversationId, EffectiveRights, Flag, ItemId, MailboxListField, MessageHeader, ParentFolderId,
     ResponseObjectsField, RetentionTag,
 )
 from ..properties.attachments import ATTACHMENT_CLASSES
-from ..properties.extended import deregister_extended_property, register_extended_property
+from ..properties.identified import IdentifiedElement
 from ..registry import ITEM_CLASSES
 from ..version import (
     EXCHANGE_2007_SP1, EXCHANGE_2010, EXCHANGE_2010_SP2, EXCHANGE_2013, EXCHANGE_2016, Build, Version,
 )
-from ..xml import TNS
 from .attachment_methods import AttachmentMethods
 from .methods import ItemMethods
 
@@ -43,7 +41,7 @@ LANGUAGE_TAG = r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*"
 
 
 
-class Item(AttachmentMethods, ItemMethods, EWSElement):
+class Item(AttachmentMethods, ItemMethods, IdentifiedElement):
     """A generic item in a mailbox folder; the base of all item kinds.
 
     ``Item(account=None, folder=None, **fields)``. ``account`` and ``folder`` are plain attributes
@@ -146,26 +144,18 @@ class Item(AttachmentMethods, ItemMethods, EWSElement):
                                            supported_from=EXCHANGE_2016)
 
     # Per-class cache of the element fields CreateItem sends (writable ones).
-    _WRITABLE_ELEMENT_FIELDS: ClassVar[Tuple[Field, ...]] = ()
+    ID_CLASS = ItemId
+    ID_ALIAS = "item_id"
+    EXTENDED_PROPERTY_ANCHOR = "has_attachments"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("ELEMENT_NAME"):
             ITEM_CLASSES[cls.ELEMENT_NAME] = cls
 
-    @classmethod
-    def _rebuild_caches(cls) -> None:
-        super()._rebuild_caches()
-        cls._WRITABLE_ELEMENT_FIELDS = tuple(f for f in cls._ELEMENT_FIELDS if not f.is_read_only)
-
     def __init__(self, account: Any = None, folder: Any = None, **kwargs: Any):
         # An item can be built as a reference to a server item: Item(id=..., changekey=...).
-        item_id = kwargs.pop("id", None)
-        alias = kwargs.pop("item_id", None)
-        if item_id is not None and alias is not None and item_id != alias:
-            raise TypeError(f"{type(self).__name__}() got both id={item_id!r} and item_id={alias!r}")
-        item_id = item_id if item_id is not None else alias
-        changekey = kwargs.pop("changekey", None)
+        item_id, changekey = self._pop_id_kwargs(kwargs)
         super().__init__(**kwargs)
         if account is not None:
             self.account = account
@@ -174,60 +164,10 @@ class Item(AttachmentMethods, ItemMethods, EWSElement):
         if item_id is not None or changekey is not None:
             self._set_id(item_id, changekey)
 
-    # --- identity ----------------------------------------------------------------------------------
-    @property
-    def id(self) -> Optional[str]:
-        """The item's id on the server, or None if it hasn't been saved."""
-        i = self.__dict__.get("_id")
-        return i.id if i is not None else None
-
-    @property
-    def changekey(self) -> Optional[str]:
-        """The item's change key: changes on every write on the server."""
-        i = self.__dict__.get("_id")
-        return i.changekey if i is not None else None
-
     @property
     def item_id(self) -> Optional[str]:
         """Alias of :attr:`id`."""
         return self.id
-
-    def _set_id(self, id: Optional[str], changekey: Optional[str] = None) -> None:
-        """Record the id/changekey the server gave this item (library use: after create/update/fetch)."""
-        if id is None:
-            if changekey is not None:
-                raise ValueError(f"{type(self).__name__}: a changekey needs an id")
-            self._set_field("_id", None)
-            return
-        self._set_field("_id", ItemId(id, changekey))
-
-    # --- XML -----------------------------------------------------------------------------------------
-    @classmethod
-    def register(cls, attr_name: str, attr_cls: Any) -> None:
-        """Make the extended property ``attr_cls`` (an ExtendedProperty subclass) available as ``attr_name``.
-
-        It applies to this class and its subclasses: ``CalendarItem.register('lunch_menu', LunchMenu)``.
-        """
-        register_extended_property(cls, attr_name, attr_cls, anchor="has_attachments")
-
-    @classmethod
-    def deregister(cls, attr_name: str) -> None:
-        """Remove an extended property registered with :meth:`register`."""
-        deregister_extended_property(cls, attr_name)
-
-    @classmethod
-    def writable_fields(cls, version: VersionLike = None) -> List[Field]:
-        """The fields a user can set (and CreateItem sends), optionally only those ``version`` knows."""
-        return [f for f in cls.FIELDS if not f.is_read_only and f.is_supported(version)]
-
-    def to_xml(self, version: VersionLike = None, *, include_read_only: bool = False) -> Element:
-        """The item element with the set, writable fields (what CreateItem sends).
-
-        With ``include_read_only=True`` the server-set fields are included too (a full copy of the item).
-        """
-        elem = etree.Element(self.qualified_tag(), nsmap={"t": TNS})
-        self._fill_xml(elem, version, None if include_read_only else self._WRITABLE_ELEMENT_FIELDS)
-        return elem
 
 
 __all__ = ["Item", "SENSITIVITY_CHOICES", "IMPORTANCE_CHOICES"]
