@@ -394,7 +394,7 @@ NO_EWS_COUNTERPART = {
 }
 #: Classes with an EWS counterpart whose docstring still lacks the link; their modules are being written by
 #: others right now (properties/attachments.py, properties/extended.py). The lead empties this at integration.
-LINK_IN_PROGRESS = {"Attachment", "ExtendedProperty"}
+LINK_IN_PROGRESS: set = set()
 
 
 def public_classes() -> List[Tuple[str, type]]:

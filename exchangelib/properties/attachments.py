@@ -44,6 +44,8 @@ class Attachment(EWSElement):
     """Fields every attachment kind has (``AttachmentType``).
 
     ``parent_item`` (not a field) is the item the attachment belongs to, when known.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/attachments-ex15websvcsotherref
     """
 
     _EXTRA_ATTRS = ("parent_item",)

@@ -66,7 +66,10 @@ PROPERTY_TYPES = frozenset(list(_BASE_TYPES) + [f"{t}Array" for t in _BASE_TYPES
 
 
 class ExtendedProperty:
-    """Describes one extended property. Subclass it and set the class attributes below."""
+    """Describes one extended property. Subclass it and set the class attributes below.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/extendedproperty
+    """
 
     distinguished_property_set_id: ClassVar[Optional[str]] = None
     property_set_id: ClassVar[Optional[str]] = None
