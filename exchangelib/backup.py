@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from collections import deque
-from typing import IO, Any, Callable, Deque, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import IO, Any, Callable, Deque, Dict, Generator, Iterator, List, Optional, Sequence, Tuple, Union, cast
 
 from . import __version__
 from .account import DELEGATE, Account
@@ -769,7 +769,7 @@ class _Backup:
         service = ExportItems(account=self.account, chunk_size=self.chunk_size)
         flush_every = service.chunk_size
         records: List[Dict[str, Any]] = []
-        stopping = []
+        stopping: List[bool] = []
 
         def inputs() -> Iterator[Tuple[str, Optional[str]]]:
             for iid, ck, _ in pending:
@@ -777,7 +777,8 @@ class _Backup:
                     return
                 yield iid, ck
 
-        results = service.call(inputs(), with_ids=True)
+        # the services' call() are generators: close() stops the chunks still queued
+        results = cast(Generator[Any, None, None], service.call(inputs(), with_ids=True))
         try:
             for (iid, ck, folder_id), res in zip(pending, results):
                 if isinstance(res, Exception):
@@ -981,7 +982,7 @@ class _Restore:
                 continue
             todo.append((iid, entry))
         sent: Deque[str] = deque()
-        stopping = []
+        stopping: List[bool] = []
 
         def inputs() -> Iterator[Tuple[Any, bytes]]:
             for iid, entry in todo:
@@ -997,7 +998,8 @@ class _Restore:
 
         progress = self.progress
         progress.start(len(todo), "Uploading")
-        results = UploadItems(account=self.account, chunk_size=self.chunk_size).call(inputs())
+        results = cast(Generator[Any, None, None],
+                       UploadItems(account=self.account, chunk_size=self.chunk_size).call(inputs()))
         try:
             for res in results:
                 iid = sent.popleft()

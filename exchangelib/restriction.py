@@ -9,7 +9,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
 from .ewsdatetime import UTC, EWSDateTime
 from .xml import Element, add_child, create_element
@@ -206,7 +206,7 @@ class FieldPath:
         self.attr = attr  # for the id aliases: the item attribute to read ('id' or 'changekey')
 
     @classmethod
-    def from_string(cls, path: str, model_classes: Sequence[type]) -> "FieldPath":
+    def from_string(cls, path: str, model_classes: Sequence[Type[Any]]) -> "FieldPath":
         """Resolve ``path`` against the model classes being searched (first class that has the field wins)."""
         if not isinstance(path, str) or not path:
             raise ValueError(f"A field path must be a non-empty str, got {path!r}")
@@ -327,7 +327,7 @@ class FieldPath:
 class FieldResolver:
     """Finds the FieldPath for a lookup path among the model classes being searched."""
 
-    def __init__(self, model_classes: Sequence[type]):
+    def __init__(self, model_classes: Sequence[Type[Any]]):
         self.model_classes = tuple(model_classes)
 
     def resolve(self, field_path: str) -> FieldPath:
@@ -389,6 +389,7 @@ def _equals(fp: FieldPath, value: Any, version: Any, q: Q) -> Element:
 
 
 def _leaf_xml(q: Q, resolver: FieldResolver, version: Any) -> Element:
+    assert q.field_path is not None  # only called for leaves
     fp = resolver.resolve(q.field_path)
     field = fp.field
     if fp.attr is not None or not field.is_searchable:
@@ -450,7 +451,7 @@ def _leaf_xml(q: Q, resolver: FieldResolver, version: Any) -> Element:
     raise ValueError(f"Unsupported lookup {lookup!r}")  # pragma: no cover - LOOKUPS is exhaustive
 
 
-def restriction_xml(q: Q, model_classes: Sequence[type], version: Any) -> Optional[Element]:
+def restriction_xml(q: Q, model_classes: Sequence[Type[Any]], version: Any) -> Optional[Element]:
     """An ``m:Restriction`` element for the Q, or None when it matches everything."""
     expr = q.to_xml(FieldResolver(model_classes), version)
     if expr is None:
@@ -489,13 +490,14 @@ def _tokenize(s: str) -> List[Tuple[str, Any, int]]:
         ("name", r"[A-Za-z_][A-Za-z0-9_]*"),
     ]
     regex = re.compile("|".join(f"(?P<{n}>{p})" for n, p in spec))
-    tokens = []
+    tokens: List[Tuple[str, Any, int]] = []
     pos = 0
     while pos < len(s):
         m = regex.match(s, pos)
         if m is None:
             raise ExpressionError(f"Unexpected character {s[pos]!r}", s, pos)
         kind = m.lastgroup
+        assert kind is not None  # every alternative of the regex is a named group
         text = m.group()
         if kind == "str":
             tokens.append(("value", re.sub(r"\\(.)", r"\1", text[1:-1]), pos))
@@ -575,10 +577,12 @@ class _Parser:
                 raise ExpressionError("Expected 'in' after 'not'", self.s, pos2)
             negate = True
         if kind == "name" and op == "exists":
-            return Q(**{f"{field}__exists": True})
+            exists_kw: Dict[str, Any] = {f"{field}__exists": True}
+            return Q(**exists_kw)
         if kind == "name" and op == "in":
             values = self.value_list()
-            q = Q(**{f"{field}__in": values})
+            in_kw: Dict[str, Any] = {f"{field}__in": values}
+            q = Q(**in_kw)
             return ~q if negate else q
         if kind not in ("op", "name") or op not in _COMPARISONS:
             raise ExpressionError(f"Expected a comparison operator after {field!r}, got {op!r}", self.s, pos)
@@ -631,7 +635,7 @@ class Restriction:
             raise TypeError(f"Restriction needs a Q or an expression string, got {type(q).__name__}")
         self.q = q
 
-    def to_xml(self, model_classes: Sequence[type], version: Any) -> Optional[Element]:
+    def to_xml(self, model_classes: Sequence[Type[Any]], version: Any) -> Optional[Element]:
         return restriction_xml(self.q, model_classes, version)
 
     def __repr__(self) -> str:

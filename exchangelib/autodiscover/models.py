@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, cast
 from urllib.parse import urlsplit
 
 from ..version import API_VERSION_BUILDS, API_VERSIONS, Build, Version
@@ -92,10 +92,11 @@ class AutodiscoverResult:
         if not isinstance(created, (int, float)) or isinstance(created, bool):
             raise ValueError("cache entry field 'created' is not a number")
         ews_url = text("ews_url", required=True)
+        assert ews_url is not None  # required=True raises instead of returning None
         if not ews_url.startswith(("https://", "http://")):
             raise ValueError("cache entry field 'ews_url' is not an http(s) URL")
-        return cls(email=text("email", required=True), ews_url=ews_url,
-                   primary_smtp_address=text("primary_smtp_address", required=True), auth_type=text("auth_type"),
+        return cls(email=cast(str, text("email", required=True)), ews_url=ews_url,
+                   primary_smtp_address=cast(str, text("primary_smtp_address", required=True)), auth_type=text("auth_type"),
                    version=version, display_name=text("display_name"), autodiscover_url=text("autodiscover_url"),
                    protocol=text("protocol"), created=float(created))
 

@@ -5,7 +5,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Dict, Optional, cast
 
 from lxml import etree
 
@@ -26,7 +26,7 @@ def build_request(email: str) -> bytes:
 
     https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/autodiscover-pox
     """
-    root = etree.Element(f"{{{REQUEST_NS}}}Autodiscover", nsmap={None: REQUEST_NS})
+    root = etree.Element(f"{{{REQUEST_NS}}}Autodiscover", nsmap=cast(Dict[str, str], {None: REQUEST_NS}))
     request = etree.SubElement(root, f"{{{REQUEST_NS}}}Request")
     etree.SubElement(request, f"{{{REQUEST_NS}}}EMailAddress").text = email
     etree.SubElement(request, f"{{{REQUEST_NS}}}AcceptableResponseSchema").text = OUTLOOK_RESPONSE_NS
@@ -77,7 +77,7 @@ def parse_response(data: bytes) -> Answer:
         return Answer(REDIRECT_URL, redirect=_text(account, "RedirectUrl") or _text(account, "RedirectURL"))
     if action != "settings":
         raise ValueError(f"unknown Account/Action {action!r}")
-    protocols = {}
+    protocols: Dict[str, Element] = {}
     for p in account:
         if not isinstance(p.tag, str) or localname(p) != "Protocol":
             continue
@@ -85,11 +85,11 @@ def parse_response(data: bytes) -> Answer:
         protocols.setdefault(ptype.upper(), p)
     ews_url = version = None
     for ptype in _PROTOCOL_PREFERENCE:
-        p = protocols.get(ptype)
-        if p is None:
+        proto = protocols.get(ptype)
+        if proto is None:
             continue
-        ews_url = _text(p, "EwsUrl") or _text(p, "ASUrl")
-        version = version_from_hex(_text(p, "ServerVersion"))
+        ews_url = _text(proto, "EwsUrl") or _text(proto, "ASUrl")
+        version = version_from_hex(_text(proto, "ServerVersion"))
         if ews_url:
             break
     if not ews_url:

@@ -163,7 +163,7 @@ class SearchFolder(Folder):
     """
 
     ELEMENT_NAME = "SearchFolder"
-    CONTAINER_CLASS = None
+    CONTAINER_CLASS: ClassVar[Optional[str]] = None
 
     search_parameters = RawXmlField("folder:SearchParameters")
 

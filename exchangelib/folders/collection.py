@@ -70,7 +70,7 @@ def _sort_key(folder: FolderLike) -> Tuple[str, str]:
     return name.casefold(), name
 
 
-def _recast(folder: FolderLike, cls: type) -> FolderLike:
+def _recast(folder: FolderLike, cls: Any) -> FolderLike:
     """The same folder data as an instance of the more specific class ``cls`` (``Folder`` -> ``Inbox``)."""
     obj = cls.__new__(cls)
     obj.__dict__.update(folder.__dict__)
@@ -273,7 +273,7 @@ class FolderTree:
             return None
         self._ensure_loaded()
         with self._lock:
-            twin = self._by_id.get(folder.id, folder)
+            twin: FolderLike = self._by_id.get(folder.id, folder)
             pid = twin.parent_folder_id.id if twin.parent_folder_id is not None else None
             if pid is None:
                 return None
@@ -311,7 +311,7 @@ class FolderTree:
         target = self.tree_for(new_parent)
         with self._lock:
             old_parent = self._cached_parent(folder)
-            twin = self._by_id.get(folder.id, folder)
+            twin: FolderLike = self._by_id.get(folder.id, folder)
             for f in {id(twin): twin, id(folder): folder}.values():
                 f._set_field("parent_folder_id", ParentFolderId(new_parent.id))
                 f.__dict__["_parent"] = new_parent
@@ -478,7 +478,7 @@ class FolderTree:
 
     def _cached_parent(self, folder: FolderLike) -> Optional[FolderLike]:
         """The parent as far as the cache knows, without reading anything from the server."""
-        twin = self._by_id.get(folder.id, folder) if folder.id else folder
+        twin: FolderLike = self._by_id.get(folder.id, folder) if folder.id else folder
         pid = twin.parent_folder_id.id if twin.parent_folder_id is not None else None
         parent = self._by_id.get(pid) if pid else None
         return parent if parent is not None else folder.__dict__.get("_parent")

@@ -6,7 +6,7 @@ free of network logic; :class:`~exchangelib.folders.base.BaseFolder` mixes this 
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, List, Optional, Tuple, Union
+from typing import Any, ClassVar, Iterable, List, Optional, Tuple, Union
 
 from ..errors import EWSError
 from ..registry import ITEM_CLASSES
@@ -37,6 +37,7 @@ class FolderMethods:
     _folder_tree: Any  # from FolderNavigation
     _set_id: Any
     _set_field: Any
+    FIELDS: ClassVar[Any]  # from EWSElement
 
     def _require_account(self) -> Any:
         if self.account is None:

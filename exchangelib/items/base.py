@@ -1,7 +1,7 @@
 """Item: the fields every item kind has (``ItemType`` in types.xsd), in schema order."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Optional, Union
+from typing import Any, ClassVar, Optional, Tuple, Union
 
 from lxml import etree
 
@@ -52,7 +52,7 @@ class Item(AttachmentMethods, ItemMethods, IdentifiedElement):
     """
 
     ELEMENT_NAME = "Item"
-    REPR_FIELDS = ("_id", "subject", "datetime_received")
+    REPR_FIELDS: ClassVar[Optional[Tuple[str, ...]]] = ("_id", "subject", "datetime_received")
     SET_FIELD_ELEMENT = "SetItemField"
     DELETE_FIELD_ELEMENT = "DeleteItemField"
     #: Container class of folders this item kind usually lives in.

@@ -80,7 +80,7 @@ class MessageMethods:
                   "cc_recipients": cc_recipients, "bcc_recipients": bcc_recipients, "author": author}
         obj = cls(account=self.account, reference_item_id=ItemId(*ref),
                   **{k: v for k, v in kwargs.items() if v is not None})
-        return obj  # type: ignore[return-value]
+        return obj
 
     def create_reply(self, subject: Optional[str] = None, body: Optional[str] = None, to_recipients: Any = None,
                      cc_recipients: Any = None, bcc_recipients: Any = None, author: Any = None) -> ReplyToItem:

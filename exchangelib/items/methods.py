@@ -68,7 +68,7 @@ class ItemMethods:
 
     # --- change tracking -------------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
-        super().__setattr__(name, value)  # type: ignore[misc]  # checks the value; raises before we mark it
+        super().__setattr__(name, value)  # checks the value; raises before we mark it
         if name in type(self).FIELDS:
             self._mark_dirty(name)
 

@@ -81,7 +81,7 @@ class Attachment(EWSElement):
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self._loaded() == other._loaded()  # type: ignore[attr-defined]
+        return self._loaded() == other._loaded()
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.attachment_id, self.name, self.size))

@@ -59,7 +59,7 @@ class BodyField(CharField):
         elem.text = str(value)
 
     def from_xml(self, elem: Element, account: Any = None) -> Any:
-        return BODY_CLASSES.get(elem.get("BodyType"), Body)(elem.text or "")
+        return BODY_CLASSES.get(elem.get("BodyType", ""), Body)(elem.text or "")
 
     def to_text(self, value: Any) -> str:
         return str(value)

@@ -271,6 +271,7 @@ class _RecurrenceBase(EWSElement):
 
     ELEMENT_NAME = "Recurrence"
     PATTERN_CLASSES: Tuple[type, ...] = ()
+    boundary: Any  # a field of the subclasses (annotation only, for type checkers)
 
     def __init__(self, pattern: Any = None, boundary: Any = None, *, start: Any = None, end: Any = None,
                  number: Optional[int] = None):

@@ -4,7 +4,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
-from typing import Iterable, Iterator, List, Tuple
+from typing import Iterable, Iterator, List, Optional, Tuple
 
 from ..xml import MNS, Element, add_child, create_element
 from .common import EWSService, Result
@@ -38,7 +38,7 @@ class ConvertId(EWSService):
 
         return self.chunked(ids, payload, prepare=prepare)
 
-    def parse_message(self, msg: Element) -> List[Tuple[str, str, str]]:
+    def parse_message(self, msg: Element) -> List[Optional[Tuple[Optional[str], Optional[str], Optional[str]]]]:
         alt = msg.find(f"{{{MNS}}}AlternateId")
         if alt is None:
             return [None]

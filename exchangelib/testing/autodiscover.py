@@ -32,8 +32,9 @@ import time
 import uuid
 import weakref
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union, cast
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -80,7 +81,7 @@ class AutodiscoverRequest:
 
     method: str
     path: str
-    headers: Mapping[str, str]
+    headers: Union[Mapping[str, str], Message]  # http.server hands over an email Message
     body: bytes = b""
     conn_auth: ConnectionAuth = field(default_factory=ConnectionAuth)
 
@@ -227,13 +228,13 @@ def _soap(server: "EWSServer", settings: AutodiscoverSettings, request: Autodisc
     header = etree.SubElement(env, f"{{{SOAPNS}}}Header")
     action = etree.SubElement(header, f"{{{WSA_NS}}}Action", {f"{{{SOAPNS}}}mustUnderstand": "1"})
     action.text = SOAP_ACTION + "Response"
-    svi = etree.SubElement(header, _A + "ServerVersionInfo", nsmap={None: AD_NS, "i": XSI})
+    svi = etree.SubElement(header, _A + "ServerVersionInfo", nsmap=cast(Dict[str, str], {None: AD_NS, "i": XSI}))
     build = tuple(server.server_version.build) + (0, 0, 0, 0)
     for name, value in zip(("MajorVersion", "MinorVersion", "MajorBuildNumber", "MinorBuildNumber"), build):
         etree.SubElement(svi, _A + name).text = str(value)
     etree.SubElement(svi, _A + "Version").text = server.server_version.max_api_version
     sbody = etree.SubElement(env, f"{{{SOAPNS}}}Body")
-    rmsg = etree.SubElement(sbody, _A + "GetUserSettingsResponseMessage", nsmap={None: AD_NS})
+    rmsg = etree.SubElement(sbody, _A + "GetUserSettingsResponseMessage", nsmap=cast(Dict[str, str], {None: AD_NS}))
     response = etree.SubElement(rmsg, _A + "Response", nsmap={"i": XSI})
     if not mailboxes or not requested:
         _e(response, "ErrorCode", "InvalidRequest")
@@ -320,7 +321,7 @@ def _serialise(root: etree._Element) -> bytes:
 # --- POX -----------------------------------------------------------------------------------------------
 
 def _pox_error(code: str, message: str) -> bytes:
-    root = etree.Element(f"{{{POX_RESPONSE_NS}}}Autodiscover", nsmap={None: POX_RESPONSE_NS})
+    root = etree.Element(f"{{{POX_RESPONSE_NS}}}Autodiscover", nsmap=cast(Dict[str, str], {None: POX_RESPONSE_NS}))
     response = etree.SubElement(root, f"{{{POX_RESPONSE_NS}}}Response")
     error = etree.SubElement(response, f"{{{POX_RESPONSE_NS}}}Error",
                              Time=time.strftime("%H:%M:%S.0000000", time.gmtime()), Id=str(uuid.uuid4().int % 10**10))
@@ -350,8 +351,8 @@ def _pox(server: "EWSServer", settings: AutodiscoverSettings, request: Autodisco
         return AutodiscoverReply(200, _pox_error("601", "Provider is not available"))
 
     o = f"{{{POX_OUTLOOK_NS}}}"
-    doc = etree.Element(f"{{{POX_RESPONSE_NS}}}Autodiscover", nsmap={None: POX_RESPONSE_NS})
-    response = etree.SubElement(doc, o + "Response", nsmap={None: POX_OUTLOOK_NS})
+    doc = etree.Element(f"{{{POX_RESPONSE_NS}}}Autodiscover", nsmap=cast(Dict[str, str], {None: POX_RESPONSE_NS}))
+    response = etree.SubElement(doc, o + "Response", nsmap=cast(Dict[str, str], {None: POX_OUTLOOK_NS}))
     redirect_addr = settings.redirect_address_for(address)
     redirect_url = settings.redirect_url_for(address, request.path)
     if redirect_addr or redirect_url:

@@ -10,7 +10,7 @@ import functools
 import os
 import threading
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Any, Iterable, Optional, Tuple, cast
 
 from lxml import etree
 
@@ -73,5 +73,5 @@ def validate(elem: etree._Element, schema: Optional[etree.XMLSchema] = None) -> 
     schema = schema or load_schema()
     with _lock:
         ok = schema.validate(elem)
-        err = "" if ok else "; ".join(f"line {e.line}: {e.message}" for e in schema.error_log)
+        err = "" if ok else "; ".join(f"line {e.line}: {e.message}" for e in cast(Iterable[Any], schema.error_log))
     return ok, err

@@ -38,7 +38,7 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from lxml import etree
@@ -458,7 +458,8 @@ class EWSServer:
             if requested not in EXCHANGE_VERSION_TYPES:
                 if self.strict:
                     self._schema_error(SchemaError(op, f"RequestServerVersion Version={requested!r} is not an "
-                                                       f"ExchangeVersionType value", "header", rsv.sourceline))
+                                                       f"ExchangeVersionType value", "header",
+                                                   cast(Optional[int], rsv.sourceline)))
                 raise Fault("ErrorInvalidServerVersion", "The specified server version is invalid.")
             if not sv.accepts(requested):
                 raise Fault("ErrorInvalidServerVersion", "The specified server version is invalid.")
@@ -467,17 +468,17 @@ class EWSServer:
             for name, elem in env.headers.items():
                 ok, err = validate(elem, self._schema)
                 if not ok:
-                    line = elem.sourceline
+                    line = cast(Optional[int], elem.sourceline)
                     self._schema_error(SchemaError(op, err, "header", line))
                     raise schema_fault(_strip_line(err), line, element_position(env.raw, line, elem.tag))
             ok, err = validate(env.body_child, self._schema)
             if not ok:
-                line = _first_line(err) or env.body_child.sourceline
+                line = _first_line(err) or cast(Optional[int], env.body_child.sourceline)
                 self._schema_error(SchemaError(op, err, "request", line))
                 raise schema_fault(_strip_line(err), line, element_position(env.raw, line, _first_tag(err)))
         elif env.namespace != MNS:
             raise schema_fault(f"The element '{op}' in namespace '{env.namespace}' is not an EWS operation",
-                               env.body_child.sourceline, 2)
+                               cast(Optional[int], env.body_child.sourceline), 2)
 
         gate = version_gate(env, sv)
         if gate is not None:

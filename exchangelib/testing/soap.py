@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, cast
 
 from lxml import etree
 
@@ -279,15 +279,15 @@ def parse_request(data: bytes) -> RequestEnvelope:
         raise schema_fault(f"The XML request could not be parsed: {str(e).split(': ', 1)[-1]}", line, pos) from None
     if root.tag != _ENVELOPE:
         raise schema_fault(f"The root element must be the SOAP 1.1 Envelope "
-                           f"{{{SOAPNS}}}Envelope, not {root.tag}", root.sourceline, 2)
+                           f"{{{SOAPNS}}}Envelope, not {root.tag}", cast(Optional[int], root.sourceline), 2)
     header = root.find(_HEADER)
     body = root.find(_BODY)
     if body is None:
-        raise schema_fault("The SOAP envelope has no Body element", root.sourceline, 2)
+        raise schema_fault("The SOAP envelope has no Body element", cast(Optional[int], root.sourceline), 2)
     children = [c for c in body if isinstance(c.tag, str)]
     if len(children) != 1:
         raise schema_fault(f"The SOAP Body must contain exactly one operation element, found {len(children)}",
-                           body.sourceline, 2)
+                           cast(Optional[int], body.sourceline), 2)
     env = RequestEnvelope(raw=bytes(data), body_child=children[0])
     if header is not None:
         for h in header:
@@ -348,7 +348,7 @@ _ELEMENT_GATES = {
     "InstanceKey": "Exchange2013", "StartTimeZoneId": "Exchange2013", "EndTimeZoneId": "Exchange2013",
 }
 # FieldURI values naming those properties.
-_FIELD_URI_GATES = {
+_FIELD_URI_GATES: Dict[Optional[str], str] = {
     "item:UniqueBody": "Exchange2010", "item:NormalizedBody": "Exchange2010", "item:ConversationId":
     "Exchange2010", "calendar:StartTimeZone": "Exchange2010", "calendar:EndTimeZone": "Exchange2010",
     "item:StoreEntryId": "Exchange2010_SP1", "item:RetentionDate": "Exchange2010_SP1",
@@ -385,13 +385,13 @@ def version_gate(env: RequestEnvelope, sv: ServerVersion) -> Optional[Fault]:
 
     op = env.operation
     if op in _OPERATION_GATES and too_new(_OPERATION_GATES[op]):
-        line = env.body_child.sourceline
+        line = cast(Optional[int], env.body_child.sourceline)
         return schema_fault(f"The element '{op}' in namespace '{MNS}' is not declared (it needs "
                             f"{_OPERATION_GATES[op]}; this server's schema is {sv.max_api_version})",
                             line, element_position(env.raw, line, op))
     for name, elem in env.headers.items():
         if name in _HEADER_GATES and too_new(_HEADER_GATES[name]):
-            line = elem.sourceline
+            line = cast(Optional[int], elem.sourceline)
             return schema_fault(f"The element '{name}' in namespace '{TNS}' is not declared (it needs "
                                 f"{_HEADER_GATES[name]}; this server's schema is {sv.max_api_version})",
                                 line, element_position(env.raw, line, name))
@@ -413,12 +413,12 @@ def version_gate(env: RequestEnvelope, sv: ServerVersion) -> Optional[Fault]:
             first = _FIELD_URI_GATES[elem.get("FieldURI")]
             what = (f"The 'FieldURI' attribute is invalid - The value '{elem.get('FieldURI')}' is invalid according "
                     f"to its datatype '{TNS}:UnindexedFieldURIType' - The Enumeration constraint failed")
-        elif q.localname == "DistinguishedFolderId" and too_new(_FOLDER_GATES.get(elem.get("Id"), "Exchange2007")):
-            first = _FOLDER_GATES[elem.get("Id")]
+        elif q.localname == "DistinguishedFolderId" and too_new(_FOLDER_GATES.get(elem.get("Id", ""), "Exchange2007")):
+            first = _FOLDER_GATES[elem.get("Id", "")]
             what = (f"The 'Id' attribute is invalid - The value '{elem.get('Id')}' is invalid according to its "
                     f"datatype '{TNS}:DistinguishedFolderIdNameType' - The Enumeration constraint failed")
         if first:
-            line = elem.sourceline
+            line = cast(Optional[int], elem.sourceline)
             return schema_fault(f"{what} (it needs {first}; this server's schema is {sv.max_api_version})",
                                 line, element_position(env.raw, line, elem.tag))
     return None

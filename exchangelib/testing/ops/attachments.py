@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import struct
-from typing import List, Tuple
+from typing import List, Optional, Tuple, cast
 
 from lxml import etree
 
@@ -62,13 +62,15 @@ def _find_attachment(ctx: RequestContext, value: str) -> Tuple[ItemRecord, etree
     rec = ctx.store.find_item(key)
     if rec is None:
         raise err("ErrorItemNotFound")
-    holder = rec.elem
-    found = None
+    holder: Optional[etree._Element] = rec.elem
+    found: Optional[etree._Element] = None
     for depth, token in enumerate(path):
         if depth:
+            assert found is not None  # the previous level was found (else the loop stopped)
             holder = next((c for c in found if isinstance(c.tag, str) and local(c) in tables.ITEM_ELEMENTS), None)
             if holder is None:
                 break
+        assert holder is not None  # the item, or the item attachment found above
         found = next((a for a in children(get(holder, "Attachments")) if _token_of(a) == token), None)
         if found is None:
             break
@@ -93,7 +95,7 @@ def create_attachment(ctx: RequestContext, body: etree._Element) -> etree._Eleme
     root, msgs = new_response("CreateAttachment")
     for att_el in children(child(body, "Attachments")):
         def one(att_el: etree._Element = att_el) -> List[etree._Element]:
-            rec = resolve_item(ctx, parent_el)
+            rec = resolve_item(ctx, cast(etree._Element, parent_el))
             att = copy_element(att_el)
             store = ctx.store
             stamp_attachment(store, rec.mailbox, att, format_datetime(store.now()))
@@ -160,9 +162,10 @@ def delete_attachment(ctx: RequestContext, body: etree._Element) -> etree._Eleme
         def one(id_el: etree._Element = id_el) -> List[etree._Element]:
             rec, att, _path = _find_attachment(ctx, id_el.get("Id", ""))
             atts = att.getparent()
+            assert atts is not None  # the stored attachment sits in its item's t:Attachments
             atts.remove(att)
             if len(atts) == 0:
-                atts.getparent().remove(atts)
+                cast(etree._Element, atts.getparent()).remove(atts)
             restamp(ctx.store, rec.mailbox, rec.elem)
             rec.touch(("Attachments",))
             return [m_el("RootItemId", RootItemId=rec.id, RootItemChangeKey=rec.changekey)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, cast
 
 from lxml import etree
 
@@ -118,7 +118,7 @@ def success_message(container: etree._Element, msg_name: str,
     return msg
 
 
-def add_result(container: etree._Element, msg_name: str, fn: Callable[[], Iterable[etree._Element]],
+def add_result(container: etree._Element, msg_name: str, fn: Callable[..., Iterable[etree._Element]],
                error_payload: Sequence[str] = ()) -> etree._Element:
     """Run ``fn`` for one input; add its payload as a Success message, or its error in place.
 
@@ -139,14 +139,14 @@ def add_result(container: etree._Element, msg_name: str, fn: Callable[[], Iterab
 
 
 def m_el(name: str, children: Iterable[etree._Element] = (), **attrs: str) -> etree._Element:
-    el = etree.Element(f"{M}{name}", **attrs)
+    el = etree.Element(f"{M}{name}", **cast(Dict[str, Any], attrs))
     for c in children:
         el.append(c)
     return el
 
 
 def t_el(name: str, text: Optional[str] = None, **attrs: str) -> etree._Element:
-    el = etree.Element(f"{T}{name}", **attrs)
+    el = etree.Element(f"{T}{name}", **cast(Dict[str, Any], attrs))
     if text is not None:
         el.text = text
     return el
@@ -324,7 +324,7 @@ def parse_path(elem: etree._Element) -> Path:
     if name == "IndexedFieldURI":
         return Path("IndexedFieldURI", uri=elem.get("FieldURI", ""), index=elem.get("FieldIndex", ""))
     if name == "ExtendedFieldURI":
-        return Path("ExtendedFieldURI", ext=tuple(sorted(elem.attrib.items())))
+        return Path("ExtendedFieldURI", ext=tuple(sorted(cast(Dict[str, str], elem.attrib).items())))
     raise err("ErrorInvalidRequest", f"Unexpected path element {name}")
 
 
@@ -340,7 +340,7 @@ def path_element(path: Path) -> etree._Element:
         return etree.Element(T + "FieldURI", FieldURI=path.uri)
     if path.kind == "IndexedFieldURI":
         return etree.Element(T + "IndexedFieldURI", FieldURI=path.uri, FieldIndex=path.index)
-    return etree.Element(T + "ExtendedFieldURI", **path.ext_attrs)
+    return etree.Element(T + "ExtendedFieldURI", **cast(Dict[str, Any], path.ext_attrs))
 
 
 # --- Shapes --------------------------------------------------------------------------------------

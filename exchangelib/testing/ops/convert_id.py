@@ -8,7 +8,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
-from typing import List
+from typing import List, cast
 
 from lxml import etree
 
@@ -35,7 +35,7 @@ def convert_id(ctx: RequestContext, body: etree._Element) -> etree._Element:
             out.set("Id", new_id)
             out.set("Mailbox", address)
             if source.get("IsArchive") is not None:
-                out.set("IsArchive", source.get("IsArchive"))
+                out.set("IsArchive", cast(str, source.get("IsArchive")))
             return [out]
 
         add_result(msgs, "ConvertIdResponseMessage", one)

@@ -24,7 +24,7 @@ import base64
 import binascii
 import struct
 import zlib
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, cast
 
 from lxml import etree
 
@@ -136,7 +136,7 @@ def _upload_one(ctx: RequestContext, item_el: etree._Element) -> List[etree._Ele
     if parent_el is None:
         raise err("ErrorFolderNotFound")
     # ParentFolderId is a FolderIdType: resolve it as the FolderId it is
-    folder = resolve_folder(ctx, etree.Element(T + "FolderId", dict(parent_el.attrib)))
+    folder = resolve_folder(ctx, etree.Element(T + "FolderId", dict(cast(Dict[str, str], parent_el.attrib))))
     id_el = child(item_el, "ItemId")
     elem, associated = read_stream(_decode_data(child(item_el, "Data")))
     if item_el.get("IsAssociated") is not None:

@@ -19,7 +19,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple, cast
 
 from lxml import etree
 
@@ -209,7 +209,7 @@ def _find_items_in(ctx: RequestContext, body: etree._Element, folder_el: etree._
         records = [r for r in records if predicate(r.elem)]
     query = child(body, "QueryString")
     if query is not None and (query.text or "").strip():
-        qpred = compile_query_string(query.text)
+        qpred = compile_query_string(cast(str, query.text))  # non-empty: checked just above
         records = [r for r in records if qpred(r.elem)]
     if child(body, "GroupBy") is not None or child(body, "DistinguishedGroupBy") is not None:
         raise err("ErrorInvalidOperation", "Grouping is not supported by this server.")

@@ -12,7 +12,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
-from typing import List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, cast
 
 from lxml import etree
 
@@ -149,7 +149,7 @@ def _create_one(ctx: RequestContext, item_el: etree._Element, disposition: Optio
 @handler("UpdateItem")
 def update_item(ctx: RequestContext, body: etree._Element) -> etree._Element:
     """https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/updateitem-operation"""
-    options = {
+    options: Dict[str, Any] = {
         "conflict": body.get("ConflictResolution", "AutoResolve"),
         "disposition": body.get("MessageDisposition"),
         "invitations": body.get("SendMeetingInvitationsOrCancellations"),
@@ -290,6 +290,7 @@ def apply_update(elem: etree._Element, type_name: str, upd: etree._Element,
             entry = next((e for e in container.findall(T + entry_name) if e.get(index_attr) == path.index), None)
         if deleting:
             if entry is not None:
+                assert container is not None  # entry was found inside it
                 if sub:
                     remove_prop(entry, sub)
                     if len(entry) == 0:
@@ -310,7 +311,7 @@ def apply_update(elem: etree._Element, type_name: str, upd: etree._Element,
             if sub_el is None or len(given[0]) != 1:
                 raise err("ErrorIncorrectUpdatePropertyCount", field_uri=path)
             if entry is None:
-                entry = etree.SubElement(container, T + entry_name, **{index_attr: path.index})
+                entry = etree.SubElement(container, T + entry_name, **cast(Dict[str, Any], {index_attr: path.index}))
             set_prop(entry, sub, elem=copy_element(sub_el), type_name=entry_type)
         else:
             if entry is not None:
@@ -331,7 +332,8 @@ def apply_update(elem: etree._Element, type_name: str, upd: etree._Element,
     if len(props) != 1 or local(props[0]) != "ExtendedProperty":
         raise err("ErrorIncorrectUpdatePropertyCount", field_uri=path)
     uri = props[0].find(T + "ExtendedFieldURI")
-    if uri is None or ext_path_key(Path("ExtendedFieldURI", ext=tuple(sorted(uri.attrib.items())))) != key:
+    if uri is None or ext_path_key(
+            Path("ExtendedFieldURI", ext=tuple(sorted(cast(Dict[str, str], uri.attrib).items())))) != key:
         raise err("ErrorIncorrectUpdatePropertyCount", field_uri=path)
     if existing is not None:
         elem.replace(existing, copy_element(props[0]))

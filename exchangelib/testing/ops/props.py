@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple, cast
 
 from lxml import etree
 
@@ -304,7 +304,7 @@ def ext_path_key(path: Path) -> Tuple:
 def find_extended(parent: etree._Element, key: Tuple) -> Optional[etree._Element]:
     for ep in parent.findall(T + "ExtendedProperty"):
         uri = ep.find(T + "ExtendedFieldURI")
-        if uri is not None and extended_key(dict(uri.attrib)) == key:
+        if uri is not None and extended_key(dict(cast(Dict[str, str], uri.attrib))) == key:
             return ep
     return None
 
@@ -344,14 +344,14 @@ def element_values(el: etree._Element, xsd_type: str) -> List[str]:
     if xsd_type == "NonEmptyArrayOfAttendeesType":
         out = []
         for att in el:
-            mb = att.find(T + "Mailbox")
-            if mb is not None:
-                out.extend(_mailbox_strings(mb))
+            att_mb = att.find(T + "Mailbox")
+            if att_mb is not None:
+                out.extend(_mailbox_strings(att_mb))
         return out
     if xsd_type in ("ItemIdType", "FolderIdType"):
         return [el.get("Id", "")]
     # Other complex values compare on their text content
-    return ["".join(el.itertext())]
+    return ["".join(cast(Iterable[str], el.itertext()))]
 
 
 def indexed_entry(parent: etree._Element, path: Path, create: bool = False) -> Optional[etree._Element]:

@@ -18,7 +18,7 @@ import copy
 import email.policy
 from email.message import EmailMessage
 from email.utils import format_datetime as email_date
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, cast
 from urllib.parse import quote
 
 from lxml import etree
@@ -249,7 +249,7 @@ def render_item(ctx: RequestContext, rec: ItemRecord, shape: Shape, find: bool =
         name = local(c)
         if name == "ExtendedProperty":
             uri = c.find(T + "ExtendedFieldURI")
-            if uri is not None and extended_key(dict(uri.attrib)) in ext_keys:
+            if uri is not None and extended_key(dict(cast(Dict[str, str], uri.attrib))) in ext_keys:
                 add(name, _copy(c))
             continue
         if name in ("MimeContent", "ItemId", "ParentFolderId", "EffectiveRights", "InstanceKey",
@@ -285,10 +285,11 @@ def render_item(ctx: RequestContext, rec: ItemRecord, shape: Shape, find: bool =
                 containers[container_name] = cont
                 add(container_name, cont)
             entry = target.getparent() if sub else target
+            assert entry is not None  # a sub-entry always sits inside its entry
             existing = [e for e in cont if e.get(index_attr) == entry.get(index_attr)]
             if sub:
                 holder = existing[0] if existing else etree.SubElement(
-                    cont, entry.tag, **{index_attr: entry.get(index_attr, "")})
+                    cont, entry.tag, **cast(Dict[str, Any], {index_attr: entry.get(index_attr, "")}))
                 if holder.find(T + sub) is None:
                     insert_ordered(holder, _copy(target), "PhysicalAddressDictionaryEntryType")
             elif not existing:
@@ -392,7 +393,7 @@ def _computed_folder_property(folder: FolderRecord, path: Path) -> Optional[etre
     else:
         value = "true" if folder.live_children() else "false"
     ep = etree.Element(T + "ExtendedProperty")
-    ep.append(etree.Element(T + "ExtendedFieldURI", **path.ext_attrs))
+    ep.append(etree.Element(T + "ExtendedFieldURI", **cast(Dict[str, Any], path.ext_attrs)))
     etree.SubElement(ep, T + "Value").text = value
     return ep
 
@@ -460,7 +461,7 @@ def render_folder(ctx: RequestContext, folder: FolderRecord, shape: Shape) -> et
         name = local(c)
         if name == "ExtendedProperty":
             uri = c.find(T + "ExtendedFieldURI")
-            if uri is not None and extended_key(dict(uri.attrib)) in ext_keys:
+            if uri is not None and extended_key(dict(cast(Dict[str, str], uri.attrib))) in ext_keys:
                 add(name, _copy(c))
         elif name in wanted:
             add(name, _copy(c))

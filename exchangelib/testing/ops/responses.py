@@ -26,7 +26,7 @@ import base64
 import html
 import re
 import secrets
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, cast
 
 from lxml import etree
 
@@ -64,7 +64,7 @@ def create_response(ctx: RequestContext, elem: etree._Element, disposition: Opti
     ref = elem.find(T + "ReferenceItemId")
     if ref is None:
         raise err("ErrorMissingInformationReferenceItemId", "The ReferenceItemId is missing.")
-    rec = resolve_item(ctx, etree.Element(T + "ItemId", dict(ref.attrib)))
+    rec = resolve_item(ctx, etree.Element(T + "ItemId", dict(cast(Dict[str, str], ref.attrib))))
     mailbox = folder.mailbox if folder is not None else rec.mailbox
     if kind in _SMART_PREFIX:
         msg = _smart_response(kind, elem, rec, mailbox)
@@ -109,7 +109,7 @@ def _to_trash(store: Store, rec: ItemRecord) -> None:
 
 # --- Replies and forwards --------------------------------------------------------------------------
 def _mailboxes(elem: etree._Element, *containers: str) -> List[etree._Element]:
-    out = []
+    out: List[etree._Element] = []
     for name in containers:
         c = elem.find(T + name)
         if c is not None:
@@ -216,7 +216,7 @@ def _smart_response(kind: str, elem: etree._Element, rec: ItemRecord, mailbox: M
     else:
         set_prop(msg, "Body", elem=_compose_body(elem.find(T + "NewBodyContent"), orig))
     if kind == "ForwardItem" and get(orig, "Attachments") is not None:
-        set_prop(msg, "Attachments", elem=copy_element(get(orig, "Attachments")))
+        set_prop(msg, "Attachments", elem=copy_element(cast(etree._Element, get(orig, "Attachments"))))
     for name in ("ToRecipients", "CcRecipients", "BccRecipients"):
         given = elem.find(T + name)
         if given is not None:
@@ -238,7 +238,7 @@ def _smart_response(kind: str, elem: etree._Element, rec: ItemRecord, mailbox: M
                 set_prop(msg, "CcRecipients", elem=cc)
     for name in ("IsReadReceiptRequested", "IsDeliveryReceiptRequested", "From"):
         if elem.find(T + name) is not None:
-            set_prop(msg, name, elem=copy_element(elem.find(T + name)))
+            set_prop(msg, name, elem=copy_element(cast(etree._Element, elem.find(T + name))))
     message_id = get_text(orig, "InternetMessageId")
     if message_id and kind != "ForwardItem":
         set_prop(msg, "InReplyTo", message_id)
@@ -386,7 +386,7 @@ def _cancel(store: Store, elem: etree._Element, rec: ItemRecord, disposition: st
         body = copy_element(body)
         body.tag = T + "Body"
     elif elem.find(T + "Body") is not None:
-        body = copy_element(elem.find(T + "Body"))
+        body = copy_element(cast(etree._Element, elem.find(T + "Body")))
     subject = get_text(elem, "Subject") or "Canceled: " + (get_text(rec.elem, "Subject") or "")
     if disposition == "SaveOnly":
         draft = _cancellation(rec.elem, rec.mailbox, subject, body)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import operator
 import re
 import unicodedata
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, Iterable, List, Optional, Tuple, cast
 
 from lxml import etree
 
@@ -61,10 +61,10 @@ def compile_expression(expr: etree._Element, type_hint: str = "ItemType") -> Pre
             return lambda el: all(p(el) for p in subs)
         return lambda el: any(p(el) for p in subs)
     if name == "Not":
-        subs = children(expr)
-        if len(subs) != 1:
+        operands = children(expr)
+        if len(operands) != 1:
             raise err("ErrorInvalidRestriction", "Not needs exactly one search expression.")
-        inner = compile_expression(subs[0], type_hint)
+        inner = compile_expression(operands[0], type_hint)
         return lambda el: not inner(el)
     path = find_path(expr)
     if path is None:
@@ -248,7 +248,7 @@ def _aqs_texts(el: etree._Element, names: Tuple[str, ...]) -> List[str]:
             elif n == "Attachments":
                 out.extend(a.findtext(T + "Name") or "" for a in prop)
             else:
-                out.append(" ".join(t for t in prop.itertext()))
+                out.append(" ".join(t for t in cast(Iterable[str], prop.itertext())))
     return out
 
 

@@ -16,7 +16,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 from email.utils import getaddresses, parsedate_to_datetime
-from typing import Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple, cast
 
 from lxml import etree
 
@@ -179,7 +179,7 @@ def _from_mime(elem: etree._Element) -> None:
     if mime is None or not (mime.text or "").strip():
         return
     try:
-        raw = base64.b64decode(mime.text.encode("ascii"))
+        raw = base64.b64decode(cast(str, mime.text).encode("ascii"))  # non-empty: checked above
     except (binascii.Error, ValueError):
         raise err("ErrorMimeContentConversionFailed", "The MIME content is not valid base64.")
     msg = email.message_from_bytes(raw, policy=email.policy.default)
@@ -227,7 +227,7 @@ def _from_mime(elem: etree._Element) -> None:
 
 
 # Element name -> a FieldURI naming it (for MessageXml in errors)
-_NAME_TO_URI = {}
+_NAME_TO_URI: Dict[str, str] = {}
 for _uri, (_owner, _name) in tables.FIELD_URIS.items():
     _NAME_TO_URI.setdefault(_name, _uri)
 
@@ -341,7 +341,7 @@ def resolve_recipients(store: Store, elem: etree._Element) -> None:
             address = mb.findtext(T + "EmailAddress")
             local_mb = store.get_mailbox(address) if address else None
             if mb.find(T + "Name") is None and (local_mb is not None or address):
-                insert_ordered(mb, _text(T + "Name", local_mb.display_name if local_mb else address),
+                insert_ordered(mb, _text(T + "Name", local_mb.display_name if local_mb else cast(str, address)),
                                "EmailAddressType")
             if address and mb.find(T + "RoutingType") is None:
                 insert_ordered(mb, _text(T + "RoutingType", "SMTP"), "EmailAddressType")
@@ -380,7 +380,8 @@ def restamp(store: Store, mailbox: Mailbox, elem: etree._Element, now: Optional[
         recurring = get(elem, "Recurrence") is not None
         if recurring:
             normalise_master(elem)  # validates the pattern; Start/End move to the first occurrence
-            start, end = parse_datetime(get_text(elem, "Start")), parse_datetime(get_text(elem, "End"))
+            start, end = (parse_datetime(cast(str, get_text(elem, "Start"))),
+                          parse_datetime(cast(str, get_text(elem, "End"))))
         set_prop(elem, "IsRecurring", "true" if recurring else "false")
         set_prop(elem, "CalendarItemType", "RecurringMaster" if recurring else "Single")
         is_meeting = bool(attendee_addresses(elem))
