@@ -7,7 +7,9 @@ something is wrong (or someone is attempting an entity-expansion attack).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional, Union
+import re
+import secrets
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from lxml import etree
 
@@ -50,12 +52,91 @@ _PARSER = _make_parser()
 _LARGE_TEXT_PARSER = _make_parser(large_text=True)
 
 
+# Base64 payloads that EWS legitimately sends in one text node and that may exceed libxml2's 10 MB
+# text-node limit: ExportItems m:Data, GetItem t:MimeContent, GetAttachment t:Content.
+LARGE_BASE64_ELEMENTS = frozenset(
+    f"{{{ns}}}{local}" for ns in (MNS, TNS) for local in ("Data", "MimeContent", "Content")
+)
+# Text shorter than this is left for the parser; only documents at least this long are scanned.
+LARGE_TEXT_THRESHOLD = 1024 * 1024
+# Opening tag of a candidate element, any prefix (or none): the namespace is checked after parsing.
+# No nested quantifiers, and every quantified class stops at '<' or '>', so matching is linear.
+_LARGE_TAG_RE = re.compile(rb"<((?:[A-Za-z_][A-Za-z0-9_.\-]*:)?(?:Data|MimeContent|Content))(?:\s[^<>]*)?(?<!/)>")
+_BASE64_RUN_RE = re.compile(rb"[A-Za-z0-9+/= \t\r\n]*")  # XML whitespace only
+_WS_RE = re.compile(rb"[ \t\r\n]*>")
+
+
+def _cut_large_base64(data: bytes) -> Tuple[bytes, Dict[str, bytes]]:
+    """Replace the base64 text of large Data/MimeContent/Content elements by unique placeholders.
+
+    Returns the shortened document and a map placeholder -> cut-out bytes (empty if nothing was cut).
+    A text is only cut when it consists of base64 characters and whitespace alone and is immediately
+    followed by the matching end tag, so no markup, entity or character reference is ever removed.
+    """
+    cuts: Dict[str, bytes] = {}
+    pieces: List[bytes] = []
+    pos = 0
+    nonce = secrets.token_hex(8)
+    for m in _LARGE_TAG_RE.finditer(data):
+        start = m.end()
+        if start < pos:
+            continue
+        run = _BASE64_RUN_RE.match(data, start)
+        end = run.end() if run else start
+        if end - start < LARGE_TEXT_THRESHOLD:
+            continue
+        close = b"</" + m.group(1)
+        if not data.startswith(close, end) or not _WS_RE.match(data, end + len(close)):
+            continue
+        # '_' is not a base64 character, so a placeholder never collides with a payload
+        token = f"_exchangelib_large_text_{nonce}_{len(cuts)}_"
+        cuts[token] = data[start:end]
+        pieces.append(data[pos:start])
+        pieces.append(token.encode("ascii"))
+        pos = end
+    if not cuts:
+        return data, cuts
+    pieces.append(data[pos:])
+    return b"".join(pieces), cuts
+
+
+def _restore_large_base64(root: Element, cuts: Dict[str, bytes]) -> bool:
+    """Put the cut-out texts back. False unless every placeholder is the whole text of exactly one
+    EWS Data/MimeContent/Content element (e.g. a placeholder that ended up in a comment or in an
+    element of a foreign namespace)."""
+    pending = dict(cuts)
+    for elem in root.iter(*LARGE_BASE64_ELEMENTS):
+        payload = pending.pop(elem.text, None) if elem.text else None
+        if payload is None:
+            if elem.text in cuts:
+                return False  # the same placeholder twice: not what we cut
+            continue
+        # Same end-of-line normalisation the parser applies to character data
+        elem.text = payload.replace(b"\r\n", b"\n").replace(b"\r", b"\n").decode("ascii")
+    return not pending
+
+
+def _parse(data: bytes, parser: etree.XMLParser) -> Element:
+    try:
+        root = etree.fromstring(data, parser=parser)
+    except etree.XMLSyntaxError as e:
+        raise ParseError(f"Could not parse XML: {e}") from e
+    docinfo: Any = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise ForbiddenDTDError("XML document contains a DOCTYPE/ENTITY declaration; refusing to parse it")
+    return root
+
+
 def parse(data: bytes, large_text: bool = False) -> Element:
     """Parse bytes into an element tree root, refusing DTDs and entity declarations.
 
     The client always parses with libxml2's size limits on (no huge-tree mode): a text node over
-    10 MB is refused. ``large_text=True`` lifts those limits and is meant only for the local test
-    server, which must accept large attachment uploads; entities, DTDs and network access stay off.
+    10 MB is refused. The one exception is the base64 text of EWS ``Data`` (ExportItems),
+    ``MimeContent`` (GetItem) and ``Content`` (GetAttachment) elements in the messages/types
+    namespaces: such text over :data:`LARGE_TEXT_THRESHOLD` is cut out of the bytes before parsing
+    and set on the parsed element afterwards, so it has no size limit. It can hold base64 characters
+    only, never markup or entity references. ``large_text=True`` lifts libxml2's limits altogether
+    and is meant only for the local test server; entities, DTDs and network access stay off.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"parse() expects bytes, got {type(data).__name__}")
@@ -64,14 +145,22 @@ def parse(data: bytes, large_text: bool = False) -> Element:
     head = data[:4096]
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         raise ForbiddenDTDError("XML document contains a DOCTYPE/ENTITY declaration; refusing to parse it")
-    try:
-        root = etree.fromstring(data, parser=_LARGE_TEXT_PARSER if large_text else _PARSER)
-    except etree.XMLSyntaxError as e:
-        raise ParseError(f"Could not parse XML: {e}") from e
-    docinfo: Any = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
-        raise ForbiddenDTDError("XML document contains a DOCTYPE/ENTITY declaration; refusing to parse it")
-    return root
+    if large_text:
+        return _parse(data, _LARGE_TEXT_PARSER)
+    # Substring pre-checks run at memchr speed, so big documents without such elements skip the scan
+    if len(data) >= LARGE_TEXT_THRESHOLD and (b"Data" in data or b"Content" in data):
+        cut, cuts = _cut_large_base64(data)
+        if cuts:
+            try:
+                root = _parse(cut, _PARSER)
+            except ForbiddenDTDError:
+                raise
+            except ParseError:
+                root = None  # report the error the untouched document gives
+            if root is not None and _restore_large_base64(root, cuts):
+                return root
+            # Anything unexpected: parse the original bytes exactly as without this feature
+    return _parse(data, _PARSER)
 
 
 def qname(name: str) -> str:

@@ -104,7 +104,7 @@ def mime_content(elem: etree._Element) -> etree._Element:
     """The stored MimeContent, or an RFC 5322 rendering of the item element."""
     stored = elem.find(T + "MimeContent")
     if stored is not None:
-        return etree.fromstring(etree.tostring(stored))
+        return copy.deepcopy(stored)  # re-parsing would hit libxml2's 10 MB text limit on big MIME
     msg = EmailMessage(policy=email.policy.SMTP)
 
     def addr_list(name: str) -> str:
