@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from lxml import etree
 
@@ -197,12 +197,6 @@ def add_child(parent: Element, name: str, attrs: Optional[Mapping[str, str]] = N
     if text is not None:
         elem.text = text
     return elem
-
-
-def add_children(parent: Element, children: Iterable[Element]) -> Element:
-    for c in children:
-        parent.append(c)
-    return parent
 
 
 def to_bytes(elem: Element, pretty: bool = False, xml_declaration: bool = True) -> bytes:

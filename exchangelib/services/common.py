@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, Iterable, Iterator, List, Optional, TypeVar, Union
 
 from ..errors import EWSError, TransportError
 from ..soap import response_message_error
@@ -21,20 +21,6 @@ T = TypeVar("T")
 Result = Union[Any, Exception]
 
 _RESPONSE_MESSAGES = f"{{{MNS}}}ResponseMessages"
-
-
-def chunkify(iterable: Iterable[T], size: int) -> Iterator[List[T]]:
-    """Split an iterable into lists of at most ``size`` elements, lazily."""
-    if size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {size!r}")
-    chunk: List[T] = []
-    for x in iterable:
-        chunk.append(x)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 class EWSService:
@@ -177,7 +163,3 @@ def to_id_pair(i: Any) -> tuple:
 def id_pairs(ids: Iterable[Any]) -> Iterator[tuple]:
     for i in ids:
         yield to_id_pair(i)
-
-
-def as_list(x: Union[Sequence[Any], Any]) -> List[Any]:
-    return list(x) if isinstance(x, (list, tuple, set)) else [x]
