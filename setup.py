@@ -15,7 +15,7 @@ setup(
     long_description_content_type="text/x-rst",
     license="BSD-2-Clause",
     packages=find_packages(exclude=("tests", "tests.*", "tools", "benchmarks")),
-    package_data={"exchangelib": ["py.typed"]},
+    package_data={"exchangelib": ["py.typed", "schema/*.xsd", "schema/*.wsdl", "schema/NOTICE.md"]},
     python_requires=">=3.9",
     install_requires=[
         "requests>=2.31",

@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Tuple
 
 DOCS_DIR = Path(__file__).resolve().parent
-REPO_DIR = DOCS_DIR.parent
+# The test suite builds a copy of these sources in a temporary directory (so the build writes
+# nothing into the checkout) and names the repository here.
+REPO_DIR = Path(os.environ.get("EXCHANGELIB_REPO_DIR") or DOCS_DIR.parent).resolve()
 # Document the working tree, whether or not the package is installed.
 sys.path.insert(0, str(REPO_DIR))
 

@@ -1,6 +1,6 @@
 """Another client against our server: exchangelib 5.6.0 from PyPI must work with the local EWS server.
 
-The slow test installs exchangelib 5.6.0 into ``.venv-compat/`` (git-ignored; reused on later runs)
+The slow test installs exchangelib 5.6.0 into a cache virtualenv outside the checkout (reused later)
 and runs ``tools/compat_exchangelib56.py``'s check: create, find, fetch, update and delete calendar
 items and send a message, against a strict server that validates every request and response. When
 PyPI cannot be reached the test is skipped and says why.

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import configparser
+import os
+import shutil
 import importlib.util
 import re
 import subprocess
@@ -199,10 +201,16 @@ def test_api_stubs_explain_when_nothing_imports(tmp_path):
 def html(tmp_path_factory):
     pytest.importorskip("sphinx", reason="Sphinx is not installed: pip install -e '.[docs]' to build the docs")
     out = tmp_path_factory.mktemp("html")
+    # Build a copy of the sources: the API stubs Sphinx generates land in the copy, not the checkout.
+    src = tmp_path_factory.mktemp("src")
+    shutil.copytree(DOCS, src / "docs", ignore=shutil.ignore_patterns("_build", "api"))
+    (src / "docs" / "api").mkdir()
+    shutil.copy2(Path(REPO) / "CHANGELOG.md", src / "CHANGELOG.md")
+    env = dict(os.environ, EXCHANGELIB_REPO_DIR=str(REPO))
     proc = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-j", "auto", "-b", "html",
-         "-d", str(out / ".doctrees"), str(DOCS), str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+         "-d", str(out / ".doctrees"), str(src / "docs"), str(out)],
+        cwd=str(src), capture_output=True, text=True, timeout=300, env=env,
     )
     assert proc.returncode == 0, f"sphinx-build -W failed:\n{proc.stderr}\n{proc.stdout}"
     return out

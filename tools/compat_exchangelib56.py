@@ -9,7 +9,8 @@
     python tools/compat_exchangelib56.py --trace trace.log     # keep 5.6.0's request/response XML
 
 The best existing Python EWS library is installed from PyPI into a virtualenv of its own
-(``.venv-compat/`` at the repository root, git-ignored; never a dependency of this project). For
+(``~/.cache/exchangelib/venv-compat-exchangelib-5.6.0``, or under ``$XDG_CACHE_HOME``; outside the
+checkout, never a dependency of this project). For
 each server version, this script starts our server (:class:`exchangelib.testing.server.EWSServer`
 with strict request validation and response validation) in-process, then runs
 ``tools/compat/check_exchangelib56.py`` with the virtualenv's interpreter against ``server.url``:
@@ -57,9 +58,11 @@ from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Se
 
 REPO = Path(__file__).resolve().parent.parent
 CHECK_SCRIPT = Path(__file__).resolve().parent / "compat" / "check_exchangelib56.py"
-DEFAULT_VENV = REPO / ".venv-compat"
 PACKAGE = "exchangelib"
 VERSION = "5.6.0"
+# Outside the checkout: running the check (or the tests) writes nothing into the repository.
+CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "exchangelib"
+DEFAULT_VENV = CACHE_DIR / f"venv-compat-{PACKAGE}-{VERSION}"
 DEFAULT_SERVER_VERSIONS = ("2016",)
 
 EXIT_PASS, EXIT_FAIL, EXIT_SETUP = 0, 1, 3

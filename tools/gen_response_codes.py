@@ -6,7 +6,7 @@ Usage (from the repository root)::
     python3 tools/gen_response_codes.py [path/to/ews-schema] [-o exchangelib/response_codes.py]
 
 The codes are the enumeration values of ``ResponseCodeType`` in the EWS schema (messages.xsd; types.xsd is
-searched too). The default schema directory is ``../shared/ews-schema`` relative to the repository root.
+searched too). The default schema directory is the copy shipped in the package, ``exchangelib/schema``.
 
 The generated module is self-contained: it starts with the exception root ``EWSError`` and the
 ``ResponseMessageError`` base (their source is the BASE_SOURCE template below), so that
@@ -22,7 +22,7 @@ from typing import Dict, List, Optional
 from lxml import etree
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_SCHEMA_DIR = os.path.join(REPO_ROOT, "..", "shared", "ews-schema")
+DEFAULT_SCHEMA_DIR = os.path.join(REPO_ROOT, "exchangelib", "schema")
 DEFAULT_OUTPUT = os.path.join(REPO_ROOT, "exchangelib", "response_codes.py")
 XS = "http://www.w3.org/2001/XMLSchema"
 

@@ -7,7 +7,7 @@ XSD type of every property to compare restriction values, and map FieldURI value
 names. All of that is read from the schema here, so the server never depends on the client's
 field definitions.
 
-Usage: python3 tools/gen_server_tables.py [--out FILE] [path/to/ews-schema]   (default: ../shared/ews-schema)
+Usage: python3 tools/gen_server_tables.py [--out FILE] [path/to/ews-schema]   (default: exchangelib/schema)
 """
 from __future__ import annotations
 
@@ -228,7 +228,7 @@ def main(argv: List[str]) -> int:
     if args[:1] == ["--out"]:
         out = Path(args[1])
         args = args[2:]
-    schema_dir = Path(args[0]) if args else ROOT.parent / "shared" / "ews-schema"
+    schema_dir = Path(args[0]) if args else ROOT / "exchangelib" / "schema"
     s = Schema(schema_dir / "types.xsd")
 
     item_elements = s.array_members("ArrayOfRealItemsType")

@@ -5,7 +5,7 @@ Usage (from the repository root)::
 
     python3 tools/gen_winzone.py [path/to/windowsZones.xml] [-o exchangelib/winzone.py]
 
-The default input is ``../shared/tz/windowsZones.xml`` relative to the repository root. With ``-o -`` the module
+The default input is ``tools/data/windowsZones.xml`` (CLDR's file, kept in the repository). With ``-o -`` the module
 is written to stdout. The input carries a DOCTYPE; it is parsed without loading the DTD or touching the network.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Dict, List, Tuple
 from lxml import etree
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_INPUT = os.path.join(REPO_ROOT, "..", "shared", "tz", "windowsZones.xml")
+DEFAULT_INPUT = os.path.join(REPO_ROOT, "tools", "data", "windowsZones.xml")
 DEFAULT_OUTPUT = os.path.join(REPO_ROOT, "exchangelib", "winzone.py")
 
 # IANA names that CLDR does not list (newer canonical names, and backward-compatibility links) mapped to a name

@@ -39,7 +39,7 @@ class LocalExchange(EWSServer):
 
     Same parameters as :class:`~exchangelib.testing.server.EWSServer`; ``users=None`` and
     ``oauth_clients=None`` mean the defaults, and ``strict=None`` means strict schema validation
-    whenever the EWS XSDs can be found (``EWS_SCHEMA_DIR`` or a source checkout).
+    against the EWS XSDs shipped with the package (``EWS_SCHEMA_DIR`` overrides them).
     """
 
     def __init__(self, users: Optional[Iterable[User]] = None, version: Any = "2016", strict: Optional[bool] = None,

@@ -1,7 +1,8 @@
 """Find and compile Microsoft's EWS XSDs for request/response validation.
 
-The schema files are not shipped with the package. They are looked up in ``$EWS_SCHEMA_DIR``,
-then in ``../shared/ews-schema`` next to the source checkout. The compiled schema is cached per
+The package ships Microsoft's schema files (``exchangelib/schema/``, see its ``NOTICE.md``), so
+validation works wherever the package is installed. ``$EWS_SCHEMA_DIR`` overrides the shipped copy
+(for example to validate against another server build's XSDs). The compiled schema is cached per
 process; compiling takes a fraction of a second.
 """
 from __future__ import annotations
@@ -27,19 +28,26 @@ class SchemaNotFound(RuntimeError):
     """The EWS XSD files could not be found."""
 
 
+#: The copy of Microsoft's EWS schema files shipped inside the package.
+SHIPPED_SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schema"
+
+
 def find_schema_dir() -> Optional[Path]:
-    """Return the directory holding types.xsd and messages.xsd, or None."""
-    candidates = []
+    """Return the directory holding types.xsd and messages.xsd, or None.
+
+    ``$EWS_SCHEMA_DIR`` when set (it must then hold the files: a wrong override is an error, not a
+    silent fallback), else the copy shipped in the package.
+    """
     env = os.environ.get("EWS_SCHEMA_DIR")
     if env:
-        candidates.append(Path(env))
-    here = Path(__file__).resolve()
-    # <repo>/exchangelib/testing/schema.py -> <repo>/../shared/ews-schema
-    candidates.append(here.parents[3] / "shared" / "ews-schema")
-    candidates.append(Path.cwd().parent / "shared" / "ews-schema")
-    for c in candidates:
-        if (c / "types.xsd").is_file() and (c / "messages.xsd").is_file():
-            return c
+        c = Path(env)
+        if not ((c / "types.xsd").is_file() and (c / "messages.xsd").is_file()):
+            raise SchemaNotFound(f"EWS_SCHEMA_DIR={env!r} has no types.xsd and messages.xsd; unset it to use the "
+                                 f"schema files shipped with exchangelib")
+        return c
+    c = SHIPPED_SCHEMA_DIR
+    if (c / "types.xsd").is_file() and (c / "messages.xsd").is_file():
+        return c
     return None
 
 

@@ -128,7 +128,7 @@ class EWSServer:
     - ``strict``: validate every request against the EWS XSDs; invalid ones get
       ``ErrorSchemaValidation`` and are recorded in :attr:`schema_errors`. Raises
       :class:`~exchangelib.testing.schema.SchemaNotFound` at construction if the XSDs are missing.
-      ``None``: strict when the XSDs can be found.
+      ``None`` (the default) means strict: the package ships the XSDs (``EWS_SCHEMA_DIR`` overrides them).
     - ``validate_responses``: validate each response body too; failures go to
       :attr:`response_schema_errors`.
     - ``tls``: serve HTTPS with a throw-away CA (clients verify with ``verify=server.ca_path``).
