@@ -14,13 +14,19 @@ keep working), and no test inherits sessions, or a closed pool, from another.
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import Any, Callable, Iterator, List
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from exchangelib.protocol import BaseProtocol, Protocol
 from exchangelib.testing import LocalExchange
 from tests.testing.conftest import ews_server, local_exchange  # noqa: F401 - re-exported fixtures
+
+# Hypothesis keeps its example database in a temp directory: the test run writes nothing into the checkout.
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), f"exchangelib-tests-hypothesis-{os.getuid()}"))
 
 
 def drop_protocols(server: LocalExchange) -> None:
