@@ -57,6 +57,15 @@ def _aware(name: str, value: Any) -> EWSDateTime:
     return value if isinstance(value, EWSDateTime) else EWSDateTime.from_datetime(value)
 
 
+def _sort_value(value: Any) -> Any:
+    """A sort key for a field value: lists (categories) compare element-wise, strings case-insensitively."""
+    if isinstance(value, str):
+        return value.casefold()
+    if isinstance(value, (list, tuple)):
+        return tuple(_sort_value(v) for v in value)
+    return value
+
+
 class QuerySet:
     """A lazy search of one folder's items. Get one from a folder: ``folder.all()``, ``folder.filter(...)``.
 
@@ -107,6 +116,11 @@ class QuerySet:
     def model_classes(self) -> Tuple[type, ...]:
         """The item classes whose fields can be searched, sorted and requested in this folder."""
         return tuple(self.folder.supported_item_models)
+
+    @property
+    def _result_folder(self) -> Any:
+        """The folder found items belong to (a FolderCollection names its one folder, or None for several)."""
+        return getattr(self.folder, "result_folder", self.folder)
 
     @property
     def account(self) -> Any:
@@ -191,12 +205,17 @@ class QuerySet:
 
     def _check_no_view(self, method: str) -> None:
         if self.calendar_view is not None:
-            raise ValueError(f"{method}(): Exchange allows no restriction or sort order with a calendar view; "
-                             f"filter/sort the view's results in Python, or use filter(start__lt=..., end__gt=...) "
-                             f"instead of view()")
+            raise ValueError(f"{method}(): Exchange allows no restriction with a calendar view; filter the "
+                             f"view's results in Python, or use filter(start__lt=..., end__gt=...) instead of view()")
 
     def get(self, *args: Union[Q, str], **kwargs: Any) -> Any:
-        """The single item matching the lookups. Raises DoesNotExist or MultipleObjectsReturned."""
+        """The single item matching the lookups. Raises DoesNotExist or MultipleObjectsReturned.
+
+        ``get(id=..., changekey=...)`` (changekey optional) fetches that item directly (GetItem); Exchange
+        can't search on ids.
+        """
+        if not args and "id" in kwargs and set(kwargs) <= {"id", "changekey"}:
+            return self._get_by_id(kwargs["id"], kwargs.get("changekey"))
         qs = self.filter(*args, **kwargs) if (args or kwargs) else self
         if qs._cache is not None:
             found = list(qs._cache[:2])
@@ -209,15 +228,37 @@ class QuerySet:
                                           f"narrow the filter or iterate the QuerySet instead of get()")
         return found[0]
 
-    def order_by(self, *names: str) -> "QuerySet":
-        """Sort on the server by one or more fields (most significant first); prefix '-' for descending.
+    def _get_by_id(self, item_id: Any, changekey: Any) -> Any:
+        if not isinstance(item_id, str) or not item_id:
+            raise ValueError(f"get(id=...) needs an item id string, got {item_id!r}")
+        if changekey is not None and not isinstance(changekey, str):
+            raise ValueError(f"get(changekey=...) needs a change key string, got {changekey!r}")
+        paths = self._wanted_paths()
+        if paths is None:
+            shape, additional = ALL_PROPERTIES, None
+        else:
+            shape = ID_ONLY
+            additional = [p for fp in paths if fp.attr is None for p in fp.expand()] or None
+        res = next(GetItem(account=self.account).call([(item_id, changekey)], shape=shape,
+                                                      additional_fields=additional))
+        if isinstance(res, ErrorItemNotFound):
+            raise DoesNotExist(f"No item with id {item_id!r} in {self._where()}: {res}")
+        if isinstance(res, Exception):
+            raise res
+        res.folder = self._result_folder
+        if self.return_format == ITEMS:
+            return res
+        return next(self._format(iter([res])))
 
-        Indexed entries work too: ``order_by('physical_addresses__Home__street')``. ``order_by()`` with
-        no names removes the ordering.
+    def order_by(self, *names: str) -> "QuerySet":
+        """Sort by one or more fields (most significant first); prefix '-' for descending.
+
+        The server sorts, except on a calendar view (``view(...).order_by(...)``), where Exchange allows
+        no sort order: the view's items are then sorted here, after they arrive. Indexed entries work
+        too: ``order_by('physical_addresses__Home__street')``. ``order_by()`` with no names removes the
+        ordering.
         """
         self._check_unsliced("order_by")
-        if names:
-            self._check_no_view("order_by")
         order = []
         for name in names:
             if not isinstance(name, str) or not name.lstrip("-"):
@@ -289,9 +330,9 @@ class QuerySet:
         start, end = _aware("start", start), _aware("end", end)
         if end < start:
             raise ValueError(f"view(): end ({end}) must not be before start ({start})")
-        if not self.q.is_empty() or self.query_string is not None or self.order_fields:
-            raise ValueError("view(): Exchange allows no restriction or sort order with a calendar view; call view() "
-                             "on an unfiltered, unsorted QuerySet")
+        if not self.q.is_empty() or self.query_string is not None:
+            raise ValueError("view(): Exchange allows no restriction with a calendar view; call view() on an "
+                             "unfiltered QuerySet (a sort order is fine: it is applied to the view's items here)")
         new = self._clone()
         new.calendar_view = (start, end)
         if max_items is not None:
@@ -386,21 +427,29 @@ class QuerySet:
 
     def delete(self, delete_type: str = "HardDelete", send_meeting_cancellations: str = "SendToNone",
                affected_task_occurrences: str = "AllOccurrences",
-               suppress_read_receipts: Optional[bool] = None) -> List[Any]:
+               suppress_read_receipts: Optional[bool] = None, page_size: Optional[int] = None,
+               chunk_size: Optional[int] = None) -> List[Any]:
         """Delete the matching items. Returns one result per item: True, or the exception for that item.
 
         All ids are collected before the first delete, so paging isn't disturbed by the deletions.
+        ``page_size`` (ids per FindItem page) and ``chunk_size`` (ids per DeleteItem request) override
+        this QuerySet's settings for this call.
         """
         if self.is_none:
             return []
+        source = self
+        if page_size is not None or chunk_size is not None:
+            source = self._clone()
+            source.page_size = page_size if page_size is not None else self.page_size
+            source.chunk_size = chunk_size if chunk_size is not None else self.chunk_size
         if self._cache is not None and self.return_format == ITEMS:
             ids = [(i.id, i.changekey) for i in self._cache]
         else:
-            ids = [(i.id, i.changekey) for i in self._found(id_only=True)]
+            ids = [(i.id, i.changekey) for i in source._found(id_only=True)]
         self._cache = None
         if not ids:
             return []
-        return list(DeleteItem(account=self.account, chunk_size=self.chunk_size).call(
+        return list(DeleteItem(account=self.account, chunk_size=source.chunk_size).call(
             ids, delete_type=delete_type, send_meeting_cancellations=send_meeting_cancellations,
             affected_task_occurrences=affected_task_occurrences, suppress_read_receipts=suppress_read_receipts))
 
@@ -424,7 +473,10 @@ class QuerySet:
     def _results(self) -> Iterator[Any]:
         if self.is_none:
             return iter(())
-        items = self._items()
+        items = self._sorted_view() if self.calendar_view is not None and self.order_fields else self._items()
+        return self._format(items)
+
+    def _format(self, items: Iterator[Any]) -> Iterator[Any]:
         if self.return_format == ITEMS:
             return items
         paths = self.return_paths
@@ -434,6 +486,21 @@ class QuerySet:
             return ([fp.get_value(i) for _, fp in paths] for i in items)
         fp = paths[0][1]
         return (fp.get_value(i) for i in items)
+
+    def _sorted_view(self) -> Iterator[Any]:
+        """A calendar view sorted here: Exchange returns a view's items by start and takes no sort order."""
+        clone = self._clone()
+        clone.order_fields, clone._slice, clone.return_format, clone.return_paths = (), None, ITEMS, ()
+        paths = self._wanted_paths()
+        if paths is not None:  # the sort fields must come back too
+            clone.only_fields = tuple(paths) + tuple(fp for fp, _ in self.order_fields if fp not in paths)
+        items = list(clone._items())
+        for fp, descending in reversed(self.order_fields):  # stable sorts, least significant key first
+            present = [i for i in items if fp.get_value(i) is not None]
+            missing = [i for i in items if fp.get_value(i) is None]
+            present.sort(key=lambda i: _sort_value(fp.get_value(i)), reverse=descending)
+            items = present + missing  # items without a value go last, as Exchange sorts them
+        return iter(items[self._slice] if self._slice is not None else items)
 
     def _items(self) -> Iterator[Any]:
         """Model items in result order: from FindItem alone, or FindItem ids + GetItem in chunks."""
@@ -465,7 +532,7 @@ class QuerySet:
                 raise res
             if res is None:
                 continue
-            res.folder = self.folder
+            res.folder = self._result_folder
             yield res
 
     def _found(self, additional: Optional[List[FieldPath]] = None, id_only: bool = False) -> Iterator[Any]:
@@ -497,7 +564,7 @@ class QuerySet:
         return self._tag(found)
 
     def _tag(self, items: Iterator[Any]) -> Iterator[Any]:
-        folder = self.folder
+        folder = self._result_folder
         for i in items:
             i.folder = folder
             yield i

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-import types
 from typing import Dict
 
 import pytest
@@ -20,6 +19,7 @@ from exchangelib.errors import ErrorFolderNotFound, ErrorNoPublicFolderReplicaAv
 from exchangelib.folders import (ArchiveInbox, Calendar, Contacts, Inbox, MsgFolderRoot, RecipientCache, Root,
                                  SearchFolder, SyncIssues, Tasks)
 from exchangelib.folders.collection import FolderTree
+from exchangelib.folders.collections import FolderCollection
 from exchangelib.folders.navigation import glob_escape
 from exchangelib.services import FindFolder
 from exchangelib.testing import LocalExchange
@@ -89,12 +89,13 @@ def test_parent_root_children_and_walk_follow_the_servers_tree(account: Account)
     assert r.root.parent is None
     assert inbox.root is r.root and (inbox / "archive" / "Mom").root is r.root
     children = inbox.children
-    assert isinstance(children, types.GeneratorType)
+    assert isinstance(children, FolderCollection) and next(children).name == "archive"  # as the peer's
+    children = inbox.children
     assert names(children) == ["archive", "todos", "Ødd ☃ names"]  # by name, case-insensitively
     assert names((inbox / "archive").children) == ["2026", "exchangelib issues", "Last Job", "Mom"]
     assert names(inbox.walk()) == ["archive", "2026", "exchangelib issues", "Last Job", "Mom", "todos",
                                    "Ødd ☃ names", "..", "[x]", "a/b", "2026", "star*", "what?"]
-    assert isinstance(inbox.walk(), types.GeneratorType)
+    assert isinstance(inbox.walk(), FolderCollection) and len(inbox.walk()) == 13
     # The well-known folders found by navigating are the account's shortcut objects
     top = r.root / "Top of Information Store"
     assert top is r.msg_folder_root and isinstance(top, MsgFolderRoot)

@@ -19,6 +19,7 @@ from typing import Any, Iterator, List, Optional, Tuple
 
 from ..elements import html_caption, html_table
 from ..errors import EWSError, ErrorFolderNotFound
+from .collections import FolderCollection
 
 _GLOB_SPECIALS = frozenset("\\/*?[")
 _PARENT = "parent"
@@ -202,16 +203,16 @@ class FolderNavigation:
         self.__dict__["_root"] = value
 
     @property
-    def children(self) -> Iterator[Any]:
-        """A generator of the direct subfolders, by name (case-insensitively)."""
+    def children(self) -> FolderCollection:
+        """The direct subfolders, by name (case-insensitively), as a searchable :class:`FolderCollection`."""
         kids = self._folder_tree().children_of(self) if self.id is not None else []
-        return (k for k in kids)
+        return FolderCollection(account=self.account, folders=kids)
 
-    def walk(self) -> Iterator[Any]:
-        """A generator of every folder below this one, at any depth (depth first, siblings by name)."""
+    def walk(self) -> FolderCollection:
+        """Every folder below this one, at any depth (depth first, siblings by name), as a FolderCollection."""
         if self.id is None:
-            return iter(())
-        return self._folder_tree().walk(self)
+            return FolderCollection(account=self.account, folders=())
+        return FolderCollection(account=self.account, folders=self._folder_tree().walk(self))
 
     @property
     def parts(self) -> List[Any]:
@@ -252,7 +253,7 @@ class FolderNavigation:
                 return child
         raise ErrorFolderNotFound(f"No subfolder named {name!r} in {self.absolute!r}")
 
-    def glob(self, pattern: str) -> List[Any]:
+    def glob(self, pattern: str) -> FolderCollection:
         """The folders matching a Unix-style glob pattern, relative to this folder.
 
         ``'foo*'`` children whose name matches; ``'*/foo'`` subfolders named 'foo' of any child;
@@ -286,7 +287,7 @@ class FolderNavigation:
                     kids = [self.root] if f is None else f.children
                     found.extend(k for k in kids if seg.matches(k.name))
             current = _unique(found)
-        return [f for f in current if f is not None]
+        return FolderCollection(account=self.account, folders=[f for f in current if f is not None])
 
     # --- a picture -----------------------------------------------------------------------------------
     def tree(self) -> str:

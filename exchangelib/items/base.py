@@ -13,7 +13,7 @@ from ..properties import (
     BodyField, ConversationId, EffectiveRights, Flag, ItemId, MailboxListField, MessageHeader, ParentFolderId,
     ResponseObjectsField, RetentionTag,
 )
-from ..properties.attachments import ATTACHMENT_CLASSES
+from ..properties.attachments import ATTACHMENT_CLASSES, AttachmentListField
 from ..properties.identified import IdentifiedElement
 from ..registry import ITEM_CLASSES
 from ..version import (
@@ -71,7 +71,7 @@ class Item(AttachmentMethods, ItemMethods, IdentifiedElement):
     subject = CharField("item:Subject", max_length=255, is_searchable=True)
     sensitivity = ChoiceField("item:Sensitivity", choices=SENSITIVITY_CHOICES)
     body = BodyField("item:Body", is_read_only_after_send=True)
-    attachments = EWSElementListField("item:Attachments", value_cls=ATTACHMENT_CLASSES)
+    attachments = AttachmentListField("item:Attachments", value_cls=ATTACHMENT_CLASSES)
     datetime_received = DateTimeField("item:DateTimeReceived", is_read_only=True)
     size = IntegerField("item:Size", is_read_only=True)
     categories = CharListField("item:Categories")

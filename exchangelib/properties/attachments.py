@@ -24,7 +24,7 @@ from typing import Any, Iterator, List, Optional, Union
 from lxml import etree
 
 from ..elements import EWSElement
-from ..fields import Base64Field, BooleanField, CharField, DateTimeField, EWSElementField, Field, IntegerField
+from ..fields import Base64Field, BooleanField, CharField, DateTimeField, EWSElementField, EWSElementListField, Field, IntegerField
 from ..registry import ITEM_CLASSES
 from ..version import EXCHANGE_2010, EXCHANGE_2016
 from ..xml import TNS
@@ -359,6 +359,24 @@ class ReferenceAttachment(Attachment):
 
 
 ATTACHMENT_CLASSES = (ItemAttachment, FileAttachment, ReferenceAttachment)
+
+
+class AttachmentListField(EWSElementListField):
+    """``item.attachments``: always a list, empty on an item without attachments (never None).
+
+    The empty list is kept on the instance on first read, so ``item.attachments.append(...)`` on a new
+    item behaves like ``attach()`` before the first save. It is not a change to save: an empty list is
+    never serialised.
+    """
+
+    def __get__(self, instance: Any, owner: Optional[type] = None) -> Any:
+        if instance is None:
+            return self
+        d = instance.__dict__
+        value = d.get(self.name)
+        if value is None:
+            value = d[self.name] = []
+        return value
 
 __all__ = ["Attachment", "FileAttachment", "ItemAttachment", "ReferenceAttachment", "ItemField",
            "ATTACHMENT_CLASSES", "ITEM_ATTACHMENT_ELEMENTS", "safe_filename"]

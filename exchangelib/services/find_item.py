@@ -107,7 +107,9 @@ class FindItem(EWSService):
             elem.append(sort_order_xml(order_fields))
         parents = add_child(elem, "m:ParentFolderIds")
         mailbox = self.account.primary_smtp_address if self.account is not None else None
-        parents.append(folder_id_xml(folder, mailbox))
+        # A FolderCollection searches all its folders in one request.
+        for f in getattr(folder, "folders", None) or (folder,):
+            parents.append(folder_id_xml(f, mailbox))
         if query_string:
             add_child(elem, "m:QueryString", text=query_string)
         return elem

@@ -1,0 +1,110 @@
+"""``FolderCollection``: several folders searched as one (one FindItem over all their ids).
+
+``folder.children``, ``folder.walk()`` and ``folder.glob(...)`` return one, and so can you::
+
+    FolderCollection(account=account, folders=[account.inbox, account.calendar]).filter(subject="foo")
+
+It is an iterable of folders (with ``len()``, indexing and ``next()``, as the generators these
+methods used to return), plus the folder search API (``all``, ``filter``, ``exclude``, ``get``,
+``order_by``, ``only``, ``values``, ``values_list``, ``view``): one ``FindItem`` request lists every
+folder in ``ParentFolderIds``, so the server does the merging, sorting and paging.
+
+https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/finditem
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator, List, Optional, Tuple
+
+from ..queryset import QuerySet, QuerySetMixin
+from ..services.find_item import ASSOCIATED, SHALLOW, SOFT_DELETED
+
+#: FindFolder traversal: the whole subtree (with SHALLOW, the peer's constants live here too).
+DEEP = "Deep"
+FOLDER_TRAVERSAL_CHOICES = (SHALLOW, DEEP, SOFT_DELETED)
+
+__all__ = ["FolderCollection", "DEEP", "SHALLOW", "SOFT_DELETED", "ASSOCIATED", "FOLDER_TRAVERSAL_CHOICES"]
+
+
+class FolderCollection(QuerySetMixin):
+    """A collection of folders of one account, searchable as one.
+
+    ``folders`` may be any iterable (a generator too): it is read once, on first use.
+    """
+
+    def __init__(self, account: Any, folders: Iterable[Any]):
+        if account is None:
+            raise ValueError("FolderCollection needs the account the folders belong to")
+        if isinstance(folders, (str, bytes)) or not hasattr(folders, "__iter__"):
+            raise TypeError(f"FolderCollection(folders=...) takes an iterable of folders, got {type(folders).__name__}")
+        self.account = account
+        self._source: Optional[Iterable[Any]] = folders
+        self._folders: Optional[Tuple[Any, ...]] = None
+        self._cursor: Optional[Iterator[Any]] = None
+
+    @property
+    def folders(self) -> Tuple[Any, ...]:
+        """The folders, as a tuple (the iterable given is read on first access)."""
+        if self._folders is None:
+            folders = tuple(self._source or ())
+            for f in folders:
+                if not hasattr(f, "supported_item_models"):
+                    raise TypeError(f"FolderCollection holds folders, got {type(f).__name__} {f!r}")
+            self._folders, self._source = folders, None
+        return self._folders
+
+    # --- a sequence of folders ------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.folders)
+
+    def __next__(self) -> Any:
+        # Kept so code written when children/walk() returned generators (``next(folder.children)``) works.
+        if self._cursor is None:
+            self._cursor = iter(self.folders)
+        return next(self._cursor)
+
+    def __len__(self) -> int:
+        return len(self.folders)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.folders[index]
+
+    def __bool__(self) -> bool:
+        return bool(self.folders)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FolderCollection):
+            return self.folders == other.folders
+        if isinstance(other, (list, tuple)):
+            return list(self.folders) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        names = ", ".join(repr(getattr(f, "name", None)) for f in self.folders[:10])
+        more = f", ... ({len(self.folders)} folders)" if len(self.folders) > 10 else ""
+        return f"FolderCollection([{names}{more}])"
+
+    # --- what QuerySet needs --------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return f"{len(self.folders)} folders"
+
+    @property
+    def supported_item_models(self) -> Tuple[type, ...]:
+        """The item classes of all the folders (so fields of any of them can be searched)."""
+        seen: List[type] = []
+        for f in self.folders:
+            for m in f.supported_item_models:
+                if m not in seen:
+                    seen.append(m)
+        return tuple(seen)
+
+    @property
+    def result_folder(self) -> Any:
+        """The folder items found through this collection belong to: the one folder, or None for several."""
+        return self.folders[0] if len(self.folders) == 1 else None
+
+    def all(self) -> QuerySet:
+        qs = QuerySet(self)
+        return qs if self.folders else qs.none()
