@@ -6,19 +6,22 @@ Exchange server, see :class:`exchangelib.testing.LocalExchange`.
 __version__ = "0.1.0"
 
 from .account import DELEGATE, IMPERSONATION, Account  # noqa: E402
+from .autodiscover import discover  # noqa: E402
 from .configuration import Configuration  # noqa: E402
 from .credentials import (AccessTokenCredentials, BaseCredentials, Credentials, OAuth2ClientCredentials,  # noqa: E402
                           ServiceAccount)
 from .errors import EWSError  # noqa: E402
 from .ewsdatetime import UTC, UTC_NOW, EWSDate, EWSDateTime, EWSTimeZone  # noqa: E402
-from .folders import (BaseFolder, Calendar, CalendarFolder, ContactsFolder, Folder, SearchFolder,  # noqa: E402
-                      TasksFolder)
-from .items import (CalendarItem, Contact, DistributionList, Item, MeetingCancellation, MeetingRequest,  # noqa: E402
-                    MeetingResponse, Message, PostItem, Task)
-from .properties import Attendee, Body, HTMLBody, Mailbox  # noqa: E402
+from .folders import (DEEP, SHALLOW, BaseFolder, Calendar, CalendarFolder, ContactsFolder, Folder,  # noqa: E402
+                      FolderCollection, RootOfHierarchy, SearchFolder, TasksFolder)
+from .identity import Identity  # noqa: E402
+from .items import (AcceptItem, CalendarItem, CancelCalendarItem, Contact, DeclineItem,  # noqa: E402
+                    DistributionList, ForwardItem, Item, MeetingCancellation, MeetingRequest, MeetingResponse, Message,
+                    PostItem, PostReplyItem, ReplyAllToItem, ReplyToItem, Task, TentativelyAcceptItem)
+from .properties import Attendee, Body, DLMailbox, HTMLBody, ItemId, Mailbox  # noqa: E402
 from .properties.attachments import FileAttachment, ItemAttachment  # noqa: E402
-from .properties.extended import ExtendedProperty  # noqa: E402
-from .protocol import BaseProtocol, NoVerifyHTTPAdapter, Protocol  # noqa: E402
+from .properties.extended import UID, ExtendedProperty  # noqa: E402
+from .protocol import BaseProtocol, NoVerifyHTTPAdapter, Protocol, close_connections  # noqa: E402
 from .restriction import Q, Restriction  # noqa: E402
 from .retry import FailFast, FaultTolerance  # noqa: E402
 from .settings import OofSettings  # noqa: E402
@@ -30,15 +33,19 @@ from .version import Build, Version  # noqa: E402
 
 __all__ = [
     "__version__",
-    "Account", "DELEGATE", "IMPERSONATION",
+    "Account", "DELEGATE", "IMPERSONATION", "Identity", "discover", "close_connections",
     "Configuration",
     "BaseCredentials", "Credentials", "ServiceAccount", "AccessTokenCredentials", "OAuth2ClientCredentials",
     "EWSError",
     "EWSDate", "EWSDateTime", "EWSTimeZone", "UTC", "UTC_NOW",
     "BaseFolder", "Folder", "Calendar", "CalendarFolder", "ContactsFolder", "SearchFolder", "TasksFolder",
+    "FolderCollection", "RootOfHierarchy", "DEEP", "SHALLOW",
     "Item", "CalendarItem", "Contact", "DistributionList", "MeetingCancellation", "MeetingRequest",
     "MeetingResponse", "Message", "PostItem", "Task",
-    "Attendee", "Body", "HTMLBody", "Mailbox", "FileAttachment", "ItemAttachment", "ExtendedProperty",
+    "AcceptItem", "TentativelyAcceptItem", "DeclineItem", "CancelCalendarItem", "ForwardItem", "ReplyToItem",
+    "ReplyAllToItem", "PostReplyItem",
+    "Attendee", "Body", "HTMLBody", "Mailbox", "DLMailbox", "ItemId", "UID", "FileAttachment", "ItemAttachment",
+    "ExtendedProperty",
     "BaseProtocol", "NoVerifyHTTPAdapter", "Protocol",
     "Q", "Restriction",
     "FailFast", "FaultTolerance",

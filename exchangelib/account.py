@@ -13,6 +13,7 @@ from .errors import EWSError
 from .ewsdatetime import EWSTimeZone
 from .folders import Folder
 from .folders.collection import FolderTree
+from .identity import Identity
 from .items import ITEM_CLASSES
 from .protocol import Protocol
 from .settings import OofSettings
@@ -63,6 +64,9 @@ class Account:
         if default_timezone is not None and not isinstance(default_timezone, EWSTimeZone):
             default_timezone = EWSTimeZone.from_timezone(default_timezone)
         self.primary_smtp_address = primary_smtp_address
+        #: Who requests act for under IMPERSONATION; set ``identity.sid`` or ``identity.upn`` to spare the
+        #: server a directory lookup per request.
+        self.identity = Identity(primary_smtp_address=primary_smtp_address)
         self.fullname = fullname
         self.access_type = access_type
         self.locale = locale or _default_locale()
@@ -88,6 +92,7 @@ class Account:
         result = discover(self.primary_smtp_address, creds, auth_type=config.auth_type if config else None,
                           verify=verify, validate=lambda r: check_endpoint(r, verify=verify))
         self.primary_smtp_address = result.primary_smtp_address
+        self.identity.primary_smtp_address = result.primary_smtp_address
         return Configuration(service_endpoint=result.ews_url, credentials=creds,
                              auth_type=result.auth_type or (config.auth_type if config else None),
                              version=result.version or (config.version if config else None),
@@ -99,7 +104,7 @@ class Account:
     def version(self) -> Version:
         # The version probe carries this account's impersonation header: app-only OAuth tokens need one.
         if self.access_type == IMPERSONATION:
-            return self.protocol.get_version(impersonation=(PRIMARY_SMTP_ADDRESS, self.primary_smtp_address))
+            return self.protocol.get_version(impersonation=self._connecting_sid())
         return self.protocol.get_version(anchor_mailbox=self.primary_smtp_address)
 
     def soap_header_kwargs(self) -> Dict[str, Any]:
@@ -109,10 +114,13 @@ class Account:
             kwargs["timezone_id"] = self._timezone_ms_id()
             kwargs["culture"] = self.locale
         if self.access_type == IMPERSONATION:
-            kwargs["impersonation"] = (PRIMARY_SMTP_ADDRESS, self.primary_smtp_address)
+            kwargs["impersonation"] = self._connecting_sid()
         else:
             kwargs["anchor_mailbox"] = self.primary_smtp_address
         return kwargs
+
+    def _connecting_sid(self) -> Tuple[str, str]:
+        return self.identity.connecting_sid() or (PRIMARY_SMTP_ADDRESS, self.primary_smtp_address)
 
     def _timezone_ms_id(self) -> Optional[str]:
         try:

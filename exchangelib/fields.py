@@ -39,6 +39,24 @@ from .xml import MNS, TNS
 
 log = logging.getLogger(__name__)
 
+# Weekdays, months and week numbers of recurrence patterns (``from exchangelib.fields import MONDAY``).
+MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(1, 8)
+DAY, WEEK_DAY, WEEKEND_DAY = 8, 9, 10
+WEEKDAY_NAMES = {MONDAY: "Monday", TUESDAY: "Tuesday", WEDNESDAY: "Wednesday", THURSDAY: "Thursday",
+                 FRIDAY: "Friday", SATURDAY: "Saturday", SUNDAY: "Sunday", DAY: "Day", WEEK_DAY: "Weekday",
+                 WEEKEND_DAY: "WeekendDay"}
+WEEKDAYS = tuple(range(MONDAY, SUNDAY + 1))
+(JANUARY, FEBRUARY, MARCH, APRIL, MAY, JUNE, JULY, AUGUST, SEPTEMBER, OCTOBER, NOVEMBER,
+ DECEMBER) = range(1, 13)
+MONTH_NAMES = {i + 1: n for i, n in enumerate((
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "December"))}
+FIRST, SECOND, THIRD, FOURTH, LAST = range(1, 6)
+WEEK_NUMBER_NAMES = {FIRST: "First", SECOND: "Second", THIRD: "Third", FOURTH: "Fourth", LAST: "Last"}
+MONTHS = tuple(range(JANUARY, DECEMBER + 1))
+WEEK_NUMBERS = tuple(range(FIRST, LAST + 1))
+EXTRA_WEEKDAY_OPTIONS = (DAY, WEEK_DAY, WEEKEND_DAY)
+
 Element = etree._Element
 
 #: Characters that XML 1.0 cannot carry, not even escaped. lxml would refuse them at serialisation
@@ -1045,4 +1063,8 @@ __all__ = [
     "MimeContentField", "CharListField", "Base64ListField", "EWSElementField", "EWSElementListField",
     "ElementChoiceField",
     "RawXmlField", "IndexedField", "FieldList",
+    "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY", "DAY", "WEEK_DAY", "WEEKEND_DAY",
+    "WEEKDAYS", "WEEKDAY_NAMES", "EXTRA_WEEKDAY_OPTIONS", "JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE",
+    "JULY", "AUGUST", "SEPTEMBER", "OCTOBER", "NOVEMBER", "DECEMBER", "MONTHS", "MONTH_NAMES", "FIRST", "SECOND",
+    "THIRD", "FOURTH", "LAST", "WEEK_NUMBERS", "WEEK_NUMBER_NAMES",
 ]

@@ -31,7 +31,7 @@ from .credentials import BaseCredentials
 from .errors import (ErrorInvalidSchemaVersionForMailboxVersion, ErrorInvalidServerVersion, ErrorServerBusy,
                      MalformedResponseError, ResponseMessageError, SOAPError, TransportError, UnauthorizedError)
 from .log import redact_headers, redact_xml
-from .retry import FailFast, Retriable, RetryPolicy
+from .retry import FailFast, FaultTolerance, Retriable, RetryPolicy
 from .soap import fault_to_exception, response_message_error, server_version, split_envelope
 from .transport import (CONTENT_TYPE, NOAUTH, OAUTH2, choose_auth_type, get_auth_instance, parse_www_authenticate,
                         www_authenticate_values, wrap)
@@ -155,6 +155,23 @@ class BaseProtocol:
         session.close()
         with self._pool_lock:
             self._sessions_created -= 1
+
+    def close_idle_sessions(self) -> int:
+        """Close the pooled sessions not in use (their sockets too); new ones are made on demand.
+
+        Unlike :meth:`close`, the protocol stays usable. Returns how many sessions were closed.
+        """
+        closed = 0
+        while True:
+            try:
+                s = self._session_pool.get(block=False)
+            except queue.Empty:
+                break
+            s.close()
+            closed += 1
+        with self._pool_lock:
+            self._sessions_created -= closed
+        return closed
 
     def close(self) -> None:
         self._closed = True
@@ -445,3 +462,18 @@ def _retry_after(r: requests.Response) -> Optional[float]:
 def _tls_failure(endpoint: str, e: Exception) -> str:
     return (f"TLS with {endpoint} failed: {e}. If the server uses a private CA or a self-signed certificate, "
             f"pass verify='/path/to/ca.pem' in the Configuration (verify=False disables the check: test servers only).")
+
+
+def close_connections() -> None:
+    """Close the idle HTTP connections and the worker threads of every cached protocol.
+
+    For the end of a script, before a fork, or after a burst of work, while no request is in flight:
+    accounts stay usable and open new connections (and threads) when they next send a request.
+    """
+    with Protocol._cache_lock:
+        protocols = list(Protocol._cache.values())
+    for p in protocols:
+        p.close_idle_sessions()
+        pool, p._thread_pool = p._thread_pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)

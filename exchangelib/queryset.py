@@ -18,8 +18,9 @@ from __future__ import annotations
 import datetime
 import html
 import logging
+from collections import deque
 from itertools import islice
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Deque, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from .elements import display_value, html_table
 from .errors import DoesNotExist, ErrorItemNotFound, EWSError, MultipleObjectsReturned
@@ -116,11 +117,6 @@ class QuerySet:
     def model_classes(self) -> Tuple[type, ...]:
         """The item classes whose fields can be searched, sorted and requested in this folder."""
         return tuple(self.folder.supported_item_models)
-
-    @property
-    def _result_folder(self) -> Any:
-        """The folder found items belong to (a FolderCollection names its one folder, or None for several)."""
-        return getattr(self.folder, "result_folder", self.folder)
 
     @property
     def account(self) -> Any:
@@ -245,7 +241,7 @@ class QuerySet:
             raise DoesNotExist(f"No item with id {item_id!r} in {self._where()}: {res}")
         if isinstance(res, Exception):
             raise res
-        res.folder = self._result_folder
+        res.folder = self.folder
         if self.return_format == ITEMS:
             return res
         return next(self._format(iter([res])))
@@ -401,6 +397,9 @@ class QuerySet:
             return len(self._cache)
         if self.is_none:
             return 0
+        if self._collection() is not None:
+            total = sum(sub.count() for sub in self._per_folder())
+            return len(range(total)[self._slice]) if self._slice is not None else total
         svc = self._find_service()
         if self.calendar_view is not None:
             p = svc.page(self.folder, ID_ONLY, None, None, None, None, self.traversal,
@@ -419,6 +418,8 @@ class QuerySet:
             return bool(self._cache)
         if self.is_none:
             return False
+        if self._collection() is not None:
+            return any(sub.exists() for sub in self._per_folder()) if self._slice is None else self.count() > 0
         if self._slice is not None or self.calendar_view is not None:
             return self.count() > 0
         p = self._find_service().page(self.folder, ID_ONLY, None, self._restriction(), None, self.query_string,
@@ -524,7 +525,15 @@ class QuerySet:
 
     def _get_items(self, found: Iterator[Any], shape: str, additional: Optional[List[FieldPath]]) -> Iterator[Any]:
         svc = GetItem(account=self.account, chunk_size=self.chunk_size)
-        for res in svc.call(found, shape=shape, additional_fields=additional):
+        folders: Deque[Any] = deque()  # each found item's folder, in order (GetItem answers in input order)
+
+        def noting_folders() -> Iterator[Any]:
+            for i in found:
+                folders.append(i.folder)
+                yield i
+
+        for res in svc.call(noting_folders(), shape=shape, additional_fields=additional):
+            folder = folders.popleft() if folders else self.folder
             if isinstance(res, ErrorItemNotFound):
                 log.debug("Skipping an item that was deleted between FindItem and GetItem: %s", res)
                 continue
@@ -532,11 +541,13 @@ class QuerySet:
                 raise res
             if res is None:
                 continue
-            res.folder = self._result_folder
+            res.folder = folder
             yield res
 
     def _found(self, additional: Optional[List[FieldPath]] = None, id_only: bool = False) -> Iterator[Any]:
         """FindItem results for this QuerySet's slice, in order, fetching only the pages needed."""
+        if self._collection() is not None:
+            return self._found_in_collection(additional, id_only)
         svc = self._find_service()
         kw: Dict[str, Any] = dict(shape=ID_ONLY, additional_fields=None if id_only else (additional or None),
                                   traversal=self.traversal)
@@ -563,8 +574,30 @@ class QuerySet:
             found = islice(found, None, None, step)
         return self._tag(found)
 
+    # --- several folders (a FolderCollection) --------------------------------------------------------
+    def _collection(self) -> Optional[Tuple[Any, ...]]:
+        return getattr(self.folder, "folders", None)
+
+    def _per_folder(self) -> Iterator["QuerySet"]:
+        """This search (unsliced) on each folder of the collection, in the collection's order."""
+        for f in self._collection() or ():
+            sub = self._clone()
+            sub.folder, sub._slice = f, None
+            yield sub
+
+    def _found_in_collection(self, additional: Optional[List[FieldPath]], id_only: bool) -> Iterator[Any]:
+        """Each folder's results in turn, as Exchange answers a FindItem over several folders: one result
+        set per folder, each sorted and paged on its own. A slice applies to the whole sequence."""
+        found: Iterator[Any] = (i for sub in self._per_folder() for i in sub._found(additional, id_only))
+        s = self._slice
+        if s is None:
+            return found
+        if any(v is not None and v < 0 for v in (s.start, s.stop)):
+            return iter(list(found)[s])
+        return islice(found, s.start, s.stop, s.step)
+
     def _tag(self, items: Iterator[Any]) -> Iterator[Any]:
-        folder = self._result_folder
+        folder = self.folder
         for i in items:
             i.folder = folder
             yield i

@@ -895,3 +895,6 @@ MS_DISPLAY_NAMES: Dict[str, str] = {
     'Samoa Standard Time': '(UTC+13:00) Samoa',
     'Line Islands Standard Time': '(UTC+14:00) Kiritimati Island',
 }
+
+# exchangelib 5.x's name for MS_TO_IANA.
+MS_TIMEZONE_TO_IANA_MAP = MS_TO_IANA

@@ -258,6 +258,7 @@ def render(ms_to_iana: Dict[str, str], iana_to_ms: Dict[str, str], display_names
                           iana_to_ms)
     lines += ["", ""]
     lines += _dict_source("MS_DISPLAY_NAMES", "Windows time zone id -> Windows display name.", display_names)
+    lines += ["", "# exchangelib 5.x's name for MS_TO_IANA.", "MS_TIMEZONE_TO_IANA_MAP = MS_TO_IANA"]
     return "\n".join(lines) + "\n"
 
 

@@ -39,7 +39,8 @@ import requests
 
 from ..credentials import AccessTokenCredentials, BaseCredentials, Credentials
 from ..errors import AutoDiscoverFailed, EWSError, TransportError
-from ..protocol import BaseProtocol
+from ..protocol import BaseProtocol, _retry_after
+from ..retry import FailFast, Retriable, RetryPolicy
 from ..transport import (AUTH_TYPES, DIGEST, NOAUTH, NTLM, OAUTH2, get_auth_instance, parse_www_authenticate,
                          www_authenticate_values)
 from . import pox, soap
@@ -113,6 +114,14 @@ class Autodiscovery:
     SRV lookup (default: the system resolver). ``srv``: set False to skip the SRV step.
     ``timeout``: seconds per HTTP request (a number or ``(connect, read)``).
     """
+
+    #: Attributes set on the ``dns.resolver.Resolver`` of the SRV step, e.g. ``{"edns": False}`` (as the
+    #: peer library documents: ``Autodiscovery.DNS_RESOLVER_ATTRS["edns"] = False``).
+    DNS_RESOLVER_ATTRS: Dict[str, Any] = {}
+    #: Retry policy for requests to candidate autodiscover servers answering 503/429. Default: no retry,
+    #: the next candidate is tried. ``Autodiscovery.INITIAL_RETRY_POLICY = FaultTolerance(max_wait=30)``
+    #: waits (honouring Retry-After) for a busy candidate instead.
+    INITIAL_RETRY_POLICY: RetryPolicy = FailFast()
 
     def __init__(self, email: str, credentials: Optional[BaseCredentials] = None, *,
                  auth_type: Optional[str] = None, verify: Any = True, host_map: Optional[HostMap] = None,
@@ -245,6 +254,8 @@ class Autodiscovery:
             resolver.nameservers = [self.dns_nameserver[0]]
             resolver.port = self.dns_nameserver[1]
         resolver.lifetime = self.dns_timeout
+        for attr, value in self.DNS_RESOLVER_ATTRS.items():
+            setattr(resolver, attr, value)
         try:
             answer = resolver.resolve(name, "SRV")
         except dns.exception.DNSException as e:
@@ -364,11 +375,19 @@ class Autodiscovery:
     def _post(self, url: str, body: bytes, headers: Dict[str, str], auth_type: Optional[str]) -> requests.Response:
         assert self._session is not None
         auth = get_auth_instance(auth_type, self.credentials) if auth_type not in (None, NOAUTH) else None
-        # verify is passed per request: a session-level value would lose to $REQUESTS_CA_BUNDLE.
-        r = self._session.post(url, data=body, headers=headers, auth=auth, timeout=self.timeout,
-                               verify=self.verify, allow_redirects=False)
-        _ = r.content
-        return r
+        session = self._session
+        policy = self.INITIAL_RETRY_POLICY
+
+        def attempt() -> requests.Response:
+            # verify is passed per request: a session-level value would lose to $REQUESTS_CA_BUNDLE.
+            r = session.post(url, data=body, headers=headers, auth=auth, timeout=self.timeout,
+                             verify=self.verify, allow_redirects=False)
+            _ = r.content
+            if r.status_code in (429, 503) and not policy.fail_fast:
+                raise Retriable(f"HTTP {r.status_code} from {url}", hint=_retry_after(r))
+            return r
+
+        return policy.run(attempt, operation="autodiscover")
 
     def _choose_auth(self, offered: List[str]) -> Tuple[Optional[str], str]:
         """Our auth type for what a server offers, or (None, why not). Never Basic unless configured."""

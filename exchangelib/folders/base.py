@@ -13,7 +13,7 @@ from ..fields import (
     CharField, CharListField, ChoiceField, EWSElementField, IntegerField, RawXmlField,
 )
 from ..properties import (
-    DISTINGUISHED_FOLDER_NAMES, EffectiveRights, FolderId, ManagedFolderInformation, ParentFolderId, RetentionTag,
+    DISTINGUISHED_FOLDER_NAMES, DistinguishedFolderId, EffectiveRights, FolderId, ManagedFolderInformation, ParentFolderId, RetentionTag,
 )
 from ..properties.identified import IdentifiedElement
 from ..registry import FOLDER_CLASSES
@@ -85,7 +85,16 @@ class BaseFolder(QuerySetMixin, FolderMethods, FolderNavigation, IdentifiedEleme
 
     def __init__(self, account: Any = None, parent: Any = None, root: Any = None, **kwargs: Any):
         folder_id, changekey = self._pop_id_kwargs(kwargs)
+        # A well-known folder addressed by name, possibly in another mailbox (the peer's form):
+        # Folder(root=account.root, _distinguished_id=DistinguishedFolderId("calendar", mailbox=Mailbox(...)))
+        distinguished = kwargs.pop("_distinguished_id", None)
         super().__init__(**kwargs)
+        if distinguished is not None:
+            if not isinstance(distinguished, DistinguishedFolderId):
+                raise TypeError(f"_distinguished_id must be a DistinguishedFolderId, got {type(distinguished).__name__}")
+            self._distinguished_id = distinguished
+        if account is None and root is not None:
+            account = getattr(root, "account", None)
         if account is not None:
             self.account = account
         if parent is not None:

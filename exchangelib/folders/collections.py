@@ -1,4 +1,4 @@
-"""``FolderCollection``: several folders searched as one (one FindItem over all their ids).
+"""``FolderCollection``: several folders searched as one.
 
 ``folder.children``, ``folder.walk()`` and ``folder.glob(...)`` return one, and so can you::
 
@@ -6,8 +6,9 @@
 
 It is an iterable of folders (with ``len()``, indexing and ``next()``, as the generators these
 methods used to return), plus the folder search API (``all``, ``filter``, ``exclude``, ``get``,
-``order_by``, ``only``, ``values``, ``values_list``, ``view``): one ``FindItem`` request lists every
-folder in ``ParentFolderIds``, so the server does the merging, sorting and paging.
+``order_by``, ``only``, ``values``, ``values_list``, ``view``). Results come folder by folder, each
+folder's sorted and paged on its own, which is also how Exchange answers one FindItem naming several
+folders (a result set per folder); slicing, ``count()`` and ``exists()`` cover the whole collection.
 
 https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/finditem
 """
@@ -16,13 +17,15 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator, List, Optional, Tuple
 
 from ..queryset import QuerySet, QuerySetMixin
+from ..registry import ITEM_CLASSES
 from ..services.find_item import ASSOCIATED, SHALLOW, SOFT_DELETED
+from ..services.folders import GetFolder
 
 #: FindFolder traversal: the whole subtree (with SHALLOW, the peer's constants live here too).
 DEEP = "Deep"
 FOLDER_TRAVERSAL_CHOICES = (SHALLOW, DEEP, SOFT_DELETED)
 
-__all__ = ["FolderCollection", "DEEP", "SHALLOW", "SOFT_DELETED", "ASSOCIATED", "FOLDER_TRAVERSAL_CHOICES"]
+__all__ = ["FolderCollection", "SingleFolderQuerySet", "DEEP", "SHALLOW", "SOFT_DELETED", "ASSOCIATED", "FOLDER_TRAVERSAL_CHOICES"]
 
 
 class FolderCollection(QuerySetMixin):
@@ -98,13 +101,44 @@ class FolderCollection(QuerySetMixin):
             for m in f.supported_item_models:
                 if m not in seen:
                     seen.append(m)
+        if not seen:  # an empty collection matches nothing, but its lookups are still checked
+            seen = list(dict.fromkeys(ITEM_CLASSES.values()))
         return tuple(seen)
-
-    @property
-    def result_folder(self) -> Any:
-        """The folder items found through this collection belong to: the one folder, or None for several."""
-        return self.folders[0] if len(self.folders) == 1 else None
 
     def all(self) -> QuerySet:
         qs = QuerySet(self)
         return qs if self.folders else qs.none()
+
+
+class SingleFolderQuerySet:
+    """One folder, to look up on the server: ``SingleFolderQuerySet(account, folder).resolve()``.
+
+    The peer library's way to reach a well-known folder of another mailbox you have rights to::
+
+        shared = SingleFolderQuerySet(account=john, folder=Folder(
+            root=john.root, _distinguished_id=DistinguishedFolderId("calendar", mailbox=Mailbox(
+                email_address="mary@example.com")))).resolve()
+
+    ``resolve()`` sends GetFolder and returns the folder as the server describes it (id, name, class,
+    counts), ready to search.
+    """
+
+    def __init__(self, account: Any, folder: Any):
+        if account is None:
+            raise ValueError("SingleFolderQuerySet needs an account")
+        self.account = account
+        self.folder = folder
+
+    def resolve(self) -> Any:
+        """The folder, fetched from the server (GetFolder); raises the server's error, e.g. ErrorAccessDenied."""
+        res = next(GetFolder(account=self.account).call([self.folder]))
+        if isinstance(res, Exception):
+            raise res
+        res.account = self.account
+        return res
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        """Same as :meth:`resolve` (no lookups are supported on a single folder)."""
+        if args or kwargs:
+            raise ValueError("SingleFolderQuerySet.get() takes no lookups: it names exactly one folder")
+        return self.resolve()

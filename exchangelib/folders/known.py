@@ -14,7 +14,13 @@ from ..version import EXCHANGE_2010_SP1, EXCHANGE_2013, EXCHANGE_2016, EXCHANGE_
 from .base import CalendarFolder, ContactsFolder, Folder, SearchFolder, TasksFolder
 
 
-class Root(Folder):
+class RootOfHierarchy(Folder):
+    """Base of the roots of the three folder trees: :class:`Root`, :class:`ArchiveRoot` and
+    :class:`PublicFoldersRoot` (the peer's name; extended properties registered on :class:`Folder`
+    reach these too)."""
+
+
+class Root(RootOfHierarchy):
     """The root of the mailbox's folder tree (non-IPM subtree included).
 
     https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/distinguishedfolderid
@@ -278,7 +284,7 @@ class Tasks(TasksFolder):
     }
 
 
-class PublicFoldersRoot(Folder):
+class PublicFoldersRoot(RootOfHierarchy):
     """The root of the public folders.
 
     https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/distinguishedfolderid
@@ -393,7 +399,7 @@ class RecoverableItemsDiscoveryHolds(Folder):
     LOCALIZED_NAMES = {None: ("DiscoveryHolds",)}
 
 
-class ArchiveRoot(Folder):
+class ArchiveRoot(RootOfHierarchy):
     """The root of the archive mailbox.
 
     https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/distinguishedfolderid
@@ -978,7 +984,7 @@ for _cls in KNOWN_FOLDER_CLASSES:
     DISTINGUISHED_FOLDER_CLASSES[_cls.DISTINGUISHED_FOLDER_ID] = _cls
 del _cls
 
-__all__ = ["KNOWN_FOLDER_CLASSES", "DISTINGUISHED_FOLDER_CLASSES", "Root", "MsgFolderRoot", "Calendar", "Contacts",
+__all__ = ["KNOWN_FOLDER_CLASSES", "DISTINGUISHED_FOLDER_CLASSES", "RootOfHierarchy", "Root", "MsgFolderRoot", "Calendar", "Contacts",
     "DeletedItems", "Drafts", "Inbox", "Journal", "Notes", "Outbox", "SentItems", "Tasks", "PublicFoldersRoot",
     "JunkEmail", "SearchFolders", "VoiceMail", "RecoverableItemsRoot", "RecoverableItemsDeletions",
     "RecoverableItemsVersions", "RecoverableItemsPurges", "RecoverableItemsDiscoveryHolds", "ArchiveRoot",

@@ -8,8 +8,9 @@ from .contact import Contact, DistributionList
 from .meeting import MeetingCancellation, MeetingMessage, MeetingRequest, MeetingResponse
 from .message import Message
 from .post import PostItem
-from .response import (AcceptItem, CancelCalendarItem, DeclineItem, ForwardItem, ReplyAllToItem, ReplyToItem,
-                       TentativelyAcceptItem)
+from .response import (AcceptItem, CancelCalendarItem, DeclineItem, ForwardItem, PostReplyItem, ReplyAllToItem,
+                       ReplyToItem, TentativelyAcceptItem)
+from ..services.find_item import ASSOCIATED, ITEM_TRAVERSAL_CHOICES, SHALLOW, SOFT_DELETED  # noqa: F401
 from .task import Task
 
 ITEM_CLASSES.setdefault(Item.ELEMENT_NAME, Item)
@@ -60,6 +61,7 @@ __all__ = [
     "ITEM_CLASSES", "Item", "Message", "CalendarItem", "Task", "Contact", "DistributionList", "PostItem",
     "MeetingMessage", "MeetingRequest", "MeetingResponse", "MeetingCancellation",
     "ReplyToItem", "ReplyAllToItem", "ForwardItem", "AcceptItem", "TentativelyAcceptItem", "DeclineItem",
+    "PostReplyItem", "SHALLOW", "ASSOCIATED", "SOFT_DELETED", "ITEM_TRAVERSAL_CHOICES",
     "CancelCalendarItem",
     "SAVE_ONLY", "SEND_ONLY", "SEND_AND_SAVE_COPY", "MESSAGE_DISPOSITION_CHOICES",
     "SEND_TO_NONE", "SEND_ONLY_TO_ALL", "SEND_ONLY_TO_CHANGED", "SEND_TO_ALL_AND_SAVE_COPY",

@@ -128,8 +128,31 @@ class DeclineItem(MeetingAnswer):
     ELEMENT_NAME = "DeclineItem"
 
 
+class PostReplyItem(ResponseObject):
+    """A reply posted to a folder in answer to a :class:`~exchangelib.items.PostItem` (a discussion reply).
+
+    Exchange saves it as a new PostItem, by default in the original's folder: "RE: <subject>",
+    ``new_body`` above the original. Use ``post.create_post_reply(...)`` or ``post.post_reply(...)``;
+    ``save(folder)`` (SaveOnly) is the only disposition a post takes.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/postreplyitem
+    """
+
+    ELEMENT_NAME = "PostReplyItem"
+
+    subject = CharField("item:Subject", max_length=255)
+    body = BodyField("item:Body")
+    reference_item_id = EWSElementField(xml_name="ReferenceItemId", value_cls=ItemId, is_required=True)
+    new_body = BodyField(xml_name="NewBodyContent")
+
+    def send(self, save_copy: bool = True, copy_to_folder: Any = None) -> Any:
+        raise TypeError("A PostReplyItem is posted to a folder, not sent: use save(), which posts it in the "
+                        "original's folder, or save(folder)")
+
+
 RESPONSE_OBJECT_CLASSES = (ReplyToItem, ReplyAllToItem, ForwardItem, CancelCalendarItem, AcceptItem,
-                           TentativelyAcceptItem, DeclineItem)
+                           TentativelyAcceptItem, DeclineItem, PostReplyItem)
 
 __all__ = ["ResponseObject", "SmartResponse", "ReplyToItem", "ReplyAllToItem", "ForwardItem", "CancelCalendarItem",
-           "MeetingAnswer", "AcceptItem", "TentativelyAcceptItem", "DeclineItem", "RESPONSE_OBJECT_CLASSES"]
+           "MeetingAnswer", "AcceptItem", "TentativelyAcceptItem", "DeclineItem", "PostReplyItem",
+           "RESPONSE_OBJECT_CLASSES"]

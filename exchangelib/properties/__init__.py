@@ -9,14 +9,14 @@ from .common import (
     AbchEmailAddress, CompleteName, ContactUrl, DeletedOccurrence, EffectiveRights, Flag, ManagedFolderInformation,
     Member, MessageHeader, OccurrenceInfo, ReminderMessageData, ResponseObjectsField, RetentionTag,
 )
-from .extended import ExtendedProperty
+from .extended import UID, ExtendedProperty
 from .distinguished import DISTINGUISHED_FOLDER_NAMES, DistinguishedFolderId
 from .ids import (
     AttachmentId, ConversationId, FolderId, ItemId, OccurrenceItemId, ParentFolderId, ParentItemId,
     RecurringMasterItemId, RootItemId,
 )
 from .indexed import EmailAddress, ImAddress, IndexedEntry, PhoneNumber, PhysicalAddress
-from .mailbox import Attendee, AttendeesField, Mailbox, MailboxField, MailboxListField
+from .mailbox import Attendee, AttendeesField, DLMailbox, Mailbox, MailboxField, MailboxListField
 
 __all__ = [
     "ATTACHMENT_CLASSES", "Attachment", "FileAttachment", "ItemAttachment", "ReferenceAttachment",
@@ -24,9 +24,9 @@ __all__ = [
     "AbchEmailAddress", "CompleteName", "ContactUrl", "DeletedOccurrence", "EffectiveRights", "Flag",
     "ManagedFolderInformation", "Member", "MessageHeader", "OccurrenceInfo", "ReminderMessageData",
     "ResponseObjectsField", "RetentionTag",
-    "DISTINGUISHED_FOLDER_NAMES", "DistinguishedFolderId", "ExtendedProperty",
+    "DISTINGUISHED_FOLDER_NAMES", "DistinguishedFolderId", "ExtendedProperty", "UID",
     "AttachmentId", "ConversationId", "FolderId", "ItemId", "OccurrenceItemId", "ParentFolderId", "ParentItemId",
     "RecurringMasterItemId", "RootItemId",
     "EmailAddress", "ImAddress", "IndexedEntry", "PhoneNumber", "PhysicalAddress",
-    "Attendee", "AttendeesField", "Mailbox", "MailboxField", "MailboxListField",
+    "Attendee", "AttendeesField", "Mailbox", "DLMailbox", "MailboxField", "MailboxListField",
 ]

@@ -335,5 +335,44 @@ def registered_property_paths(model_classes: Iterable[type]) -> List[Element]:
     return [p.field_uri_xml() for p in props]
 
 
-__all__ = ["ExtendedProperty", "ExtendedPropertyField", "DISTINGUISHED_PROPERTY_SET_IDS", "PROPERTY_TYPES",
+# PidLidGlobalObjectId's fixed 16-byte prefix (MS-OXOCAL 2.2.1.27).
+_GOID_PREFIX = bytes.fromhex("040000008200E00074C5B7101A82E008")
+
+
+class UID(ExtendedProperty):
+    """A meeting's global object id (PidLidGlobalObjectId), to find a calendar item by its iCalendar UID.
+
+    ::
+
+        CalendarItem.register("global_object_id", UID)
+        account.calendar.filter(global_object_id=UID.to_global_object_id(ical_uid))
+
+    https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxocal/1d3aac05-a7b9-45cc-a213-47f0a0a2c5c1
+    """
+
+    distinguished_property_set_id = "Meeting"
+    property_id = 0x0003
+    property_type = "Binary"
+
+    @staticmethod
+    def to_global_object_id(uid: str) -> bytes:
+        """The PidLidGlobalObjectId bytes Exchange stores for a meeting with iCalendar UID ``uid``.
+
+        A UID Outlook made (hex, starting with the global-object-id prefix) is its bytes; any other UID
+        is wrapped as MS-OXOCAL describes: the prefix, zero instance date, creation time and reserved
+        bytes, then the length and ``vCal-Uid`` + version 1 + the UID + NUL.
+        """
+        if not isinstance(uid, str) or not uid:
+            raise ValueError(f"UID.to_global_object_id() needs a UID string, got {uid!r}")
+        try:
+            raw = bytes.fromhex(uid)
+        except ValueError:
+            raw = b""
+        if raw.startswith(_GOID_PREFIX):
+            return raw
+        data = b"vCal-Uid" + (1).to_bytes(4, "little") + uid.encode("utf-8") + b"\x00"
+        return _GOID_PREFIX + bytes(4) + bytes(8) + bytes(8) + len(data).to_bytes(4, "little") + data
+
+
+__all__ = ["ExtendedProperty", "ExtendedPropertyField", "UID", "DISTINGUISHED_PROPERTY_SET_IDS", "PROPERTY_TYPES",
            "register_extended_property", "deregister_extended_property", "registered_property_paths"]

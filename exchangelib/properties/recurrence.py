@@ -17,23 +17,12 @@ from typing import Any, Dict, Optional, Tuple
 from lxml import etree
 
 from ..elements import EWSElement
-from ..fields import DateField, ElementChoiceField, Field, IntegerField
+from ..fields import (APRIL, AUGUST, DAY, DECEMBER, FEBRUARY, FIRST, FOURTH, FRIDAY, JANUARY, JULY, JUNE, LAST,
+                      MARCH, MAY, MONDAY, MONTH_NAMES, NOVEMBER, OCTOBER, SATURDAY, SECOND, SEPTEMBER, SUNDAY, THIRD,
+                      THURSDAY, TUESDAY, WEDNESDAY, WEEK_DAY, WEEK_NUMBER_NAMES, WEEKDAY_NAMES, WEEKDAYS,
+                      WEEKEND_DAY, DateField, ElementChoiceField, Field, IntegerField)
 
 Element = etree._Element
-
-MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(1, 8)
-DAY, WEEK_DAY, WEEKEND_DAY = 8, 9, 10
-WEEKDAY_NAMES = {MONDAY: "Monday", TUESDAY: "Tuesday", WEDNESDAY: "Wednesday", THURSDAY: "Thursday",
-                 FRIDAY: "Friday", SATURDAY: "Saturday", SUNDAY: "Sunday", DAY: "Day", WEEK_DAY: "Weekday",
-                 WEEKEND_DAY: "WeekendDay"}
-WEEKDAYS = tuple(range(MONDAY, SUNDAY + 1))
-(JANUARY, FEBRUARY, MARCH, APRIL, MAY, JUNE, JULY, AUGUST, SEPTEMBER, OCTOBER, NOVEMBER,
- DECEMBER) = range(1, 13)
-MONTH_NAMES = {i + 1: n for i, n in enumerate((
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
-    "December"))}
-FIRST, SECOND, THIRD, FOURTH, LAST = range(1, 6)
-WEEK_NUMBER_NAMES = {FIRST: "First", SECOND: "Second", THIRD: "Third", FOURTH: "Fourth", LAST: "Last"}
 
 
 class _NamedIntField(Field):

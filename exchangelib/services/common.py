@@ -28,7 +28,12 @@ class EWSService:
 
     SERVICE_NAME: str = ""
     supported_from: Optional[Build] = None
-    # Default number of inputs per request for chunked services
+    # Tuning knobs, as the peer documents them: set ``EWSService.PAGE_SIZE`` / ``EWSService.CHUNK_SIZE``
+    # to change every service's default at once (a subclass only overrides where its payloads differ,
+    # e.g. GetAttachment's smaller chunks).
+    #: Items per page of paging services (FindItem, FindFolder).
+    PAGE_SIZE = 100
+    #: Inputs per request of chunked services (GetItem, CreateItem, DeleteItem, ...).
     CHUNK_SIZE = 100
 
     def __init__(self, account: Any = None, protocol: Any = None, chunk_size: Optional[int] = None):

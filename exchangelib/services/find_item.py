@@ -73,7 +73,6 @@ class FindItem(EWSService):
     """
 
     SERVICE_NAME = "FindItem"
-    PAGE_SIZE = 100
 
     def __init__(self, *args: Any, page_size: Optional[int] = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -107,9 +106,7 @@ class FindItem(EWSService):
             elem.append(sort_order_xml(order_fields))
         parents = add_child(elem, "m:ParentFolderIds")
         mailbox = self.account.primary_smtp_address if self.account is not None else None
-        # A FolderCollection searches all its folders in one request.
-        for f in getattr(folder, "folders", None) or (folder,):
-            parents.append(folder_id_xml(f, mailbox))
+        parents.append(folder_id_xml(folder, mailbox))
         if query_string:
             add_child(elem, "m:QueryString", text=query_string)
         return elem

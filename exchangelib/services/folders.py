@@ -74,7 +74,6 @@ class FindFolder(EWSService):
     """Lists subfolders of one parent, paging with IndexedPageFolderView."""
 
     SERVICE_NAME = "FindFolder"
-    PAGE_SIZE = 100
 
     def call(self, parent: Any, shape: str = ALL_PROPERTIES, additional_fields: Optional[List[Any]] = None,
              traversal: str = "Shallow", restriction: Optional[Element] = None,

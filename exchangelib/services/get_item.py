@@ -31,7 +31,6 @@ def parse_items_container(msg: Element, account: Any) -> List[Any]:
 
 class GetItem(EWSService):
     SERVICE_NAME = "GetItem"
-    CHUNK_SIZE = 100
 
     def call(self, ids: Iterable[Any], shape: str = ALL_PROPERTIES, additional_fields: Optional[List[Any]] = None,
              body_type: Optional[str] = None) -> Iterator[Result]:

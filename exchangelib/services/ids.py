@@ -31,6 +31,16 @@ def folder_id_xml(folder: Any, mailbox: Optional[str] = None) -> Element:
         if getattr(folder, "changekey", None):
             attrs["ChangeKey"] = folder.changekey
         return create_element("t:FolderId", attrs)
+    named = folder.__dict__.get("_distinguished_id") if hasattr(folder, "__dict__") else None
+    if named is not None:  # a DistinguishedFolderId given by the caller, maybe in another mailbox
+        elem = create_element("t:DistinguishedFolderId", {"Id": named.id})
+        if named.changekey:
+            elem.set("ChangeKey", named.changekey)
+        owner = named.mailbox.email_address if named.mailbox is not None else mailbox
+        if owner:
+            mb = add_child(elem, "t:Mailbox")
+            add_child(mb, "t:EmailAddress", text=owner)
+        return elem
     distinguished = getattr(folder, "DISTINGUISHED_FOLDER_ID", None)
     if not distinguished:
         raise ValueError(f"{folder!r} has neither an id nor a distinguished folder id; save or fetch it first")

@@ -51,7 +51,7 @@ _ANSWERS = {
     "DeclineItem": ("Decline", "Declined: ", "IPM.Schedule.Meeting.Resp.Neg", "ErrorCalendarIsOrganizerForDecline",
                     "ErrorCalendarIsCancelledForDecline", "ErrorInvalidItemForOperationDeclineItem"),
 }
-RESPONSE_KINDS = frozenset(_SMART_PREFIX) | frozenset(_ANSWERS) | {"CancelCalendarItem"}
+RESPONSE_KINDS = frozenset(_SMART_PREFIX) | frozenset(_ANSWERS) | {"CancelCalendarItem", "PostReplyItem"}
 _MEETING_FIELDS = ("UID", "RecurrenceId", "Start", "End", "Location", "CalendarItemType")
 
 
@@ -73,6 +73,8 @@ def create_response(ctx: RequestContext, elem: etree._Element, disposition: Opti
         return _answer(ctx.store, kind, elem, rec, mailbox, disposition, folder)
     if kind == "CancelCalendarItem":
         return _cancel(ctx.store, elem, rec, disposition, folder)
+    if kind == "PostReplyItem":
+        return _post_reply(ctx.store, elem, rec, disposition, folder)
     raise err("ErrorInvalidRequest", f"Response objects of type {kind} are not supported by this server.")
 
 
@@ -253,6 +255,40 @@ def _smart_response(kind: str, elem: etree._Element, rec: ItemRecord, mailbox: M
         if raw:
             set_prop(msg, "ConversationIndex", base64.b64encode(raw + secrets.token_bytes(5)).decode("ascii"))
     return msg
+
+
+# --- Post replies ------------------------------------------------------------------------------------
+def _post_reply(store: Store, elem: etree._Element, rec: ItemRecord, disposition: str,
+                folder: Optional[FolderRecord]) -> List[etree._Element]:
+    """A PostReplyItem: a new PostItem ("RE: ..."), saved in the given folder or the original's folder.
+
+    Posts are never sent: any disposition but SaveOnly is refused, as Exchange does.
+    """
+    if disposition != "SaveOnly":
+        raise err("ErrorInvalidRequest", "A PostReplyItem can only be saved (MessageDisposition SaveOnly).")
+    orig = rec.elem
+    post = etree.Element(T + "PostItem")
+    subject = get_text(elem, "Subject")
+    if subject is None:
+        original = get_text(orig, "Subject") or ""
+        subject = original if original.lower().startswith("re: ") else "RE: " + original
+    set_prop(post, "Subject", subject)
+    given_body = elem.find(T + "Body")
+    if given_body is not None:
+        set_prop(post, "Body", elem=copy_element(given_body))
+    else:
+        set_prop(post, "Body", elem=_compose_body(elem.find(T + "NewBodyContent"), orig))
+    topic = get_text(orig, "ConversationTopic") or get_text(orig, "Subject")
+    if topic:
+        set_prop(post, "ConversationTopic", topic)
+    message_id = get_text(orig, "InternetMessageId")
+    if message_id:
+        set_prop(post, "InReplyTo", message_id)
+        set_prop(post, "References", " ".join(p for p in (get_text(orig, "References"), message_id) if p))
+    target = folder or rec.folder
+    stamp_new(store, target.mailbox, post, draft=False)
+    saved = store.add_item(target, post)
+    return [m_el("Items", [_id_only(saved)])]
 
 
 # --- Meeting answers -------------------------------------------------------------------------------
