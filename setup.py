@@ -8,15 +8,10 @@ HERE = Path(__file__).resolve().parent
 VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "exchangelib" / "__init__.py").read_text(), re.M).group(1)
 
 setup(
-    name="exchangelib",
+    # name, description, readme, license, classifiers and the console script are in pyproject.toml.
     version=VERSION,
-    description="Client for Microsoft Exchange Web Services (EWS), with a local EWS server for testing",
-    long_description=(HERE / "README.rst").read_text(encoding="utf-8"),
-    long_description_content_type="text/x-rst",
-    license="BSD-2-Clause",
     packages=find_packages(exclude=("tests", "tests.*", "tools", "benchmarks")),
     package_data={"exchangelib": ["py.typed", "schema/*.xsd", "schema/*.wsdl", "schema/NOTICE.md"]},
-    python_requires=">=3.9",
     install_requires=[
         "requests>=2.31",
         "requests_ntlm>=1.2",
@@ -36,14 +31,4 @@ setup(
         "docs": ["sphinx>=7"],
         "dev": ["pytest>=7", "hypothesis>=6.80", "tzdata", "sphinx>=7", "mypy>=1.5"],
     },
-    entry_points={"console_scripts": ["exchangelib=exchangelib.__main__:main"]},
-    classifiers=[
-        "Development Status :: 4 - Beta",
-        "Intended Audience :: Developers",
-        "License :: OSI Approved :: BSD License",
-        "Operating System :: OS Independent",
-        "Programming Language :: Python :: 3",
-        "Topic :: Communications :: Email",
-        "Typing :: Typed",
-    ],
 )

@@ -1,8 +1,9 @@
 """Command line: ``python -m exchangelib demo`` runs the README example against a bundled local EWS server.
 
-``python -m exchangelib serve`` starts the local EWS server in the foreground (see
-``python -m exchangelib.testing serve --help``). ``python -m exchangelib backup OUTDIR`` and
-``restore OUTDIR`` back up and restore a mailbox (see :mod:`exchangelib.backup`).
+``python -m exchangelib serve`` starts the local EWS server in the foreground;
+``python -m exchangelib backup OUTDIR`` and ``restore BACKUPDIR`` back up and restore a mailbox (see
+:mod:`exchangelib.backup`); ``--version`` prints the version. Every command names the emulated or
+detected Exchange version ``--server-version``. Installed, the same commands run as ``exchangelib ...``.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 from typing import List, Optional
 
 from . import __version__
+from .cli import program_name
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -24,7 +26,7 @@ def demo(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace, rest: List[str]) -> int:
     from .testing.__main__ import main as serve_main
 
-    return serve_main(["serve", *rest])
+    return serve_main(["serve", *rest], prog=program_name())
 
 
 def backup(rest: List[str]) -> int:
@@ -40,8 +42,10 @@ def restore(rest: List[str]) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m exchangelib",
+    parser = argparse.ArgumentParser(prog=program_name(),
                                      description=f"exchangelib {__version__}: a client for Exchange Web Services")
+    parser.add_argument("--version", action="version", version=f"exchangelib {__version__}",
+                        help="print the version of exchangelib and exit")
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser("demo", help="run the README example against a bundled local EWS server")
     p_demo.add_argument("--server-version", default="2016", help="Exchange version the local server emulates")

@@ -58,6 +58,7 @@ from typing import IO, Any, Callable, Deque, Dict, Generator, Iterator, List, Op
 
 from . import __version__
 from .account import DELEGATE, Account
+from .cli import program_name
 from .configuration import Configuration
 from .credentials import Credentials
 from .errors import ErrorFolderExists, ErrorItemNotFound, EWSError
@@ -1047,18 +1048,21 @@ class _NoPasswordOnCommandLine(argparse.Action):
 
 
 def _parser(command: str) -> argparse.ArgumentParser:
-    verb = "Back up a mailbox into" if command == "backup" else "Restore a backup from"
+    directory = "OUTDIR" if command == "backup" else "BACKUPDIR"
+    verb = "Back up a mailbox into" if command == "backup" else "Restore a mailbox from the backup in"
     p = argparse.ArgumentParser(
-        prog=f"python -m exchangelib {command}",
-        description=f"{verb} OUTDIR. Without --server, a local EWS server with a sample mailbox is used, so you "
-                    f"can try it. The password is read from ${ENV_PASSWORD} or prompted for.")
-    p.add_argument("outdir", metavar="OUTDIR", help="the backup directory")
+        prog=f"{program_name()} {command}",
+        description=f"{verb} {directory}. Without --server, a local EWS server with a sample mailbox is used, so "
+                    f"you can try it. The password is read from ${ENV_PASSWORD} or prompted for.")
+    p.add_argument("outdir", metavar=directory,
+                   help="the backup directory" + (" (made by the backup command)" if command == "restore" else ""))
     p.add_argument("--server", help="EWS URL (https://mail.example.com/EWS/Exchange.asmx) or host name")
     p.add_argument("--user", help=f"login name, e.g. 'EXAMPLE\\john' or john@example.com (default: ${ENV_USERNAME})")
     p.add_argument("--email", help="the mailbox's primary SMTP address (default: --user if it is an address)")
     p.add_argument("--auth", choices=sorted(_AUTH_CHOICES), help="authentication (default: detected)")
-    p.add_argument("--version", choices=sorted(_VERSIONS), dest="server_version",
+    p.add_argument("--server-version", choices=sorted(_VERSIONS), dest="server_version",
                    help="Exchange version of the server (default: detected)")
+    p.add_argument("--version", choices=sorted(_VERSIONS), dest="server_version", help=argparse.SUPPRESS)
     p.add_argument("--ca-file", help="CA bundle to verify the server's TLS certificate with")
     p.add_argument("--max-connections", type=int, default=None, help="parallel requests (default: 4)")
     p.add_argument("--chunk-size", type=int, default=None, help="items per request (default: 50)")
@@ -1104,6 +1108,19 @@ def _connect(args: argparse.Namespace) -> Account:
     return Account(primary_smtp_address=email, config=config, access_type=DELEGATE)
 
 
+def _cli_message(e: BaseException, args: argparse.Namespace) -> str:
+    """The error text for the command line: library advice (``verify=...``) said in option names."""
+    text = str(e)
+    if "TLS with" in text and "failed" in text:
+        short = text.split(": ", 1)[0]
+        hint = "If the server uses a private CA or a self-signed certificate, pass --ca-file CA.pem."
+        if "WRONG_VERSION_NUMBER" in text or "wrong version number" in text:
+            hint = (f"The server does not speak TLS: if it serves plain http, give the URL with its scheme, "
+                    f"--server http://{(args.server or '').split('://')[-1]}/EWS/Exchange.asmx . " + hint)
+        return f"{short}. {hint}"
+    return text
+
+
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
@@ -1131,7 +1148,7 @@ def main_backup(argv: Optional[List[str]] = None) -> int:
         print("Interrupted: run the same command again to resume.", file=sys.stderr)
         return 130
     except (BackupError, EWSError, OSError, ValueError, NotImplementedError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {_cli_message(e, args)}", file=sys.stderr)
         return 2
     print(f"Backup of {args.outdir}: {stats.summary()}")
     for line in stats.errors[:20]:
@@ -1140,7 +1157,7 @@ def main_backup(argv: Optional[List[str]] = None) -> int:
 
 
 def main_restore(argv: Optional[List[str]] = None) -> int:
-    """``python -m exchangelib restore [--server URL|HOST] [--user USER] [--email ADDRESS] ... OUTDIR``."""
+    """``python -m exchangelib restore [--server URL|HOST] [--user USER] [--email ADDRESS] ... BACKUPDIR``."""
     args = _parser("restore").parse_args(argv)
     _setup_logging(args.verbose)
     progress = not args.no_progress
@@ -1154,7 +1171,7 @@ def main_restore(argv: Optional[List[str]] = None) -> int:
         print("Interrupted: run the same command again to resume.", file=sys.stderr)
         return 130
     except (BackupError, EWSError, OSError, ValueError, NotImplementedError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {_cli_message(e, args)}", file=sys.stderr)
         return 2
     print(f"Restore from {args.outdir}: {stats.summary()}")
     for line in stats.errors[:20]:

@@ -17,6 +17,7 @@ import sys
 import threading
 from typing import List, Optional, TextIO
 
+from ..cli import program_name
 from .auth import SCHEMES
 from .server import EWSServer
 from .soap import SERVER_VERSIONS
@@ -31,16 +32,17 @@ def _parse_user(spec: str, admin: bool) -> User:
     return User(username, password, address, can_impersonate=ALL if admin else ())
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m exchangelib.testing",
+def build_parser(prog: str = "python -m exchangelib.testing") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog,
                                      description="A local Exchange Web Services server for testing.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="run the local EWS server in the foreground (Ctrl-C stops it)")
     p.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
     p.add_argument("--tls", action="store_true", help="serve HTTPS with a throw-away CA (its file is printed)")
-    p.add_argument("--version", default="2016", dest="server_version",
+    p.add_argument("--server-version", default="2016", dest="server_version",
                    help=f"Exchange version to emulate: {', '.join(SERVER_VERSIONS)} (default 2016)")
+    p.add_argument("--version", dest="server_version", help=argparse.SUPPRESS)  # the old name
     p.add_argument("--user", action="append", default=[], metavar="ADDRESS:PASSWORD",
                    help="add an account (repeatable); the user name is the address' local part")
     p.add_argument("--admin", action="append", default=[], metavar="ADDRESS:PASSWORD",
@@ -49,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"comma-separated auth schemes from {','.join(SCHEMES)} (default ntlm,basic,bearer)")
     strict = p.add_mutually_exclusive_group()
     strict.add_argument("--strict", dest="strict", action="store_true", default=None,
-                        help="validate requests against the EWS XSDs (default: if they can be found)")
+                        help="validate requests against the EWS XSDs (the default)")
     strict.add_argument("--no-strict", dest="strict", action="store_false", help="skip schema validation")
     p.add_argument("--latency-ms", type=float, default=0, help="delay every request by this many milliseconds")
     p.add_argument("--token-lifetime", type=float, default=3600, help="OAuth access token lifetime in seconds")
@@ -81,9 +83,11 @@ def describe(server: EWSServer, out: TextIO) -> None:
     out.flush()
 
 
-def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout, stop: Optional[threading.Event] = None) -> int:
-    """Entry point. ``stop`` (an Event) ends the server without Ctrl-C (used by tests)."""
-    parser = build_parser()
+def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout, stop: Optional[threading.Event] = None,
+         prog: Optional[str] = None) -> int:
+    """Entry point. ``stop`` (an Event) ends the server without Ctrl-C (used by tests); ``prog`` is the
+    program name shown in help and errors."""
+    parser = build_parser(prog or program_name("exchangelib.testing"))
     args = parser.parse_args(argv)
     try:
         users = [_parse_user(s, False) for s in args.user] + [_parse_user(s, True) for s in args.admin]
