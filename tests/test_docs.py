@@ -234,3 +234,37 @@ def test_api_reference_documents_the_package(html):
 @pytest.mark.slow
 def test_changelog_page_shows_the_changelog(html):
     assert "Unreleased" in (html / "changelog.html").read_text(encoding="utf-8")
+
+
+def _setup_extras() -> List[str]:
+    """The extras ``setup.py`` defines, read from its source (no build needed)."""
+    import ast
+
+    tree = ast.parse((REPO / "setup.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == "extras_require":
+            return sorted(ast.literal_eval(node.value))
+    raise AssertionError("setup.py defines no extras_require")
+
+
+def test_installation_page_lists_the_extras_setup_py_defines():
+    text = (DOCS / "installation.rst").read_text(encoding="utf-8")
+    section = text.split("\nOptional extras\n", 1)[1].split("\nChecking the installation\n", 1)[0]
+    documented = sorted(set(re.findall(r"^``([a-z0-9_-]+)``\n", section, re.M)))
+    assert documented == _setup_extras()
+
+
+def test_local_server_page_names_every_implemented_operation():
+    from exchangelib.testing.context import OPERATIONS
+    import exchangelib.testing.ops  # noqa: F401 - registers the handlers
+
+    text = (DOCS / "local-server.rst").read_text(encoding="utf-8")
+    section = text.split("\nOperations\n", 1)[1].split("\nLimits\n", 1)[0]
+    documented = set(re.findall(r"``([A-Z][A-Za-z]+)``", section))
+    assert documented == set(OPERATIONS), (sorted(set(OPERATIONS) - documented), sorted(documented - set(OPERATIONS)))
+
+
+def test_readme_says_a_virtual_environment_is_expected():
+    text = README.read_text(encoding="utf-8")
+    assert "python3 -m venv .venv && . .venv/bin/activate" in text
+    assert "python3 -m venv .venv && . .venv/bin/activate" in (DOCS / "installation.rst").read_text(encoding="utf-8")

@@ -22,7 +22,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -51,6 +51,31 @@ def rst_files() -> List[Path]:
 def python_examples(path: Path) -> List[Tuple[str, int]]:
     return [(code, line) for language, code, line in code_blocks(path.read_text(encoding="utf-8"))
             if language == "python"]
+
+
+def shown_output(path: Path, line: int) -> Optional[str]:
+    """The output the page shows for the example at ``line``: the ``text`` block right after it, when the
+    prose just before that block ends with "prints:" (the docs' convention); None when it shows none."""
+    text = path.read_text(encoding="utf-8")
+    blocks = code_blocks(text)
+    lines = text.splitlines()
+    for n, (language, _code, start) in enumerate(blocks):
+        if start != line or language != "python" or n + 1 == len(blocks):
+            continue
+        next_language, output, next_start = blocks[n + 1]
+        if next_language != "text":
+            return None
+        directive = next_start - 2  # the ``.. code-block:: text`` line (0-based)
+        prose = [ln for ln in lines[:directive] if ln.strip()]
+        return output if prose and prose[-1].rstrip().endswith("prints:") else None
+    return None
+
+
+def matches_shown_output(printed: str, shown: str) -> bool:
+    """Line by line; a line that is just ``...`` stands for any number of lines."""
+    pattern = "\n".join(".*?" if ln.strip() == "..." else re.escape(ln.rstrip()) for ln in shown.splitlines())
+    printed = "\n".join(ln.rstrip() for ln in printed.strip("\n").splitlines())
+    return re.fullmatch(pattern, printed, re.S) is not None
 
 
 def runnable_examples() -> Iterator[object]:
@@ -131,6 +156,23 @@ def test_example_runs(path: Path, code: str, line: int, tracked_servers, tmp_pat
     out = io.StringIO()
     with logging_restored(), contextlib.redirect_stdout(out):
         exec(compile(code, name, "exec"), {"__name__": "docs_example"})
+    shown = shown_output(path, line)
+    if shown is not None:
+        assert matches_shown_output(out.getvalue(), shown), \
+            f"{name} printed:\n{out.getvalue()}\nbut the page shows:\n{shown}"
+
+
+def test_shown_output_matching():
+    assert matches_shown_output("a\nb\nc\nd\n", "a\n...\nd")
+    assert not matches_shown_output("a\nb\n", "a\nc")
+    assert matches_shown_output("x  \n", "x")
+
+
+def test_pages_show_output_for_some_examples():
+    """The convention is in use (a typo in "prints:" would silently turn every check off)."""
+    shown = [(p.name, line) for p in rst_files() for code, line in python_examples(p) if shown_output(p, line)]
+    assert any(name == "quickstart.rst" for name, _ in shown)
+    assert len(shown) >= 2
 
 
 def test_every_page_with_examples_is_covered():

@@ -43,11 +43,15 @@ def test_stop_interrupts_latency_sleep(fake_ops):
     server = EWSServer(default_users(), latency_ms=60_000).start()
     t = threading.Thread(target=lambda: _swallow(lambda: requests.post(server.url, data=soap(), auth=AUTH, timeout=30)))
     t.start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 10
+    while server.max_concurrency_seen < 1 and time.monotonic() < deadline:  # the request is in its sleep
+        time.sleep(0.01)
+    assert server.max_concurrency_seen == 1, "the request never reached the server"
     t0 = time.monotonic()
     server.stop()
     assert time.monotonic() - t0 < 5
     t.join(10)
+    assert not t.is_alive()
 
 
 def _swallow(fn):
