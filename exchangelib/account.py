@@ -36,6 +36,21 @@ IMPERSONATION = "impersonation"
 ACCESS_TYPES = (DELEGATE, IMPERSONATION)
 
 
+class _WellKnown:
+    """``account.<name>``: a well-known folder, by its distinguished id."""
+
+    def __init__(self, folder_id: str):
+        self.folder_id = folder_id
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.__doc__ = f"The well-known folder '{self.folder_id}' (DistinguishedFolderId)."
+
+    def __get__(self, account: Any, owner: Optional[type] = None) -> Any:
+        if account is None:
+            return self
+        return account._distinguished(self.folder_id)
+
+
 class Account:
     """A mailbox: ``Account(primary_smtp_address, credentials=..., config=..., access_type=DELEGATE)``.
 
@@ -227,6 +242,36 @@ class Account:
         return self._distinguished("archivedeleteditems")
 
     # --- items: bulk ------------------------------------------------------------------------------------
+    # More well-known folders, by the peer library's attribute names (each is the folder object,
+    # found by its DistinguishedFolderId; ErrorFolderNotFound where the server has none).
+    admin_audit_logs = _WellKnown("adminauditlogs")
+    conflicts = _WellKnown("conflicts")
+    conversation_history = _WellKnown("conversationhistory")
+    directory = _WellKnown("directory")
+    favorites = _WellKnown("favorites")
+    im_contact_list = _WellKnown("imcontactlist")
+    local_failures = _WellKnown("localfailures")
+    my_contacts = _WellKnown("mycontacts")
+    people_connect = _WellKnown("peopleconnect")
+    quick_contacts = _WellKnown("quickcontacts")
+    recipient_cache = _WellKnown("recipientcache")
+    recoverable_items_deletions = _WellKnown("recoverableitemsdeletions")
+    recoverable_items_purges = _WellKnown("recoverableitemspurges")
+    recoverable_items_versions = _WellKnown("recoverableitemsversions")
+    server_failures = _WellKnown("serverfailures")
+    sync_issues = _WellKnown("syncissues")
+    todo_search = _WellKnown("todosearch")
+    voice_mail = _WellKnown("voicemail")
+    archive_recoverable_items_root = _WellKnown("archiverecoverableitemsroot")
+    archive_recoverable_items_deletions = _WellKnown("archiverecoverableitemsdeletions")
+    archive_recoverable_items_purges = _WellKnown("archiverecoverableitemspurges")
+    archive_recoverable_items_versions = _WellKnown("archiverecoverableitemsversions")
+
+    @property
+    def domain(self) -> str:
+        """The domain part of the primary SMTP address."""
+        return self.primary_smtp_address.split("@", 1)[1]
+
     def bulk_create(self, folder: Any = None, items: Iterable[Any] = (), message_disposition: str = SAVE_ONLY,
                     send_meeting_invitations: str = "SendToNone", chunk_size: Optional[int] = None) -> List[Any]:
         """Create items in ``folder``. Returns, per item, the item (with id/changekey set) or the exception.

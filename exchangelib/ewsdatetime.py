@@ -232,6 +232,26 @@ class EWSTimeZone(zoneinfo.ZoneInfo):
         return None
 
     @classmethod
+    def from_pytz(cls, tz: datetime.tzinfo) -> "EWSTimeZone":
+        """A pytz zone as an EWSTimeZone (same as :meth:`from_timezone`, kept for exchangelib 5.x code)."""
+        return cls.from_timezone(tz)
+
+    @classmethod
+    def from_dateutil(cls, tz: datetime.tzinfo) -> "EWSTimeZone":
+        """A dateutil zone as an EWSTimeZone (same as :meth:`from_timezone`, kept for exchangelib 5.x code)."""
+        return cls.from_timezone(tz)
+
+    @classmethod
+    def from_zoneinfo(cls, tz: datetime.tzinfo) -> "EWSTimeZone":
+        """A :class:`zoneinfo.ZoneInfo` as an EWSTimeZone (same as :meth:`from_timezone`)."""
+        return cls.from_timezone(tz)
+
+    @classmethod
+    def from_datetime(cls, tz: datetime.tzinfo) -> "EWSTimeZone":
+        """A :class:`datetime.timezone` (e.g. ``datetime.timezone.utc``) as an EWSTimeZone (see :meth:`from_timezone`)."""
+        return cls.from_timezone(tz)
+
+    @classmethod
     def from_timezone(cls, tz: Union[datetime.tzinfo, str]) -> "EWSTimeZone":
         """Convert another time zone object to an EWSTimeZone.
 

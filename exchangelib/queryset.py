@@ -27,7 +27,8 @@ from .errors import DoesNotExist, ErrorItemNotFound, EWSError, MultipleObjectsRe
 from .ewsdatetime import UTC, EWSDateTime
 from .restriction import FieldPath, FieldResolver, Q, restriction_xml
 from .services import DeleteItem, FindItem, GetItem
-from .services.find_item import BEGINNING, END, FIND_ITEM_UNSUPPORTED_URIS, SHALLOW, FindItemPage
+from .services.find_item import (BEGINNING, END, FIND_ITEM_UNSUPPORTED_URIS, ITEM_TRAVERSAL_CHOICES, SHALLOW,
+                                 FindItemPage)
 from .services.shapes import ALL_PROPERTIES, ID_ONLY
 from .xml import Element
 
@@ -112,6 +113,17 @@ class QuerySet:
     @chunk_size.setter
     def chunk_size(self, value: Optional[int]) -> None:
         self._chunk_size = _positive_int_or_none("chunk_size", value)
+
+    @property
+    def depth(self) -> str:
+        """The FindItem traversal (``SHALLOW``, ``ASSOCIATED`` for hidden items, ``SOFT_DELETED``); the peer's name."""
+        return self.traversal
+
+    @depth.setter
+    def depth(self, value: str) -> None:
+        if value not in ITEM_TRAVERSAL_CHOICES:
+            raise ValueError(f"depth must be one of {ITEM_TRAVERSAL_CHOICES}, got {value!r}")
+        self.traversal = value
 
     @property
     def model_classes(self) -> Tuple[type, ...]:
@@ -391,8 +403,12 @@ class QuerySet:
             raise IndexError(f"QuerySet index {key} out of range")
         return found[0]
 
-    def count(self) -> int:
-        """The number of matching items: one request for a single id (no item data), or the cache's size."""
+    def count(self, page_size: Optional[int] = None) -> int:
+        """The number of matching items: one request for a single id (no item data), or the cache's size.
+
+        ``page_size`` is accepted for code written for exchangelib 5.x, which counted by paging through
+        ids; Exchange's TotalItemsInView makes that unnecessary, so it is not used.
+        """
         if self._cache is not None:
             return len(self._cache)
         if self.is_none:

@@ -26,6 +26,7 @@ PAGES = [
     "index", "installation", "quickstart", "local-server", "connecting", "dates-and-timezones",
     "errors-and-retries", "folders", "items", "searching", "bulk", "attachments",
     "extended-properties", "recurrence", "oof", "troubleshooting", "performance", "changelog", "api",
+    "migrating-from-5x",
 ]
 
 

@@ -263,6 +263,26 @@ class FolderMethods:
                 if not type(child).DISTINGUISHED_FOLDER_ID:  # well-known folders are never deleted
                     tree.remove(child)
 
+    @property
+    def is_distinguished(self) -> bool:
+        """Whether this is a well-known folder (Inbox, Calendar, ...), which Exchange never deletes."""
+        return bool(type(self).DISTINGUISHED_FOLDER_ID) or self.__dict__.get("_distinguished_id") is not None
+
+    @property
+    def is_deletable(self) -> bool:
+        """Whether ``delete()`` can succeed: not for well-known folders."""
+        return not self.is_distinguished
+
+    def test_access(self) -> bool:
+        """Check that this folder can be read (one FindItem for a single id); raises the server's error if not."""
+        account = self._require_saved()
+        FindItem(account=account).page(self, ID_ONLY, None, None, None, None, "Shallow", 0, 1)
+        return True
+
+    def bulk_create(self, items: Iterable[Any], *args: Any, **kwargs: Any) -> List[Any]:
+        """``account.bulk_create(folder=self, items=items, ...)``."""
+        return self._require_account().bulk_create(self, items, *args, **kwargs)
+
     def wipe(self, page_size: Optional[int] = None, chunk_size: Optional[int] = None) -> None:
         """Delete every item in this folder and below it, and every subfolder that is not a well-known one.
 
