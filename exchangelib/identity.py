@@ -22,7 +22,10 @@ _ORDER = (("sid", SID), ("upn", PRINCIPAL_NAME), ("primary_smtp_address", PRIMAR
 
 
 class Identity:
-    """A principal, named by any of ``sid``, ``upn``, ``primary_smtp_address`` and ``smtp_address``."""
+    """A principal, named by any of ``sid``, ``upn``, ``primary_smtp_address`` and ``smtp_address``.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/connectingsid
+    """
 
     __slots__ = ("primary_smtp_address", "smtp_address", "upn", "sid")
 

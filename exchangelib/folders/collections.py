@@ -32,6 +32,8 @@ class FolderCollection(QuerySetMixin):
     """A collection of folders of one account, searchable as one.
 
     ``folders`` may be any iterable (a generator too): it is read once, on first use.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/finditem
     """
 
     def __init__(self, account: Any, folders: Iterable[Any]):
@@ -121,6 +123,8 @@ class SingleFolderQuerySet:
 
     ``resolve()`` sends GetFolder and returns the folder as the server describes it (id, name, class,
     counts), ready to search.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getfolder
     """
 
     def __init__(self, account: Any, folder: Any):

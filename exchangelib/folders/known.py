@@ -17,7 +17,10 @@ from .base import CalendarFolder, ContactsFolder, Folder, SearchFolder, TasksFol
 class RootOfHierarchy(Folder):
     """Base of the roots of the three folder trees: :class:`Root`, :class:`ArchiveRoot` and
     :class:`PublicFoldersRoot` (the peer's name; extended properties registered on :class:`Folder`
-    reach these too)."""
+    reach these too).
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/distinguishedfolderid
+    """
 
 
 class Root(RootOfHierarchy):

@@ -41,6 +41,7 @@ class FolderMethods:
     _set_id: Any
     _set_field: Any
     FIELDS: ClassVar[Any]  # from EWSElement
+    DISTINGUISHED_FOLDER_ID: ClassVar[Optional[str]]  # from BaseFolder
 
     def _require_account(self) -> Any:
         if self.account is None:
@@ -123,7 +124,7 @@ class FolderMethods:
         hierarchy and reads it again.
         """
         account = self._require_account()
-        if self.id is None and type(self).DISTINGUISHED_FOLDER_ID is None:  # type: ignore[attr-defined]
+        if self.id is None and type(self).DISTINGUISHED_FOLDER_ID is None:
             raise ValueError(f"{type(self).__name__} {getattr(self, 'name', None)!r} has not been saved; "
                              f"there is nothing to refresh")
         fresh = next(GetFolder(account=account).call([self], shape=ALL_PROPERTIES))
@@ -164,7 +165,7 @@ class FolderMethods:
 
     def _create(self) -> "FolderMethods":
         cls_name = type(self).__name__
-        if type(self).DISTINGUISHED_FOLDER_ID:  # type: ignore[attr-defined]
+        if type(self).DISTINGUISHED_FOLDER_ID:
             raise ValueError(f"{cls_name} is a well-known folder that always exists; get it from the account "
                              f"(e.g. account.folders.distinguished({cls_name})) instead of creating it")
         parent = self.__dict__.get("_parent")

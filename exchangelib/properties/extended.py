@@ -348,6 +348,7 @@ class UID(ExtendedProperty):
         account.calendar.filter(global_object_id=UID.to_global_object_id(ical_uid))
 
     https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxocal/1d3aac05-a7b9-45cc-a213-47f0a0a2c5c1
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/extendedproperty
     """
 
     distinguished_property_set_id = "Meeting"
