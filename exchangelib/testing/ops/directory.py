@@ -221,7 +221,7 @@ def _tips(ctx: RequestContext, directory: Directory, sender: str, recipient: etr
         address = address[5:]
     if not address or "@" not in address:
         raise err("ErrorInvalidSmtpAddress", "The SMTP address format is invalid.")
-    tips = etree.Element(T + "MailTips")
+    tips = etree.Element(M + "MailTips")
     name = recipient.findtext(T + "Name")
     ra = etree.SubElement(tips, T + "RecipientAddress")
     if name:
