@@ -112,6 +112,7 @@ class TransitionsGroup(EWSElement):
     ELEMENT_NAME = "TransitionsGroup"
     id = CharField(xml_name="Id", is_attribute=True)
     _EXTRA_ATTRS = ("transitions",)
+    transitions: List[Transition]
 
 
 class TimeZoneDefinition(EWSElement):
@@ -132,7 +133,8 @@ class TimeZoneDefinition(EWSElement):
         periods = elem.find(f"{_T}Periods")
         obj.periods = [Period.from_xml(p) for p in (periods if periods is not None else ()) if p.tag == f"{_T}Period"]
         groups = []
-        for g in (elem.find(f"{_T}TransitionsGroups") if elem.find(f"{_T}TransitionsGroups") is not None else ()):
+        groups_el = elem.find(f"{_T}TransitionsGroups")
+        for g in (groups_el if groups_el is not None else []):
             group = TransitionsGroup.from_xml(g)
             group.transitions = _transitions(g)
             groups.append(group)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Collection, Dict, Iterable, List, Optional, Sequence, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Store
@@ -62,7 +62,7 @@ class RoomList:
 
     address: str
     name: str
-    rooms: Tuple[str, ...] = ()
+    rooms: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         self.address = _address(self.address, "RoomList.address")
@@ -82,10 +82,10 @@ class DistributionList:
 
     address: str
     name: str
-    members: Tuple[str, ...] = ()
+    members: Sequence[str] = ()
     hidden_membership: bool = False
     moderated: bool = False
-    accept_from: Tuple[str, ...] = ()
+    accept_from: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         self.address = _address(self.address, "DistributionList.address")
@@ -112,11 +112,11 @@ class MailboxSettings:
     """
 
     time_zone: str = "UTC"
-    working_days: Tuple[str, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+    working_days: Sequence[str] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
     work_start: int = 8 * 60
     work_end: int = 17 * 60
     free_busy_default: str = "FreeBusyTimeOnly"
-    free_busy_details: FrozenSet[str] = frozenset()
+    free_busy_details: Collection[str] = frozenset()
     quota: Optional[int] = None
     used: Optional[int] = None
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE

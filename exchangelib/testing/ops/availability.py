@@ -306,7 +306,7 @@ def _suggestions(ctx: RequestContext, directory: Directory, attendees: List[_Att
         candidates = []
         t = day_start
         while t + duration <= day_end:
-            conflicts = []
+            conflicts: List[Optional[str]] = []
             available = 0
             dropped = False
             for a in attendees:
@@ -340,12 +340,12 @@ def _suggestions(ctx: RequestContext, directory: Directory, attendees: List[_Att
             etree.SubElement(s, T + "IsWorkTime").text = "true" if work else "false"
             etree.SubElement(s, T + "SuggestionQuality").text = quality
             cda = etree.SubElement(s, T + "AttendeeConflictDataArray")
-            for busy in conflicts:
-                if busy is None:
+            for status in conflicts:
+                if status is None:
                     etree.SubElement(cda, T + "UnknownAttendeeConflictData")
                 else:
                     ind = etree.SubElement(cda, T + "IndividualAttendeeConflictData")
-                    etree.SubElement(ind, T + "BusyType").text = busy
+                    etree.SubElement(ind, T + "BusyType").text = status
         local_day += timedelta(days=1)
     return resp
 

@@ -274,8 +274,8 @@ def get_mail_tips(ctx: RequestContext, body: etree._Element) -> etree._Element:
     directory = directory_of(ctx.store)
     sending_as = child(body, "SendingAs")
     sender = (sending_as.findtext(T + "EmailAddress") or "").strip() if sending_as is not None else ""
-    requested = set(((child(body, "MailTipsRequested").text or "") if child(body, "MailTipsRequested") is not None
-                     else "").split())
+    requested_el = child(body, "MailTipsRequested")
+    requested = set((requested_el.text or "").split() if requested_el is not None else ())
     wanted = set(_ALL_TIPS) if "All" in requested else requested
     recipients = child(body, "Recipients")
     root = etree.Element(M + "GetMailTipsResponse", nsmap=RESPONSE_NSMAP, ResponseClass="Success")

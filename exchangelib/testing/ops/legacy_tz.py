@@ -192,7 +192,7 @@ def zone_element(name: str, year: int, tag: str = "TimeZone") -> etree._Element:
     to_dst, to_std = _transitions(tz, year)
     jan = datetime(year, 1, 15, tzinfo=timezone.utc).astimezone(tz)
     jul = datetime(year, 7, 15, tzinfo=timezone.utc).astimezone(tz)
-    std_offset = jan.utcoffset() - (jan.dst() or timedelta(0)) if jan.utcoffset() is not None else timedelta(0)
+    std_offset = (jan.utcoffset() or timedelta(0)) - (jan.dst() or timedelta(0))
     dst_delta = max(jan.dst() or timedelta(0), jul.dst() or timedelta(0))
     el = etree.Element(T + tag)
     etree.SubElement(el, T + "Bias").text = str(int(-std_offset.total_seconds() // 60))
