@@ -227,3 +227,43 @@ def test_old_servers_lack_room_lists(make_exchange):
     server = make_exchange(version="2007_SP1")
     with pytest.raises(NotImplementedError):
         server.account(JOHN).protocol.get_roomlists()
+
+
+def test_serve_command_sets_up_room_lists_and_groups():
+    import io
+    import threading
+    import time
+
+    from exchangelib import Account, Configuration, Credentials
+    from exchangelib.protocol import Protocol
+    from exchangelib.testing.__main__ import main as cli_main
+
+    out, stop, rc = io.StringIO(), threading.Event(), []
+    t = threading.Thread(target=lambda: rc.append(cli_main(
+        ["serve", "--room-list", "floor2@example.com:Second floor:blue@example.com,room1@example.com",
+         "--distribution-list", "team@example.com:Team:john@example.com,mary@example.com"], out=out, stop=stop)))
+    t.start()
+    try:
+        deadline = time.monotonic() + 10
+        while "Ctrl-C" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        text = out.getvalue()
+        url = next(line.split(": ", 1)[1].strip() for line in text.splitlines() if "EWS endpoint" in line)
+        assert "Room list    : floor2@example.com (Second floor)" in text
+        config = Configuration(service_endpoint=url, credentials=Credentials("EXAMPLE\\john", "Exchange-john-1"))
+        protocol = Account(JOHN, config=config).protocol
+        try:
+            [rl] = protocol.get_roomlists()
+            assert rl.email_address == "floor2@example.com"
+            assert [(r.name, r.email_address) for r in protocol.get_rooms(rl)] == [
+                ("Blue", "blue@example.com"), ("Conference Room 1", "room1@example.com")]
+            assert [m.email_address for m in protocol.expand_dl("team@example.com")] == [JOHN, MARY]
+        finally:
+            protocol.close()
+            with Protocol._cache_lock:
+                for k in [k for k, p in Protocol._cache.items() if p is protocol]:
+                    Protocol._cache.pop(k)
+    finally:
+        stop.set()
+        t.join(10)
+    assert rc == [0]
