@@ -20,6 +20,7 @@ from .services import (CopyItem, CreateItem, DeleteItem, ExportItems, GetItem, M
                        UpdateItem, UploadItems)
 from .services.create_item import SAVE_ONLY
 from .services.get_mail_tips import GetMailTips
+from .services.get_persona import GetPersona
 from .services.get_user_oof_settings import GetUserOofSettings
 from .services.set_user_oof_settings import SetUserOofSettings
 from .services.delete_item import HARD_DELETE
@@ -392,6 +393,13 @@ class Account:
 
     def resolve_names(self, names: Iterable[str], return_full_contact_data: bool = False) -> List[Any]:
         return list(ResolveNames(account=self).call(names, return_full_contact_data=return_full_contact_data))
+
+    def fetch_personas(self, ids: Iterable[Any]) -> Iterator[Any]:
+        """Personas by id (GetPersona): Persona objects, ``(id, changekey)`` tuples or id strings. Yields, per
+        input and in order, the Persona with every property the server has, or the exception for that id.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getpersona-operation
+        """
+        return GetPersona(account=self).call(ids)
 
     @property
     def mail_tips(self) -> "MailTipsLookup":
