@@ -267,3 +267,28 @@ def test_serve_command_sets_up_room_lists_and_groups():
         stop.set()
         t.join(10)
     assert rc == [0]
+
+
+def test_a_distribution_list_as_attendee(exchange):
+    john, mary = exchange.account(JOHN), exchange.account(MARY)
+    start = TZ.localize(EWSDateTime(2026, 10, 5, 9))
+    CalendarItem(account=mary, folder=mary.calendar, subject="Mary busy", start=start,
+                 end=start + timedelta(hours=1)).save()
+    CalendarItem(account=john, folder=john.calendar, subject="John busy", start=start + timedelta(hours=1),
+                 end=start + timedelta(hours=2)).save()
+    # team: John, Mary, and (through 'all') partner@elsewhere.org and ewsadmin, who has no appointments
+    [team] = john.protocol.get_free_busy_info([("team@example.com", "Required", False)], start,
+                                              start + timedelta(hours=3), merged_free_busy_interval=60)
+    assert team.view_type == "MergedOnly" and team.merged == "220" and team.calendar_events is None
+    [day] = john.protocol.get_meeting_suggestions([(JOHN, "Organizer", False), ("team@example.com", "Required",
+                                                                                False)],
+                                                  start, start + timedelta(hours=3), meeting_duration=60,
+                                                  max_non_work_hour_results_per_day=5, min_quality="Poor")
+    by_time = {s.meeting_time: s for s in day.suggestions}
+    nine = by_time[start]
+    _, group = nine.conflicts
+    assert (group.number_of_members, group.number_of_members_available, group.number_of_members_with_conflict,
+            group.number_of_members_with_no_data) == (4, 2, 1, 1)
+    # John counts twice (organizer, and member of the list): 3 of 4 attendees free at 09:00
+    assert nine.quality == "Good"
+    assert by_time[start + timedelta(hours=2)].quality == "Excellent"

@@ -15,12 +15,17 @@ Free/busy (``FreeBusyViewOptions``), per attendee and in request order:
 - Times in the response are wall-clock times of the request's time zone without an offset, and the
   working hours come with the mailbox's own time zone, as Exchange writes them.
 - An unknown address answers ErrorMailRecipientNotFound in its place; the others are unaffected.
+- A distribution list (members expanded through nested lists, up to 100) answers a MergedOnly view:
+  the merged free/busy of its members (the local server's choice; members outside the server have no
+  data). Bigger lists answer ErrorFreeBusyDLLimitReached.
 
 Suggestions (``SuggestionsViewOptions``): for each day of the DetailedSuggestionsWindow (days of the
 request's time zone), every half hour at which a meeting of MeetingDurationInMinutes fits in the day
 is rated by the share of attendees free for the whole meeting: Excellent (everyone), Good (at least
 50 + GoodThreshold %), Fair (at least 50 %), Poor (less). Times outside the working hours of any
-attendee are non-work times. A time where an attendee with ExcludeConflicts is busy is dropped.
+attendee are non-work times. A time where an attendee with ExcludeConflicts is busy is dropped. Each
+member of a distribution list counts as one attendee, and the list's conflict data is a
+GroupAttendeeConflictData (TooBigGroupAttendeeConflictData beyond 100 members).
 Per day the best ones are kept (best quality first, then earliest): at most MaximumResultsByDay
 work-time and MaximumNonWorkHourResultsByDay non-work-time suggestions of at least
 MinimumSuggestionQuality; they are returned in time order. The day's quality is its best suggestion's.
@@ -31,7 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from lxml import etree
 
@@ -40,6 +45,7 @@ from ..context import RequestContext, ResponseCodeError
 from ..directory import Directory, directory_of
 from ..store import Mailbox
 from .common import RESPONSE_NSMAP, child, handler
+from .directory import flatten
 from .find import calendar_instances
 from .legacy_tz import DAY_NAMES, LegacyZone, local_text, parse_request_datetime, zone_element, zoneinfo_for
 from .props import get_text, parse_datetime
@@ -55,6 +61,8 @@ QUALITIES = ("Excellent", "Good", "Fair", "Poor")
 #: Longest time window Exchange 2010 and later answer for (days)
 MAX_WINDOW_DAYS = 62
 MAX_MAILBOXES = 100
+#: Largest distribution list expanded for availability (bigger ones are "too big")
+MAX_GROUP_MEMBERS = 100
 
 
 @dataclass
@@ -174,6 +182,9 @@ class _Attendee:
     attendee_type: str
     exclude_conflicts: bool
     mailbox: Optional[Mailbox]
+    #: For a distribution list: its members (nested lists expanded), the server's mailboxes and the rest
+    members: Optional[List[Mailbox]] = None
+    members_without_data: int = 0
 
 
 def _attendees(ctx: RequestContext, body: etree._Element) -> List[_Attendee]:
@@ -185,7 +196,14 @@ def _attendees(ctx: RequestContext, body: etree._Element) -> List[_Attendee]:
         address = (md.findtext(f"{T}Email/{T}Address") or "").strip()
         kind = (md.findtext(T + "AttendeeType") or "Required").strip()
         exclude = (md.findtext(T + "ExcludeConflicts") or "false").strip() in ("true", "1")
-        out.append(_Attendee(address, kind, exclude, ctx.store.get_mailbox(address)))
+        att = _Attendee(address, kind, exclude, ctx.store.get_mailbox(address))
+        dl = directory_of(ctx.store).distribution_list(address) if att.mailbox is None else None
+        if dl is not None and not dl.hidden_membership:
+            addresses = flatten(directory_of(ctx.store), dl)
+            found = [ctx.store.get_mailbox(a) for a in addresses]
+            att.members = [m for m in found if m is not None]
+            att.members_without_data = len(found) - len(att.members)
+        out.append(att)
     if len(out) > MAX_MAILBOXES:
         raise ResponseCodeError("ErrorInvalidParameter", f"At most {MAX_MAILBOXES} mailboxes may be queried.")
     return out
@@ -226,6 +244,8 @@ def _free_busy(ctx: RequestContext, directory: Directory, att: _Attendee, option
     if view not in VIEWS or view == "None":
         raise ResponseCodeError("ErrorInvalidFreeBusyViewType", f"The requested view {view!r} is not valid.")
     mb = att.mailbox
+    if att.members is not None:
+        return _group_free_busy(resp, att, start, end, interval)
     if mb is None:
         _error(resp, "ResponseMessage", "ErrorMailRecipientNotFound",
                f"The e-mail address {att.address or '(empty)'} cannot be found in the directory.")
@@ -261,6 +281,24 @@ def _free_busy(ctx: RequestContext, directory: Directory, att: _Attendee, option
     return resp
 
 
+def _group_free_busy(resp: etree._Element, att: _Attendee, start: datetime, end: datetime,
+                     interval: timedelta) -> etree._Element:
+    """A distribution list: the merged free/busy of its members (MergedOnly: no events, no working hours)."""
+    if len(att.members or ()) + att.members_without_data > MAX_GROUP_MEMBERS:
+        _error(resp, "ResponseMessage", "ErrorFreeBusyDLLimitReached",
+               f"The distribution list {att.address} has more than {MAX_GROUP_MEMBERS} members.")
+        fbv = etree.SubElement(resp, M + "FreeBusyView")
+        etree.SubElement(fbv, T + "FreeBusyViewType").text = "None"
+        return resp
+    msg = etree.SubElement(resp, M + "ResponseMessage", ResponseClass="Success")
+    etree.SubElement(msg, M + "ResponseCode").text = "NoError"
+    events = [ev for m in att.members or () for ev in _events(m, start, end)]
+    fbv = etree.SubElement(resp, M + "FreeBusyView")
+    etree.SubElement(fbv, T + "FreeBusyViewType").text = "MergedOnly"
+    etree.SubElement(fbv, T + "MergedFreeBusy").text = _merged(events, start, end, interval)
+    return resp
+
+
 def _quality(available: int, total: int, good_threshold: int) -> str:
     if total == 0 or available == total:
         return "Excellent"
@@ -293,6 +331,11 @@ def _suggestions(ctx: RequestContext, directory: Directory, attendees: List[_Att
     known = [a for a in attendees if a.mailbox is not None]
     events = {id(a): _events(a.mailbox, start - duration, end + duration) for a in known}  # type: ignore[arg-type]
     people = [a for a in known if a.attendee_type not in ("Room", "Resource")]
+    groups = [a for a in attendees if a.members is not None
+              and len(a.members) + a.members_without_data <= MAX_GROUP_MEMBERS]
+    member_events = {id(a): [_events(m, start - duration, end + duration) for m in a.members or ()] for a in groups}
+    # Each member of a list counts as one attendee
+    total = len(known) + sum(len(a.members or ()) for a in groups)
     step = timedelta(minutes=30)
     resp = etree.Element(M + "SuggestionsResponse")
     msg = etree.SubElement(resp, M + "ResponseMessage", ResponseClass="Success")
@@ -306,10 +349,22 @@ def _suggestions(ctx: RequestContext, directory: Directory, attendees: List[_Att
         candidates = []
         t = day_start
         while t + duration <= day_end:
-            conflicts: List[Optional[str]] = []
+            conflicts: List[Any] = []
             available = 0
             dropped = False
             for a in attendees:
+                if a.members is not None:
+                    if id(a) not in member_events:
+                        conflicts.append("TooBig")
+                        continue
+                    statuses = [_busy_between(evs, t, t + duration) for evs in member_events[id(a)]]
+                    free = statuses.count("Free")
+                    available += free
+                    conflicts.append((len(statuses) + a.members_without_data, free, len(statuses) - free,
+                                      a.members_without_data))
+                    if a.exclude_conflicts and free < len(statuses):
+                        dropped = True
+                    continue
                 if a.mailbox is None:
                     conflicts.append(None)
                     continue
@@ -320,7 +375,7 @@ def _suggestions(ctx: RequestContext, directory: Directory, attendees: List[_Att
                 elif a.exclude_conflicts:
                     dropped = True
             if not dropped:
-                quality = _quality(available, len(known), good)
+                quality = _quality(available, total, good)
                 work = all(_is_work_time(directory, a.mailbox, t, t + duration)  # type: ignore[arg-type]
                            for a in people) if people else True
                 if QUALITIES.index(quality) <= QUALITIES.index(minimum):
@@ -343,6 +398,13 @@ def _suggestions(ctx: RequestContext, directory: Directory, attendees: List[_Att
             for status in conflicts:
                 if status is None:
                     etree.SubElement(cda, T + "UnknownAttendeeConflictData")
+                elif status == "TooBig":
+                    etree.SubElement(cda, T + "TooBigGroupAttendeeConflictData")
+                elif isinstance(status, tuple):
+                    grp = etree.SubElement(cda, T + "GroupAttendeeConflictData")
+                    for tag, n in zip(("NumberOfMembers", "NumberOfMembersAvailable", "NumberOfMembersWithConflict",
+                                       "NumberOfMembersWithNoData"), status):
+                        etree.SubElement(grp, T + tag).text = str(n)
                 else:
                     ind = etree.SubElement(cda, T + "IndividualAttendeeConflictData")
                     etree.SubElement(ind, T + "BusyType").text = status
