@@ -22,6 +22,7 @@ from .services.get_room_lists import GetRoomLists
 from .services.get_rooms import GetRooms
 from .services.get_server_time_zones import GetServerTimeZones
 from .services.get_user_availability import GetUserAvailability, SuggestionOptions
+from .services.get_user_photo import GetUserPhoto
 from .services.resolve_names import ResolveNames
 
 log = logging.getLogger(__name__)
@@ -190,6 +191,13 @@ class DirectoryMethods:
                 ids.append(zone.ms_id)
         return iter(GetServerTimeZones(protocol=self).call(ids=ids,
                                                            return_full_timezone_data=return_full_timezone_data))
+
+    def get_user_photo(self, email: Union[str, Any], size: str = "HR96x96") -> bytes:
+        """The picture of a user (an address, Account or Mailbox) as image bytes, in a size from 'HR48x48' to
+        'HR1920xN' (Exchange 2013 and later). Raises ErrorItemNotFound when the user has none.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getuserphoto-operation
+        """
+        return GetUserPhoto(protocol=self).call(_address(email), size=size)
 
     def convert_ids(self, ids: Iterable[Any], destination_format: str) -> Iterator[Any]:
         """Convert item and folder ids between formats ('EwsId', 'EwsLegacyId', 'EntryId', 'HexEntryId',

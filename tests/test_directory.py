@@ -292,3 +292,19 @@ def test_a_distribution_list_as_attendee(exchange):
     # John counts twice (organizer, and member of the list): 3 of 4 attendees free at 09:00
     assert nine.quality == "Good"
     assert by_time[start + timedelta(hours=2)].quality == "Excellent"
+
+
+def test_user_photo(make_exchange):
+    from exchangelib.errors import ErrorItemNotFound
+    jpeg = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4 + b"\xff\xd9"
+    server = make_exchange(mailbox_settings={MARY: MailboxSettings(photo=jpeg)})
+    protocol = server.account(JOHN).protocol
+    assert protocol.get_user_photo(MARY, size="HR48x48") == jpeg
+    assert protocol.get_user_photo(server.account(MARY)) == jpeg
+    with pytest.raises(ErrorItemNotFound):
+        protocol.get_user_photo(JOHN)
+    with pytest.raises(ValueError):
+        protocol.get_user_photo(MARY, size="huge")
+    old = make_exchange(version="2010_SP2", mailbox_settings={MARY: MailboxSettings(photo=jpeg)})
+    with pytest.raises(NotImplementedError):
+        old.account(JOHN).protocol.get_user_photo(MARY)

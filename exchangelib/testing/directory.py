@@ -109,6 +109,7 @@ class MailboxSettings:
     - ``quota``: ProhibitSendReceiveQuota in bytes (None: unlimited); ``used``: the mailbox size in bytes
       counted against it (None: computed from the stored items).
     - ``max_message_size``: MaxReceiveSize in bytes. ``custom_mail_tip``: an administrator's mail tip.
+    - ``photo``: the user's picture (JPEG bytes) for GetUserPhoto, returned as stored for every size.
     """
 
     time_zone: str = "UTC"
@@ -121,6 +122,7 @@ class MailboxSettings:
     used: Optional[int] = None
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     custom_mail_tip: Optional[str] = None
+    photo: Optional[bytes] = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.time_zone, str) or not self.time_zone:
@@ -141,6 +143,8 @@ class MailboxSettings:
             v = getattr(self, name)
             if v is not None and (not isinstance(v, int) or v < 0):
                 raise ValueError(f"MailboxSettings.{name} must be a non-negative int (bytes) or None")
+        if self.photo is not None and not isinstance(self.photo, bytes):
+            raise TypeError("MailboxSettings.photo must be bytes (a JPEG image) or None")
         if not isinstance(self.max_message_size, int) or self.max_message_size <= 0:
             raise ValueError("MailboxSettings.max_message_size must be a positive int (bytes)")
 

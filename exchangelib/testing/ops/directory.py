@@ -21,6 +21,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
+import base64
 from typing import List, Optional, Set, Tuple
 
 from lxml import etree
@@ -287,6 +288,27 @@ def get_mail_tips(ctx: RequestContext, body: etree._Element) -> etree._Element:
         add_result(msgs, "MailTipsResponseMessageType", lambda r=r: _tips(ctx, directory, sender or ctx.caller, r,
                                                                           wanted))
     return root
+
+
+# --- photos ----------------------------------------------------------------------------------------
+@handler("GetUserPhoto")
+def get_user_photo(ctx: RequestContext, body: etree._Element) -> etree._Element:
+    """The picture of a mailbox's user, as stored (the local server does not resize it); a mailbox without a
+    picture, or an unknown address, answers ErrorItemNotFound.
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getuserphoto-operation
+    """
+    email = child(body, "Email")
+    mb = ctx.store.get_mailbox((email.text or "").strip() if email is not None else "")
+    photo = directory_of(ctx.store).settings(mb.primary_smtp_address).photo if mb is not None else None
+    if photo is None:
+        root = _single_error("GetUserPhoto", err("ErrorItemNotFound", "The user has no photo."))
+        etree.SubElement(root, M + "HasChanged").text = "false"
+        return root
+    changed = m_el("HasChanged")
+    changed.text = "true"
+    data = m_el("PictureData")
+    data.text = base64.b64encode(photo).decode("ascii")
+    return _single("GetUserPhoto", [changed, data])
 
 
 __all__ = ["address_element", "flatten"]
