@@ -15,8 +15,9 @@ from .errors import ErrorNameResolutionNoResults
 from .ewsdatetime import EWSTimeZone
 from .properties import Mailbox
 from .properties.availability import DLMailbox, FreeBusyView, Room, RoomList, SuggestionDayResult
+from .properties.alternate_id import AlternateId
 from .properties.timezones import TimeZoneDefinition
-from .services.convert_id import ID_FORMATS, ConvertId
+from .services.convert_id import ConvertId
 from .services.expand_dl import ExpandDL
 from .services.get_room_lists import GetRoomLists
 from .services.get_rooms import GetRooms
@@ -211,36 +212,6 @@ class DirectoryMethods:
                 yield res
             else:
                 yield AlternateId(id=res[0], format=res[1], mailbox=res[2])
-
-
-class AlternateId:
-    """An id in one of ConvertId's formats: ``AlternateId(id=..., format='EntryId', mailbox='a@example.com')``.
-
-    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/alternateid
-    """
-
-    __slots__ = ("id", "format", "mailbox")
-
-    def __init__(self, id: str, format: str, mailbox: str):  # noqa: A002 - the EWS attribute names
-        if format not in ID_FORMATS:
-            raise ValueError(f"AlternateId.format must be one of {ID_FORMATS}, got {format!r}")
-        if not isinstance(id, str) or not id:
-            raise ValueError("AlternateId.id must be a non-empty str")
-        self.id = id
-        self.format = format
-        self.mailbox = mailbox
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, AlternateId):
-            return NotImplemented
-        return (self.id, self.format, (self.mailbox or "").lower()) == \
-            (other.id, other.format, (other.mailbox or "").lower())
-
-    def __hash__(self) -> int:
-        return hash((self.id, self.format, (self.mailbox or "").lower()))
-
-    def __repr__(self) -> str:
-        return f"AlternateId(id={self.id!r}, format={self.format!r}, mailbox={self.mailbox!r})"
 
 
 __all__ = ["DirectoryMethods", "AlternateId"]

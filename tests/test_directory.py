@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from exchangelib import CalendarItem, Contact, EWSDateTime, EWSTimeZone, Message, OofSettings
-from exchangelib.directory import AlternateId
+from exchangelib.properties import AlternateId
 from exchangelib.errors import (ErrorInvalidIdMalformed, ErrorMailRecipientNotFound, ErrorNameResolutionNoResults,
                                 ErrorNoFreeBusyAccess)
 from exchangelib.properties import EmailAddress, Mailbox

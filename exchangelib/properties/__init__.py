@@ -30,3 +30,14 @@ __all__ = [
     "EmailAddress", "ImAddress", "IndexedEntry", "PhoneNumber", "PhysicalAddress",
     "Attendee", "AttendeesField", "Mailbox", "MailboxField", "MailboxListField",
 ]
+
+# Scheduling and directory (issue 14)
+from .alternate_id import AlternateId  # noqa: E402
+from .availability import (CalendarEvent, CalendarEventDetails, DLMailbox, FreeBusyView, MailTips,  # noqa: E402
+                           OutOfOffice, Room, RoomList, Suggestion, SuggestionDayResult, TimeZone, WorkingPeriod)
+from .persona import Persona  # noqa: E402
+from .timezones import TimeZoneDefinition  # noqa: E402
+
+__all__ += ["AlternateId", "CalendarEvent", "CalendarEventDetails", "DLMailbox", "FreeBusyView", "MailTips",
+            "OutOfOffice", "Room", "RoomList", "Suggestion", "SuggestionDayResult", "TimeZone", "WorkingPeriod",
+            "Persona", "TimeZoneDefinition"]
