@@ -23,7 +23,7 @@ def server():
         users=users, strict=True, validate_responses=True,
         room_lists=[ServerRoomList("rooms@example.com", "All rooms", ["room1@example.com", "room2@example.com"]),
                     ServerRoomList("small@example.com", "Small rooms", ["room2@example.com"])],
-        mailbox_settings={a: MailboxSettings(**WORKDAY) for a in
+        mailbox_settings={a: MailboxSettings(**WORKDAY, auto_accept=a.startswith("room")) for a in
                           ("john@example.com", "mary@example.com", "room1@example.com", "room2@example.com")},
     )
     with srv:
@@ -129,11 +129,26 @@ def test_booking_flow_across_dst(exchange):
     assert [c.busy_type for c in at_ten[0].conflicts] == ["Free", "Tentative", "Free"]
     # Book the slot with Mary and the room, sending invitations
     slot = excellent[0].meeting_time
-    CalendarItem(account=john, folder=john.calendar, subject="Design review", start=slot, end=slot + timedelta(hours=1),
-                 required_attendees=["mary@example.com"], resources=[room.email_address]).save(
-        send_meeting_invitations="SendToAllAndSaveCopy")
+    review = CalendarItem(account=john, folder=john.calendar, subject="Design review", start=slot,
+                          end=slot + timedelta(hours=1), required_attendees=["mary@example.com"],
+                          resources=[room.email_address])
+    review.save(send_meeting_invitations="SendToAllAndSaveCopy")
     after = protocol.get_free_busy_info(attendees, local(2026, 3, 30, 12), local(2026, 3, 30, 13),
                                         merged_free_busy_interval=60)
-    assert [fb.merged for fb in after] == ["2", "1", "1"]  # organizer busy, invitees tentative until they answer
+    # The organizer is busy, Mary tentative until she answers, the room (auto-accepting) busy
+    assert [fb.merged for fb in after] == ["2", "1", "2"]
+    review.refresh()
+    assert [(a.mailbox.email_address, a.response_type) for a in review.resources] == [(room.email_address, "Accept")]
+    # Mary tries the same room at the same time: the room declines and keeps its calendar as it was
+    clash = CalendarItem(account=mary, folder=mary.calendar, subject="Clash", start=slot + timedelta(minutes=30),
+                         end=slot + timedelta(hours=2), resources=[room.email_address])
+    clash.save(send_meeting_invitations="SendToAllAndSaveCopy")
+    clash.refresh()
+    assert clash.resources[0].response_type == "Decline"
+    [room_view] = protocol.get_free_busy_info([(room.email_address, "Room", False)], slot, slot + timedelta(hours=2),
+                                              merged_free_busy_interval=60, requested_view="Detailed")
+    # The review and the board meeting, not the declined clash
+    assert [(e.start, e.end) for e in room_view.calendar_events] == [(slot, slot + timedelta(hours=1)),
+                                                                     (local(2026, 3, 30, 13), local(2026, 3, 30, 14))]
     days = protocol.get_meeting_suggestions(attendees, local(2026, 3, 30), local(2026, 3, 31), meeting_duration=60)
     assert slot not in [s.meeting_time for s in days[0].suggestions if s.quality == "Excellent"]

@@ -110,6 +110,8 @@ class MailboxSettings:
       counted against it (None: computed from the stored items).
     - ``max_message_size``: MaxReceiveSize in bytes. ``custom_mail_tip``: an administrator's mail tip.
     - ``photo``: the user's picture (JPEG bytes) for GetUserPhoto, returned as stored for every size.
+    - ``auto_accept``: the mailbox (a room) answers meeting requests itself, accepting when it is free and
+      declining otherwise (see :mod:`exchangelib.testing.ops.booking`).
     """
 
     time_zone: str = "UTC"
@@ -123,6 +125,7 @@ class MailboxSettings:
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     custom_mail_tip: Optional[str] = None
     photo: Optional[bytes] = None
+    auto_accept: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.time_zone, str) or not self.time_zone:
