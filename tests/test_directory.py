@@ -31,6 +31,7 @@ def server():
             DistributionList("admins@example.com", "Admins", ["ewsadmin@example.com", JOHN], moderated=True,
                              accept_from=["ewsadmin@example.com"]),
             DistributionList("secret@example.com", "Secret", [JOHN], hidden_membership=True),
+            DistributionList("outer@example.com", "Outer", ["secret@example.com", MARY]),
         ],
         mailbox_settings={
             MARY: MailboxSettings(quota=1000, used=5000, max_message_size=5 * 1024 * 1024,
@@ -75,6 +76,9 @@ def test_expand_dl_refuses_hidden_and_unknown_lists(exchange):
     for address in ("secret@example.com", "nolist@example.com", MARY):
         with pytest.raises(ErrorNameResolutionNoResults):
             protocol.expand_dl(address)
+    # Recursively, a nested list that cannot be expanded stays an entry
+    assert [(m.email_address, m.mailbox_type) for m in protocol.expand_dl_recursive("outer@example.com")] == [
+        (MARY, "Mailbox"), ("secret@example.com", "PublicDL")]
 
 
 def test_expand_private_distribution_list_by_item_id(exchange):
@@ -292,6 +296,13 @@ def test_a_distribution_list_as_attendee(exchange):
     # John counts twice (organizer, and member of the list): 3 of 4 attendees free at 09:00
     assert nine.quality == "Good"
     assert by_time[start + timedelta(hours=2)].quality == "Excellent"
+    # Mary with ExcludeConflicts: no time at which she is busy is suggested
+    [day] = john.protocol.get_meeting_suggestions([(JOHN, "Organizer", False), (MARY, "Required", True)],
+                                                  start, start + timedelta(hours=3), meeting_duration=60,
+                                                  max_non_work_hour_results_per_day=5, min_quality="Poor")
+    times = [s.meeting_time for s in day.suggestions]
+    assert start not in times and start + timedelta(minutes=30) not in times
+    assert start + timedelta(hours=1) in times  # John is busy then, but he may be
 
 
 def test_user_photo(make_exchange):
