@@ -98,7 +98,13 @@ class GetUserAvailability(EWSService):
             add_child(sv, "t:MinimumSuggestionQuality", text=suggestions.min_quality)
             _window(sv, "t:DetailedSuggestionsWindow", start, end, tz)
         self.check_supported()
-        response = self._post(payload)
+        return self.parse_response(self._post(payload), tz, len(data) if requested_view is not None else None,
+                                   suggestions is not None)
+
+    def parse_response(self, response: Element, tz: EWSTimeZone, attendees: Optional[int],
+                       suggestions: bool) -> Tuple[List[Any], Optional[List[SuggestionDayResult]]]:
+        """Read ``m:GetUserAvailabilityResponse``; its naive times are wall clock of ``tz``. ``attendees``: how many
+        FreeBusyResponses to expect (None: no free/busy was asked for)."""
         zone = _Zone(tz)
         views: List[Any] = []
         array_el = response.find(f"{_M}FreeBusyResponseArray")
@@ -110,11 +116,11 @@ class GetUserAvailability(EWSService):
                 continue
             view = fbr.find(f"{_M}FreeBusyView")
             views.append(FreeBusyView.from_xml(view, zone) if view is not None else None)
-        if requested_view is not None and len(views) != len(data):
-            raise TransportError(f"{self.SERVICE_NAME}: asked about {len(data)} attendees, got {len(views)} answers")
+        if attendees is not None and len(views) != attendees:
+            raise TransportError(f"{self.SERVICE_NAME}: asked about {attendees} attendees, got {len(views)} answers")
         days: Optional[List[SuggestionDayResult]] = None
-        sr = response.find(f"{_M}SuggestionsResponse")
-        if suggestions is not None:
+        if suggestions:
+            sr = response.find(f"{_M}SuggestionsResponse")
             if sr is None:
                 raise TransportError(f"{self.SERVICE_NAME}: the response has no SuggestionsResponse")
             msg = sr.find(f"{_M}ResponseMessage")
