@@ -14,6 +14,7 @@ from exchangelib.ewsdatetime import EWSTimeZone
 from exchangelib.properties.availability import (CalendarEvent, CalendarEventDetails, GroupAttendeeConflictData,
                                                  IndividualAttendeeConflictData, MailTips, StandardTime, Suggestion,
                                                  SuggestionDayResult, TimeZone, WorkingPeriod)
+from exchangelib.properties.persona import Persona
 from exchangelib.testing.ops.legacy_tz import LegacyZone, zone_element
 from tests.test_schema_order import _flatten, complex_types  # noqa: F401 - the fixture is used by name
 
@@ -25,7 +26,7 @@ MODELS = [(StandardTime, "SerializableTimeZoneTime"), (TimeZone, "SerializableTi
           (CalendarEventDetails, "CalendarEventDetails"), (CalendarEvent, "CalendarEvent"),
           (WorkingPeriod, "WorkingPeriod"), (Suggestion, "Suggestion"), (SuggestionDayResult, "SuggestionDayResult"),
           (IndividualAttendeeConflictData, "IndividualAttendeeConflictData"),
-          (GroupAttendeeConflictData, "GroupAttendeeConflictData"), (MailTips, "MailTips")]
+          (GroupAttendeeConflictData, "GroupAttendeeConflictData"), (MailTips, "MailTips"), (Persona, "PersonaType")]
 
 
 @pytest.mark.parametrize("model, type_name", MODELS, ids=[m[0].__name__ for m in MODELS])
