@@ -54,3 +54,8 @@ __all__ = [
     "BASIC", "DIGEST", "GSSAPI", "NOAUTH", "NTLM", "OAUTH2", "SSPI",
     "Build", "Version",
 ]
+
+# Scheduling and directory (issue 14): the names exchangelib 5.x exports at the top level
+from .properties.availability import Room, RoomList  # noqa: E402
+
+__all__ += ["Room", "RoomList"]

@@ -20,6 +20,8 @@ from .settings import OofSettings
 from .services import (CopyItem, CreateItem, DeleteItem, ExportItems, GetItem, MoveItem, ResolveNames, SendItem,
                        UpdateItem, UploadItems)
 from .services.create_item import SAVE_ONLY
+from .services.get_mail_tips import GetMailTips
+from .services.get_persona import GetPersona
 from .services.get_user_oof_settings import GetUserOofSettings
 from .services.set_user_oof_settings import SetUserOofSettings
 from .services.delete_item import HARD_DELETE
@@ -445,11 +447,57 @@ class Account:
     def resolve_names(self, names: Iterable[str], return_full_contact_data: bool = False) -> List[Any]:
         return list(ResolveNames(account=self).call(names, return_full_contact_data=return_full_contact_data))
 
+    def fetch_personas(self, ids: Iterable[Any]) -> Iterator[Any]:
+        """Personas by id (GetPersona): Persona objects, ``(id, changekey)`` tuples or id strings. Yields, per
+        input and in order, the Persona with every property the server has, or the exception for that id.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getpersona-operation
+        """
+        return GetPersona(account=self).call(ids)
+
+    @property
+    def mail_tips(self) -> "MailTipsLookup":
+        """Mail tips (GetMailTips): ``account.mail_tips(recipients, mail_tips_requested='All')`` returns one
+        :class:`~exchangelib.properties.availability.MailTips` (or the exception) per recipient address, in order,
+        as seen by this mailbox as sender. ``account.mail_tips.out_of_office`` (any attribute) reads the tips of
+        the account's own mailbox, as exchangelib 5.x's ``account.mail_tips`` property does.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getmailtips-operation
+        """
+        return MailTipsLookup(self)
+
     def __repr__(self) -> str:
         return f"Account({self.primary_smtp_address!r}, access_type={self.access_type!r})"
 
     def __str__(self) -> str:
         return self.primary_smtp_address
+
+
+class MailTipsLookup:
+    """What ``account.mail_tips`` returns: callable for any recipients, and a stand-in for the account's own tips."""
+
+    __slots__ = ("_account", "_own")
+
+    def __init__(self, account: Account):
+        self._account = account
+        self._own: Any = None
+
+    def __call__(self, recipients: Iterable[Any], mail_tips_requested: str = "All") -> List[Any]:
+        addresses = [r if isinstance(r, str) else getattr(r, "email_address", None) or
+                     getattr(r, "primary_smtp_address", None) or r for r in recipients]
+        return GetMailTips(account=self._account).call(sending_as=self._account.primary_smtp_address,
+                                                       recipients=addresses, mail_tips_requested=mail_tips_requested)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._own is None:
+            [own] = self([self._account.primary_smtp_address])
+            if isinstance(own, Exception):
+                raise own
+            self._own = own
+        return getattr(self._own, name)
+
+    def __repr__(self) -> str:
+        return f"MailTipsLookup({self._account.primary_smtp_address!r})"
 
 
 def _default_locale() -> str:

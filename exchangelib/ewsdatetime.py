@@ -19,8 +19,10 @@ Example::
 from __future__ import annotations
 
 import datetime
+import io
 import logging
 import re
+import struct
 import threading
 import zoneinfo
 from typing import Any, Dict, Optional, Union
@@ -112,6 +114,9 @@ class EWSTimeZone(zoneinfo.ZoneInfo):
     @property
     def ms_id(self) -> str:
         """The Windows time zone id, e.g. 'Romance Standard Time'. Raises UnknownTimeZone if there is none."""
+        own = self.__dict__.get("_server_ms_id")  # a zone built from a server's definition
+        if own:
+            return own
         try:
             return IANA_TO_MS[self.key]
         except KeyError:
@@ -123,8 +128,29 @@ class EWSTimeZone(zoneinfo.ZoneInfo):
     @property
     def ms_name(self) -> Optional[str]:
         """The Windows display name, e.g. '(UTC+01:00) Brussels, Copenhagen, Madrid, Paris', or None."""
+        if self.__dict__.get("_server_ms_name"):
+            return self.__dict__["_server_ms_name"]
         ms_id = IANA_TO_MS.get(self.key)
         return MS_DISPLAY_NAMES.get(ms_id) if ms_id else None
+
+    @classmethod
+    def from_server_definition(cls, definition: Any, prefer_known: bool = True) -> "EWSTimeZone":
+        """A zone from a server's full time zone definition (``protocol.get_timezones(...,
+        return_full_timezone_data=True)``): its periods and the transitions in effect now.
+
+        A Windows id the IANA table knows gives that IANA zone (unless ``prefer_known`` is False); any
+        other id gives a zone that follows the server's rules, with ``ms_id``/``ms_name`` from the
+        definition, so it converts times and can be sent back to that server.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/timezonedefinition
+        """
+        ms_id = getattr(definition, "id", None)
+        if prefer_known and ms_id in MS_TO_IANA:
+            return cls(MS_TO_IANA[ms_id])
+        rule, std_offset, std_name = definition.posix_rule()
+        zone = cls.from_file(io.BytesIO(_tzif_from_rule(rule, std_offset, std_name)), key=ms_id or rule)
+        zone.__dict__["_server_ms_id"] = ms_id
+        zone.__dict__["_server_ms_name"] = getattr(definition, "name", None)
+        return zone
 
     # --- constructors --------------------------------------------------------------------------------------
 
@@ -335,6 +361,14 @@ class EWSTimeZone(zoneinfo.ZoneInfo):
             raise NaiveDateTimeNotAllowed(f"normalize() needs a timezone-aware datetime, got {dt!r}", local_dt=dt)
         utc_wall = EWSDateTime(dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, dt.microsecond) - offset
         return EWSDateTime.from_datetime(self.fromutc(utc_wall.replace(tzinfo=self)))
+
+
+def _tzif_from_rule(rule: str, std_offset: int, std_name: str) -> bytes:
+    """A minimal TZif version 2 file without transitions whose footer (a POSIX TZ rule) describes every year."""
+    chars = std_name.encode("ascii") + b"\0"
+    header = b"TZif2" + b"\0" * 15
+    block = struct.pack(">6l", 0, 0, 0, 0, 1, len(chars)) + struct.pack(">lbb", std_offset, 0, 0) + chars
+    return header + block + header + block + b"\n" + rule.encode("ascii") + b"\n"
 
 
 def _words(text: str) -> set:

@@ -28,6 +28,7 @@ from requests.exceptions import ChunkedEncodingError, ConnectionError, ContentDe
 
 from . import __version__
 from .credentials import BaseCredentials
+from .directory import DirectoryMethods
 from .errors import (ErrorInvalidSchemaVersionForMailboxVersion, ErrorInvalidServerVersion, ErrorServerBusy,
                      MalformedResponseError, ResponseMessageError, SOAPError, TransportError, UnauthorizedError)
 from .log import redact_headers, redact_xml
@@ -193,7 +194,7 @@ class BaseProtocol:
                 f"max_connections={self.max_connections}, credentials={self.credentials!r})")
 
 
-class Protocol(BaseProtocol):
+class Protocol(DirectoryMethods, BaseProtocol):
     """An EWS endpoint with credentials: sessions, a thread pool, version detection and the retry loop."""
 
     _cache: Dict[Tuple, "Protocol"] = {}

@@ -29,7 +29,8 @@ PEER_TOP_LEVEL = [
     "DeclineItem", "DistributionList", "EWSDate", "EWSDateTime", "EWSTimeZone", "ExtendedProperty", "FailFast",
     "FaultTolerance", "FileAttachment", "Folder", "FolderCollection", "ForwardItem", "GSSAPI", "HTMLBody",
     "IMPERSONATION", "Identity", "ItemAttachment", "ItemId", "Mailbox", "Message", "NTLM", "NoVerifyHTTPAdapter",
-    "OAUTH2", "OofSettings", "PostItem", "PostReplyItem", "Q", "ReplyAllToItem", "ReplyToItem", "RootOfHierarchy",
+    "OAUTH2", "OofSettings", "PostItem", "PostReplyItem", "Q", "ReplyAllToItem", "ReplyToItem", "Room", "RoomList",
+    "RootOfHierarchy",
     "SHALLOW", "SSPI", "Task", "TentativelyAcceptItem", "UID", "UTC", "UTC_NOW", "Version", "__version__",
     "close_connections", "discover",
 ]
@@ -38,7 +39,8 @@ PEER_TOP_LEVEL = [
 PEER_DOCUMENTED_IMPORTS = {
     "exchangelib.folders": ["Calendar", "Folder", "SingleFolderQuerySet", "FolderCollection", "DEEP", "SHALLOW",
                             "RootOfHierarchy", "Inbox"],
-    "exchangelib.properties": ["DistinguishedFolderId", "Mailbox", "ItemId", "UID", "DLMailbox", "EmailAddress",
+    "exchangelib.properties": ["DistinguishedFolderId", "Mailbox", "ItemId", "UID", "DLMailbox", "AlternateId",
+                               "EWS_ID", "OWA_ID", "EmailAddress",
                                "PhoneNumber", "PhysicalAddress", "Attendee", "Body", "HTMLBody"],
     "exchangelib.autodiscover": ["Autodiscovery", "clear_cache", "discover"],
     "exchangelib.protocol": ["BaseProtocol", "NoVerifyHTTPAdapter", "FaultTolerance", "FailFast",

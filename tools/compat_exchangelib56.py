@@ -188,6 +188,7 @@ def run_check(python: Path, version: str = "2016", timeout: float = 300,
     report: Dict[str, Any] = {"server_version": version}
     with EWSServer(list(users.values()), version=version, strict=True, validate_responses=True) as server, \
             tempfile.TemporaryDirectory(prefix="compat56-") as tmp:
+        setup_scheduling_directory(server)
         out_file = Path(tmp) / "result.json"
         cmd = [str(python), "-I", str(CHECK_SCRIPT), "--endpoint", server.url,
                "--username", john.logon_name, "--smtp", john.primary_smtp_address,
@@ -346,6 +347,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.json:
         print(json.dumps(reports, indent=1))
     return EXIT_PASS if ok else EXIT_FAIL
+
+
+# --- Scheduling and directory (issue 14) ---------------------------------------------------------------------
+KNOWN_CLIENT_DEVIATIONS = KNOWN_CLIENT_DEVIATIONS + (
+    KnownDeviation("GetMailTips", "request", r"GetMailTips'?: (Character content|Missing child element)",
+                   "5.6.0's account.mail_tips writes 'All' as text of m:GetMailTips instead of sending an "
+                   "m:MailTipsRequested element; Exchange answers ErrorSchemaValidation too (5.6.0 does not recover: "
+                   "the property raises)"),
+)
+
+
+def setup_scheduling_directory(server: Any) -> None:
+    """The room list and distribution lists the check's scheduling steps expect (see
+    ``scheduling_steps`` in tools/compat/check_exchangelib56.py)."""
+    from exchangelib.testing.directory import DistributionList, RoomList
+
+    server.directory.add_room_list(RoomList("compat-rooms@example.com", "Compat rooms", ["room1@example.com"]))
+    server.directory.add_distribution_list(DistributionList("compat-team@example.com", "Compat team",
+                                                            ["john@example.com", "compat-leads@example.com"]))
+    server.directory.add_distribution_list(DistributionList("compat-leads@example.com", "Compat leads",
+                                                            ["mary@example.com", "compat-team@example.com"]))
 
 
 if __name__ == "__main__":

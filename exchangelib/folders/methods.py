@@ -10,6 +10,7 @@ import logging
 from typing import Any, ClassVar, Iterable, List, Optional, Tuple, Union
 
 from ..errors import ErrorFolderNotFound, EWSError
+from ..people import PeopleQuerySet
 from ..registry import ITEM_CLASSES
 from ..restriction import FieldPath, Q, Restriction, restriction_xml
 from ..services import (CreateFolder, DeleteFolder, DeleteItem, EmptyFolder, FindFolder, FindItem, GetFolder,
@@ -57,6 +58,14 @@ class FolderMethods:
             if container.startswith(prefix):
                 return tuple(ITEM_CLASSES[k] for k in kinds if k in ITEM_CLASSES)
         return tuple(ITEM_CLASSES[k] for k in _ALL_KINDS if k in ITEM_CLASSES)
+
+    def people(self) -> Any:
+        """The personas of this folder (FindPeople), as a lazy QuerySet: ``account.contacts.people().filter(
+        surname='Major')``; the distinguished ``directory`` folder holds the organisation's people.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/findpeople-operation
+        """
+        self._require_account()
+        return PeopleQuerySet(self)
 
     # --- the classic item API -------------------------------------------------------------------------
     def add_items(self, items: Iterable[Any], chunk_size: Optional[int] = None) -> List[Any]:

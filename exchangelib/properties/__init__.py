@@ -16,7 +16,7 @@ from .ids import (
     RecurringMasterItemId, RootItemId,
 )
 from .indexed import EmailAddress, ImAddress, IndexedEntry, PhoneNumber, PhysicalAddress
-from .mailbox import Attendee, AttendeesField, DLMailbox, Mailbox, MailboxField, MailboxListField
+from .mailbox import Attendee, AttendeesField, Mailbox, MailboxField, MailboxListField
 
 __all__ = [
     "ATTACHMENT_CLASSES", "Attachment", "FileAttachment", "ItemAttachment", "ReferenceAttachment",
@@ -28,5 +28,18 @@ __all__ = [
     "AttachmentId", "ConversationId", "FolderId", "ItemId", "OccurrenceItemId", "ParentFolderId", "ParentItemId",
     "RecurringMasterItemId", "RootItemId",
     "EmailAddress", "ImAddress", "IndexedEntry", "PhoneNumber", "PhysicalAddress",
-    "Attendee", "AttendeesField", "Mailbox", "DLMailbox", "MailboxField", "MailboxListField",
+    "Attendee", "AttendeesField", "Mailbox", "MailboxField", "MailboxListField",
 ]
+
+# Scheduling and directory (issue 14)
+from .alternate_id import (ENTRY_ID, EWS_ID, EWS_LEGACY_ID, HEX_ENTRY_ID, ID_FORMATS, OWA_ID, STORE_ID,  # noqa: E402
+                           AlternateId)
+from .availability import (CalendarEvent, CalendarEventDetails, DLMailbox, FreeBusyView, MailTips,  # noqa: E402
+                           OutOfOffice, Room, RoomList, Suggestion, SuggestionDayResult, TimeZone, WorkingPeriod)
+from .persona import Persona  # noqa: E402
+from .timezones import TimeZoneDefinition  # noqa: E402
+
+__all__ += ["AlternateId", "CalendarEvent", "CalendarEventDetails", "DLMailbox", "FreeBusyView", "MailTips",
+            "OutOfOffice", "Room", "RoomList", "Suggestion", "SuggestionDayResult", "TimeZone", "WorkingPeriod",
+            "Persona", "TimeZoneDefinition", "ID_FORMATS", "EWS_LEGACY_ID", "EWS_ID", "ENTRY_ID", "HEX_ENTRY_ID",
+            "STORE_ID", "OWA_ID"]

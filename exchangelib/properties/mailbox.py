@@ -55,13 +55,6 @@ class Mailbox(EWSElement):
         return self.email_address or self.name or ""
 
 
-class DLMailbox(Mailbox):
-    """A distribution list to expand (``ExpandDL``): its address and, optionally, ``mailbox_type`` 'PublicDL'.
-
-    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/mailbox-expanddl
-    """
-
-
 def _to_mailbox(value: Any, where: str) -> Any:
     if isinstance(value, str):
         if not value:
@@ -138,5 +131,5 @@ class AttendeesField(EWSElementListField):
         return self._clean_one(value, self.label).mailbox.email_address or ""
 
 
-__all__ = ["MAILBOX_TYPE_CHOICES", "RESPONSE_TYPE_CHOICES", "Mailbox", "DLMailbox", "MailboxField", "MailboxListField",
+__all__ = ["MAILBOX_TYPE_CHOICES", "RESPONSE_TYPE_CHOICES", "Mailbox", "MailboxField", "MailboxListField",
            "Attendee", "AttendeesField"]

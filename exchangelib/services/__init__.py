@@ -29,3 +29,17 @@ __all__ = ["EWSService", "ConvertId", "CreateItem", "DeleteItem", "FindItem", "F
            "ResolveNames", "UpdateItem", "CreateFolder", "UpdateFolder", "DeleteFolder", "EmptyFolder",
            "MoveFolder", "ExportItems", "UploadItems", "CreateAttachment", "DeleteAttachment", "GetAttachment",
            "GetUserOofSettings", "SetUserOofSettings", "MoveItem", "CopyItem", "SendItem"]
+
+# Scheduling and directory (issue 14)
+from .expand_dl import ExpandDL  # noqa: E402
+from .find_people import FindPeople  # noqa: E402
+from .get_mail_tips import GetMailTips  # noqa: E402
+from .get_persona import GetPersona  # noqa: E402
+from .get_room_lists import GetRoomLists  # noqa: E402
+from .get_rooms import GetRooms  # noqa: E402
+from .get_server_time_zones import GetServerTimeZones  # noqa: E402
+from .get_user_availability import GetUserAvailability  # noqa: E402
+from .get_user_photo import GetUserPhoto  # noqa: E402
+
+__all__ += ["ExpandDL", "FindPeople", "GetMailTips", "GetPersona", "GetRoomLists", "GetRooms", "GetServerTimeZones",
+            "GetUserAvailability", "GetUserPhoto"]

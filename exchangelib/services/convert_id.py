@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, List, Optional, Tuple
 
+from ..properties.alternate_id import ID_FORMATS
 from ..xml import MNS, Element, add_child, create_element
 from .common import EWSService, Result
 
-ID_FORMATS = ("EwsLegacyId", "EwsId", "EntryId", "HexEntryId", "StoreId", "OwaId")
 _ALTERNATE = ("AlternateId", "AlternatePublicFolderId", "AlternatePublicFolderItemId")
 
 

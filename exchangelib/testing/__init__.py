@@ -36,6 +36,9 @@ _EXPORTS: Dict[str, str] = {
     "ResponseCodeError": "context",
     "RequestContext": "context",
     "operation": "context",
+    "RoomList": "directory",
+    "DistributionList": "directory",
+    "MailboxSettings": "directory",
 }
 
 __all__ = sorted(_EXPORTS)

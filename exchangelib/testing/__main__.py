@@ -15,10 +15,11 @@ import logging
 import signal
 import sys
 import threading
-from typing import List, Optional, TextIO
+from typing import List, Optional, TextIO, Tuple
 
 from ..cli import program_name
 from .auth import SCHEMES
+from .directory import DistributionList, RoomList
 from .server import EWSServer
 from .soap import SERVER_VERSIONS
 from .users import ALL, User, default_oauth_clients, default_users
@@ -30,6 +31,14 @@ def _parse_user(spec: str, admin: bool) -> User:
         raise argparse.ArgumentTypeError(f"expected ADDRESS:PASSWORD like john@example.com:secret, got {spec!r}")
     username = address.split("@", 1)[0]
     return User(username, password, address, can_impersonate=ALL if admin else ())
+
+
+def _parse_group(spec: str, what: str) -> Tuple[str, str, List[str]]:
+    address, _, rest = spec.partition(":")
+    name, _, members = rest.partition(":")
+    if "@" not in address or not name:
+        raise argparse.ArgumentTypeError(f"expected ADDRESS:NAME:MEMBER,MEMBER for {what}, got {spec!r}")
+    return address, name, [m.strip() for m in members.split(",") if m.strip()]
 
 
 def build_parser(prog: str = "python -m exchangelib.testing") -> argparse.ArgumentParser:
@@ -47,6 +56,12 @@ def build_parser(prog: str = "python -m exchangelib.testing") -> argparse.Argume
                    help="add an account (repeatable); the user name is the address' local part")
     p.add_argument("--admin", action="append", default=[], metavar="ADDRESS:PASSWORD",
                    help="add an account that may impersonate every mailbox (repeatable)")
+    p.add_argument("--room-list", action="append", default=[], metavar="ADDRESS:NAME:ROOM,ROOM",
+                   help="add a room list (repeatable); rooms that are no account get a mailbox without a login "
+                        "(default with the default accounts: rooms@example.com holding room1@example.com)")
+    p.add_argument("--distribution-list", action="append", default=[], metavar="ADDRESS:NAME:MEMBER,MEMBER",
+                   help="add a distribution list (repeatable); members are addresses of mailboxes, lists or "
+                        "external recipients")
     p.add_argument("--auth", default="ntlm,basic,bearer",
                    help=f"comma-separated auth schemes from {','.join(SCHEMES)} (default ntlm,basic,bearer)")
     strict = p.add_mutually_exclusive_group()
@@ -74,6 +89,11 @@ def describe(server: EWSServer, out: TextIO) -> None:
         extra = " [may impersonate all]" if u.can_impersonate == ALL else ""
         pw = u.password if u.password is not None else "(no login)"
         out.write(f"    {u.logon_name:<20} {u.primary_smtp_address:<28} {pw}{extra}\n")
+    directory = server.directory
+    for rl in directory.room_lists.values():
+        out.write(f"  Room list    : {rl.address} ({rl.name}): {', '.join(rl.rooms)}\n")
+    for dl in directory.distribution_lists.values():
+        out.write(f"  Group        : {dl.address} ({dl.name}): {', '.join(dl.members)}\n")
     clients = server.authenticator.clients
     if clients:
         out.write("  OAuth apps (client_id / client_secret / roles):\n")
@@ -91,6 +111,8 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout, stop: Optio
     args = parser.parse_args(argv)
     try:
         users = [_parse_user(s, False) for s in args.user] + [_parse_user(s, True) for s in args.admin]
+        room_lists = [_parse_group(s, "--room-list") for s in args.room_list]
+        groups = [_parse_group(s, "--distribution-list") for s in args.distribution_list]
     except argparse.ArgumentTypeError as e:
         parser.error(str(e))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
@@ -100,6 +122,17 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout, stop: Optio
                            auth=[a.strip() for a in args.auth.split(",") if a.strip()],
                            oauth_clients=default_oauth_clients(), host=args.host, port=args.port,
                            latency_ms=args.latency_ms, token_lifetime=args.token_lifetime)
+        if not users and not room_lists:
+            room_lists = [("rooms@example.com", "All rooms", ["room1@example.com"])]
+        known = {u.smtp_address for u in server.users}
+        for address, name, rooms in room_lists:
+            for room in rooms:
+                if room.lower() not in known:
+                    server.add_user(User(room.split("@", 1)[0], None, room, room.split("@", 1)[0].capitalize()))
+                    known.add(room.lower())
+            server.directory.add_room_list(RoomList(address, name, rooms))
+        for address, name, members in groups:
+            server.directory.add_distribution_list(DistributionList(address, name, members))
     except (TypeError, ValueError) as e:
         parser.error(str(e))
     stop = stop or threading.Event()

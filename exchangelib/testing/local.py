@@ -26,6 +26,7 @@ from ..account import DELEGATE, IMPERSONATION, Account
 from ..configuration import Configuration
 from ..credentials import Credentials, OAuth2ClientCredentials
 from ..transport import BASIC, NTLM, OAUTH2
+from .directory import DistributionList, MailboxSettings, RoomList
 from .server import EWSServer
 from .users import OAuthClient, User, default_oauth_clients, default_users
 
@@ -40,14 +41,31 @@ class LocalExchange(EWSServer):
     Same parameters as :class:`~exchangelib.testing.server.EWSServer`; ``users=None`` and
     ``oauth_clients=None`` mean the defaults, and ``strict=None`` means strict schema validation
     against the EWS XSDs shipped with the package (``EWS_SCHEMA_DIR`` overrides them).
+
+    The directory (see :mod:`exchangelib.testing.directory`): ``room_lists`` (:class:`RoomList`
+    objects; with the default users, ``None`` means one list ``rooms@example.com`` holding
+    ``room1@example.com``), ``distribution_lists`` (:class:`DistributionList` objects) and
+    ``mailbox_settings`` (address -> :class:`MailboxSettings`: time zone, working hours, free/busy
+    sharing, quota, maximum message size).
     """
 
     def __init__(self, users: Optional[Iterable[User]] = None, version: Any = "2016", strict: Optional[bool] = None,
                  tls: bool = False, auth: Sequence[str] = ("ntlm", "basic", "bearer"),
-                 oauth_clients: Optional[Iterable[OAuthClient]] = None, **kwargs: Any):
+                 oauth_clients: Optional[Iterable[OAuthClient]] = None,
+                 room_lists: Optional[Iterable[RoomList]] = None,
+                 distribution_lists: Iterable[DistributionList] = (),
+                 mailbox_settings: Optional[Dict[str, MailboxSettings]] = None, **kwargs: Any):
         super().__init__(list(default_users() if users is None else users), version=version, strict=strict, tls=tls,
                          auth=auth, oauth_clients=default_oauth_clients() if oauth_clients is None else oauth_clients,
                          **kwargs)
+        if room_lists is None:
+            room_lists = [RoomList("rooms@example.com", "All rooms", ["room1@example.com"])] if users is None else []
+        for rl in room_lists:
+            self.directory.add_room_list(rl)
+        for dl in distribution_lists:
+            self.directory.add_distribution_list(dl)
+        for address, settings in (mailbox_settings or {}).items():
+            self.directory.configure(address, settings)
         self._accounts: Dict[Tuple, Account] = {}
         self._accounts_lock = threading.Lock()
 

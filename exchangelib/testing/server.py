@@ -53,6 +53,7 @@ from .faults import (ConnectionReset, HTTPStatus, InjectableFault, Injection, La
 from .schema import SchemaNotFound, find_schema_dir, load_schema, validate
 from .soap import (EXCHANGE_VERSION_TYPES, Fault, RequestEnvelope, ServerVersion, build_fault, build_response,
                    element_position, parse_request, resolve_server_version, schema_fault, version_gate)
+from .directory import Directory, directory_of
 from .store import Store
 from .tls import CertificatePaths, end_point_hash, make_certificates, server_ssl_context
 from .users import OAuthClient, User, UserDirectory
@@ -298,6 +299,11 @@ class EWSServer:
     @property
     def build(self) -> Tuple[int, int, int, int]:
         return self.server_version.build
+
+    @property
+    def directory(self) -> Directory:
+        """Room lists, distribution lists and mailbox settings (see :mod:`exchangelib.testing.directory`)."""
+        return directory_of(self.store)
 
     # -- accounts -------------------------------------------------------------------------------
 

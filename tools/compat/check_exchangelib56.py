@@ -366,10 +366,103 @@ def main(argv=None):
 
         steps.run("recipient finds the message in Inbox", received, needs=["Message.send_and_save() john -> mary"])
 
+    scheduling_steps(steps, state, args, base, tz)  # scheduling and directory (issue 14), below
+
     out["steps"] = steps.results
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)
     return 0 if all(r["ok"] for r in steps.results) else 1
+
+
+# --- Scheduling and directory (issue 14): free/busy, rooms, distribution lists, mail tips, time zones ---------
+# The driver (tools/compat_exchangelib56.py, setup_scheduling_directory) gives the server these entries.
+ROOM_LIST = "compat-rooms@example.com"
+ROOM = "room1@example.com"
+TEAM_DL = "compat-team@example.com"
+LEADS_DL = "compat-leads@example.com"
+
+
+def scheduling_steps(steps, state, args, base, tz):
+    """5.6.0's scheduling and directory calls, as its documentation shows them."""
+    from exchangelib import CalendarItem
+    from exchangelib.items import SEND_TO_NONE
+
+    def timezones():
+        protocol = state["account"].protocol
+        names = list(protocol.get_timezones())
+        ids = {d.id for d in names}
+        check(len(names) > 100 and "W. Europe Standard Time" in ids, f"{len(names)} time zones: {sorted(ids)[:5]}")
+        [full] = list(protocol.get_timezones(timezones=[tz], return_full_timezone_data=True))
+        check(full.id == "Romance Standard Time" and full.periods, f"full definition: {full!r}")
+        return f"{len(names)} zones; {full.id} with {len(full.periods)} periods"
+
+    steps.run("protocol.get_timezones()", timezones, needs=["connect (version probe)"])
+
+    def free_busy():
+        account = state["account"]
+        start = base + datetime.timedelta(days=30, hours=2)  # 10:00 local
+        item = CalendarItem(account=account, folder=account.calendar, subject="Compat busy", start=start,
+                            end=start + datetime.timedelta(hours=1))
+        item.save(send_meeting_invitations=SEND_TO_NONE)
+        try:
+            day = start - datetime.timedelta(hours=2)
+            attendees = [(account, "Organizer", False), (ROOM, "Room", False)]
+            if args.recipient_smtp:
+                attendees.append((args.recipient_smtp, "Required", False))
+            views = list(account.protocol.get_free_busy_info(accounts=attendees, start=day,
+                                                             end=day + datetime.timedelta(hours=8),
+                                                             merged_free_busy_interval=60,
+                                                             requested_view="DetailedMerged"))
+            check(len(views) == len(attendees), f"{len(views)} views for {len(attendees)} attendees")
+            mine = views[0]
+            check(mine.merged == "00200000", f"merged free/busy {mine.merged!r}")
+            events = mine.calendar_events or []
+            check(len(events) == 1 and events[0].start == start and events[0].busy_type == "Busy",
+                  f"calendar events {events!r}")
+            check(events[0].details is not None and events[0].details.subject == "Compat busy",
+                  f"details {events[0].details!r}")
+            check(views[1].merged == "00000000", f"room merged {views[1].merged!r}")
+            check(mine.working_hours, f"working hours {mine.working_hours!r}")
+        finally:
+            item.delete()
+        return f"merged {mine.merged}, event at {events[0].start}, {len(mine.working_hours)} working periods"
+
+    steps.run("protocol.get_free_busy_info()", free_busy, needs=["connect (version probe)"])
+
+    def rooms():
+        protocol = state["account"].protocol
+        lists = list(protocol.get_roomlists())
+        check([rl.email_address for rl in lists] == [ROOM_LIST], f"room lists {lists!r}")
+        found = list(protocol.get_rooms(ROOM_LIST))
+        check([r.email_address for r in found] == [ROOM], f"rooms {found!r}")
+        return f"{lists[0].name}: {found[0].name}"
+
+    steps.run("protocol.get_roomlists() / get_rooms()", rooms, needs=["connect (version probe)"])
+
+    def expand():
+        members = state["account"].protocol.expand_dl(TEAM_DL)
+        got = [(m.email_address, m.mailbox_type) for m in members]
+        check(got == [(args.smtp, "Mailbox"), (LEADS_DL, "PublicDL")], f"members {got!r}")
+        return f"{len(members)} members, nested list as PublicDL"
+
+    steps.run("protocol.expand_dl()", expand, needs=["connect (version probe)"])
+
+    def mail_tips():
+        # 5.6.0 writes MailTipsRequested's value ('All') as text of m:GetMailTips instead of in an
+        # m:MailTipsRequested element, which the schema forbids: Exchange answers ErrorSchemaValidation, and
+        # so does the local server. The step passes when the server refuses exactly that.
+        try:
+            tips = state["account"].mail_tips
+        except Exception as e:
+            check(type(e).__name__ == "ErrorSchemaValidation"
+                  and ("MailTipsRequested" in str(e) or "element-only" in str(e)),
+                  f"mail_tips failed differently: {type(e).__name__}: {e}")
+            return "refused as Exchange refuses it: 5.6.0 sends no MailTipsRequested element (a 5.6.0 bug)"
+        check(tips.recipient_address.email_address.lower() == args.smtp.lower(), f"tips {tips!r}")
+        check(tips.max_message_size and tips.max_message_size > 0, f"max_message_size {tips.max_message_size!r}")
+        return f"max message size {tips.max_message_size}, mailbox full {tips.mailbox_full}"
+
+    steps.run("account.mail_tips", mail_tips, needs=["connect (version probe)"])
 
 
 if __name__ == "__main__":

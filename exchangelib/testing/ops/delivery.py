@@ -18,6 +18,7 @@ from lxml import etree
 
 from ...xml import TNS
 from ..store import FolderRecord, ItemRecord, Mailbox, Store, format_datetime
+from .booking import book
 from .common import item_id_element, local
 from .props import ORDER, get, get_text, item_type, remove_prop, set_prop
 from .stamp import (attendee_addresses, copy_element, mailbox_element, recipient_addresses, restamp, stamp_new,
@@ -179,6 +180,7 @@ def send_invitations(store: Store, rec: ItemRecord, addresses: Optional[Iterable
         request = _request(cal, organizer, update)
         set_prop(request, "AssociatedCalendarItemId", elem=item_id_element(copy, "AssociatedCalendarItemId"))
         deliver(store, mb, request, organizer)
+        book(store, mb, copy, rec)  # rooms that accept or decline by themselves (booking.py)
     if save_copy:
         _save_sent_copy(store, organizer, _request(cal, organizer, update))
     set_prop(cal, "MeetingRequestWasSent", "true")

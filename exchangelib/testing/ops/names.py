@@ -15,10 +15,10 @@ from typing import List, Optional, Tuple
 from lxml import etree
 
 from ...xml import TNS
-from ..context import RequestContext
+from ..context import RequestContext, ResponseCodeError
 from ..store import FolderRecord, ItemRecord, Mailbox
-from .common import (add_result, bool_attr, child, children, err, handler, item_id_element, m_el, new_response,
-                     resolve_folder)
+from .common import (bool_attr, child, children, err, error_message, handler, item_id_element, m_el, new_response,
+                     resolve_folder, success_message)
 from .props import get_text, insert_ordered
 
 T = f"{{{TNS}}}"
@@ -122,7 +122,14 @@ def _store_contact(rec: ItemRecord) -> etree._Element:
 def resolve_names(ctx: RequestContext, body: etree._Element) -> etree._Element:
     """https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/resolvenames-operation"""
     root, msgs = new_response("ResolveNames")
-    add_result(msgs, "ResolveNamesResponseMessage", lambda: _resolve(ctx, body))
+    try:
+        payload = _resolve(ctx, body)
+    except ResponseCodeError as e:
+        # An ambiguous name is a Warning carrying every candidate, as Exchange answers it
+        warning = e.response_code == "ErrorNameResolutionMultipleResults"
+        error_message(msgs, "ResolveNamesResponseMessage", e, response_class="Warning" if warning else "Error")
+        return root
+    success_message(msgs, "ResolveNamesResponseMessage", payload)
     return root
 
 
