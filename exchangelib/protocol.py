@@ -10,7 +10,7 @@ request cheap.
 
 To use a proxy or custom TLS settings, set ``BaseProtocol.HTTP_ADAPTER_CLS`` to your own
 ``requests`` transport adapter class. :class:`NoVerifyHTTPAdapter` skips TLS verification — only
-for test servers you trust.
+for test servers you trust. :class:`TLSClientAuth` presents a TLS client certificate (``auth_type=CBA``).
 """
 from __future__ import annotations
 
@@ -21,13 +21,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
 from typing import Any, Dict, Optional, Tuple
+from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
 from requests.exceptions import ChunkedEncodingError, ConnectionError, ContentDecodingError, ReadTimeout, SSLError
 
 from . import __version__
-from .credentials import BaseCredentials
+from .credentials import BaseCredentials, secret_fingerprint
 from .errors import (ErrorInvalidSchemaVersionForMailboxVersion, ErrorInvalidServerVersion, ErrorServerBusy,
                      MalformedResponseError, ResponseMessageError, SOAPError, TransportError, UnauthorizedError)
 from .log import redact_headers, redact_xml
@@ -50,6 +51,47 @@ class NoVerifyHTTPAdapter(requests.adapters.HTTPAdapter):
 
     def get_connection_with_tls_context(self, request: Any, verify: Any, proxies: Any = None, cert: Any = None):
         return super().get_connection_with_tls_context(request, False, proxies=proxies, cert=cert)
+
+
+class TLSClientAuth(requests.adapters.HTTPAdapter):
+    """An HTTP adapter that presents a TLS client certificate: Certificate Based Authentication (``auth_type=CBA``).
+
+    Set the class attributes, then make it the adapter of new protocols::
+
+        TLSClientAuth.cert_file = "/path/client.pem"     # certificate (and key, if key_file is not set)
+        TLSClientAuth.key_file = "/path/client.key"      # optional
+        TLSClientAuth.key_password = os.environ["KEY_PASSWORD"]   # optional, for an encrypted key
+        BaseProtocol.HTTP_ADAPTER_CLS = TLSClientAuth
+        config = Configuration(server="mail.example.com", auth_type=CBA)
+
+    or subclass it with other values to use several certificates in one process.
+    """
+
+    cert_file: Optional[str] = None
+    key_file: Optional[str] = None
+    key_password: Optional[str] = None
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        if not self.cert_file:
+            raise ValueError("TLSClientAuth.cert_file is not set: point it at the client certificate (PEM)")
+        kwargs["cert_file"] = self.cert_file
+        if self.key_file:
+            kwargs["key_file"] = self.key_file
+        if self.key_password:
+            kwargs["key_password"] = self.key_password
+        super().init_poolmanager(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(cert_file={self.cert_file!r})"
+
+
+def _adapter_key(adapter_cls: Any) -> tuple:
+    """What of the adapter class changes how we authenticate (its client certificate), for the protocol cache."""
+    cert = getattr(adapter_cls, "cert_file", None)
+    if cert is None:
+        return (adapter_cls,)
+    return (adapter_cls, cert, getattr(adapter_cls, "key_file", None),
+            secret_fingerprint(getattr(adapter_cls, "key_password", None)))
 
 
 class BaseProtocol:
@@ -117,7 +159,8 @@ class BaseProtocol:
         session.mount("https://", adapter)
         session.headers.update({"User-Agent": self.USERAGENT, "Content-Type": CONTENT_TYPE,
                                 "Accept-Encoding": "gzip, deflate"})
-        session.auth = get_auth_instance(self.auth_type, self.credentials)
+        session.auth = get_auth_instance(self.auth_type, self.credentials,
+                                         hostname=urlsplit(self.service_endpoint).hostname)
         session.verify = self.verify
         return session
 
@@ -201,7 +244,7 @@ class Protocol(BaseProtocol):
         # Everything in the Configuration that changes how requests are sent is part of the key
         key = (config.service_endpoint, config.credentials.cache_key() if config.credentials else None,
                config.auth_type, config.version, config.max_connections, repr(config.retry_policy),
-               str(config.verify), bool(config.allow_insecure_basic), cls.HTTP_ADAPTER_CLS)
+               str(config.verify), bool(config.allow_insecure_basic), _adapter_key(cls.HTTP_ADAPTER_CLS))
         with cls._cache_lock:
             p = cls._cache.pop(key, None)  # re-inserted below: the dict's order is least recently used first
             if p is None or p._closed:
@@ -343,7 +386,7 @@ class Protocol(BaseProtocol):
                 if r.status_code == 401:
                     if not refreshed and self.credentials is not None and self.auth_type == OAUTH2:
                         refreshed = True
-                        if self.credentials.refresh(session):
+                        if self.credentials.refresh(session, rejected_token=_bearer_token_of(r)):
                             continue  # one retry with the new token; never loop
                     if self.auth_type == OAUTH2:
                         advice = ("Check the access token and its scope; a refresh callback, if any, was tried once"
@@ -417,6 +460,14 @@ def _busy_response_message(body: Any, operation: Optional[str]) -> Optional[Erro
         return None
     exc = response_message_error(first, operation)
     return exc if isinstance(exc, ErrorServerBusy) else None
+
+
+def _bearer_token_of(r: requests.Response) -> Optional[str]:
+    """The bearer token a request was sent with (to tell the credentials which token the server rejected)."""
+    value = r.request.headers.get("Authorization", "") if r.request is not None else ""
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return value[7:] if value.startswith("Bearer ") else None
 
 
 def _log_text(xml: bytes) -> str:

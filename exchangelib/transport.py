@@ -3,7 +3,10 @@
 ``wrap()`` puts a request body element into a SOAP envelope with the EWS headers
 (``RequestServerVersion``, ``ExchangeImpersonation``, ``TimeZoneContext``, ``MailboxCulture``).
 ``get_auth_instance()`` turns an auth type and credentials into a ``requests`` auth object, and
-``choose_auth_type()`` picks the strongest scheme a server offers in its ``WWW-Authenticate`` headers.
+``choose_auth_type()`` picks the strongest scheme a server offers in its ``WWW-Authenticate`` headers:
+Kerberos (``Negotiate``) when a ticket can be had, else NTLM, Digest, and Basic only over https.
+``CBA`` (certificate based authentication) sends no Authorization header: the TLS client certificate of
+:class:`~exchangelib.protocol.TLSClientAuth` authenticates.
 
 https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/ews-schema-versions-in-exchange
 """
@@ -17,7 +20,7 @@ from urllib.parse import urlsplit
 import requests
 import requests.auth
 
-from .credentials import AccessTokenCredentials, BaseCredentials, Credentials
+from .credentials import AccessTokenCredentials, BaseCredentials, Credentials, KerberosCredentials
 from .errors import UnauthorizedError
 from .xml import MNS, SOAPNS, TNS, Element, add_child, create_element, to_bytes
 
@@ -31,8 +34,9 @@ DIGEST = "digest"
 OAUTH2 = "OAuth 2.0"
 GSSAPI = "gssapi"
 SSPI = "sspi"
+CBA = "CBA"  # Certificate Based Authentication: a TLS client certificate, no Authorization header
 
-AUTH_TYPES = (NOAUTH, NTLM, BASIC, DIGEST, OAUTH2)
+AUTH_TYPES = (NOAUTH, NTLM, BASIC, DIGEST, OAUTH2, GSSAPI, SSPI, CBA)
 # Strongest first. Basic is the last resort and never chosen for plain http unless explicitly allowed.
 _PASSWORD_PREFERENCE = (NTLM, DIGEST, BASIC)
 
@@ -56,24 +60,37 @@ class BearerAuth(requests.auth.AuthBase):
         self.credentials = credentials
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = f"Bearer {self.credentials.access_token}"
+        r.headers["Authorization"] = f"Bearer {self.credentials.bearer_token()}"
         return r
 
     def __repr__(self) -> str:
         return "BearerAuth(********)"
 
 
-def get_auth_instance(auth_type: str, credentials: Optional[BaseCredentials]) -> Optional[requests.auth.AuthBase]:
-    """A requests auth object for the auth type. Raises ValueError/TypeError naming what doesn't fit."""
-    if auth_type == NOAUTH:
+def get_auth_instance(auth_type: str, credentials: Optional[BaseCredentials],
+                      hostname: Optional[str] = None) -> Optional[requests.auth.AuthBase]:
+    """A requests auth object for the auth type. Raises ValueError/TypeError naming what doesn't fit.
+
+    ``hostname`` (of the EWS URL) names the Kerberos service principal ``HTTP/<hostname>`` for GSSAPI/SSPI.
+    """
+    if auth_type in (NOAUTH, CBA):
         return None
     if auth_type not in AUTH_TYPES:
         raise ValueError(f"Unsupported auth_type {auth_type!r}; choose one of {AUTH_TYPES}")
     if auth_type == OAUTH2:
         if not isinstance(credentials, AccessTokenCredentials):
-            raise TypeError(f"auth_type {OAUTH2!r} needs AccessTokenCredentials or OAuth2ClientCredentials, "
+            raise TypeError(f"auth_type {OAUTH2!r} needs OAuth 2.0 credentials (OAuth2Credentials, "
+                            f"OAuth2AuthorizationCodeCredentials, AccessTokenCredentials...), "
                             f"got {type(credentials).__name__}")
         return BearerAuth(credentials)
+    if auth_type in (GSSAPI, SSPI):
+        if credentials is not None and not isinstance(credentials, (Credentials, KerberosCredentials)):
+            raise TypeError(f"auth_type {auth_type!r} needs KerberosCredentials, username/password Credentials or "
+                            f"None (the default credential cache), got {type(credentials).__name__}")
+        # pyspnego's Kerberos support (gssapi) is an optional extra: import it when Kerberos is first used
+        from .negotiate import HttpNegotiateAuth  # noqa: PLC0415
+
+        return HttpNegotiateAuth(credentials, hostname=hostname, sspi=auth_type == SSPI)
     if not isinstance(credentials, Credentials):
         raise TypeError(f"auth_type {auth_type!r} needs username/password Credentials, got {type(credentials).__name__}")
     if auth_type == NTLM:
@@ -127,6 +144,14 @@ def choose_auth_type(offered: Iterable[str], credentials: Optional[BaseCredentia
             return OAUTH2
         raise UnauthorizedError(f"The server at {endpoint} does not offer OAuth 2.0 bearer auth "
                                 f"(it offers {offered_types or 'nothing we recognise'})")
+    negotiate = any(s.lower() == "negotiate" for s in offered)
+    if isinstance(credentials, KerberosCredentials):
+        if negotiate:
+            return GSSAPI
+        raise UnauthorizedError(f"The server at {endpoint} does not offer Negotiate (Kerberos) auth "
+                                f"(it offers {list(offered) or 'nothing'})")
+    if negotiate and isinstance(credentials, Credentials) and kerberos_ticket_available(credentials):
+        return GSSAPI
     plain_http = urlsplit(endpoint).scheme == "http"
     for t in _PASSWORD_PREFERENCE:
         if t not in offered_types:
@@ -139,6 +164,16 @@ def choose_auth_type(offered: Iterable[str], credentials: Optional[BaseCredentia
             f"The server at {endpoint} offers only Basic auth over plain http, which would send the password "
             f"unencrypted. Use https, or pass auth_type=BASIC explicitly to accept the risk.")
     raise UnauthorizedError(f"No supported auth scheme offered by {endpoint}: server offers {list(offered)}")
+
+
+def kerberos_ticket_available(credentials: Credentials) -> bool:
+    """True when Kerberos is installed and a ticket for the credentials' user can be had (from the credential
+    cache, or from the KDC with the password). Never raises: without Kerberos, NTLM is used."""
+    try:
+        from .negotiate import kerberos_available  # noqa: PLC0415 - optional extra, imported when needed
+    except ImportError:
+        return False
+    return kerberos_available(credentials)
 
 
 def wrap(content: Element, api_version: str, impersonation: Optional[tuple] = None,

@@ -69,6 +69,9 @@ class LocalExchange(EWSServer):
         client = {c.client_id: c for c in self.authenticator.clients}.get(client_id)
         if client is None:
             raise KeyError(f"No OAuth client {client_id!r} on this server")
+        if client.client_secret is None:
+            raise ValueError(f"OAuth client {client_id!r} has no client secret: use OAuth2Credentials with its "
+                             f"client_certificate, or OAuth2AuthorizationCodeCredentials for a public client")
         return OAuth2ClientCredentials(client_id=client.client_id, client_secret=client.client_secret,
                                        token_url=self.token_url, verify=self.verify)
 
