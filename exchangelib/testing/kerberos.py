@@ -33,9 +33,11 @@ class KerberosAcceptor:
             bindings = gssapi.raw.ChannelBindings(application_data=b"tls-server-end-point:" + tls_end_point)
         ctx = gssapi.SecurityContext(creds=self._creds, usage="accept", channel_bindings=bindings)
         try:
+            # gssapi returns an error token from step() and raises the error on the next use of the context
             answer = ctx.step(token)
+            if not ctx.complete:
+                return None, None, "Kerberos exchange needs more than one round trip (not supported)"
+            principal = str(ctx.initiator_name)
         except gssapi.exceptions.GSSError as e:
             return None, None, f"Kerberos token refused: {e.gen_message().splitlines()[0]}"
-        if not ctx.complete:
-            return None, None, "Kerberos exchange needs more than one round trip (not supported)"
-        return str(ctx.initiator_name), answer, ""
+        return principal, answer, ""

@@ -25,13 +25,13 @@ from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
 from ..account import DELEGATE, IMPERSONATION, Account
 from ..configuration import Configuration
 from ..credentials import Credentials, OAuth2ClientCredentials
-from ..transport import BASIC, NTLM, OAUTH2
+from ..transport import BASIC, GSSAPI, NTLM, OAUTH2
 from .server import EWSServer
 from .users import OAuthClient, User, default_oauth_clients, default_users
 
 __all__ = ["LocalExchange"]
 
-_AUTH_TYPES = {"ntlm": NTLM, "basic": BASIC, "bearer": OAUTH2}
+_AUTH_TYPES = {"ntlm": NTLM, "basic": BASIC, "bearer": OAUTH2, "kerberos": GSSAPI, "negotiate": GSSAPI}
 
 
 class LocalExchange(EWSServer):
