@@ -162,3 +162,24 @@ def test_no_tickets_or_passwords_in_debug_log_or_reprs(server, tmp_path, monkeyp
     assert not re.search(r"Negotiate YI[A-Za-z0-9+/]{20}", text)  # no Kerberos AP-REQ/AP-REP in any header
     assert not re.search(r"oYG[A-Za-z0-9+/]{20}|YI[GI][A-Za-z0-9+/]{40}", text)
     assert "Negotiate" in caplog.text  # the headers were logged, redacted
+
+
+def test_backup_over_kerberos_from_the_ticket_cache(server, john_ccache, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from exchangelib import Message
+
+    john = server.account(JOHN, auth_type="ntlm")
+    john.bulk_create(folder=john.inbox, items=[Message(subject=f"krb {i}") for i in range(3)])
+    repo = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXCHANGELIB_")}
+    env.update(PYTHONPATH=str(repo), KRB5CCNAME=john_ccache)  # KRB5_CONFIG points at the test KDC
+    res = subprocess.run([sys.executable, "-m", "exchangelib", "backup", "--server", server.url, "--auth", "kerberos",
+                          "--email", JOHN, str(tmp_path / "b")], env=env, capture_output=True, text=True,
+                         timeout=60, stdin=subprocess.DEVNULL, cwd=repo)
+    assert res.returncode == 0, res.stderr
+    assert "3 exported" in res.stdout
+    assert {r.auth_scheme for r in server.request_log if r.status == 200 and r.operation == "ExportItems"} == {
+        "Kerberos"}
