@@ -727,6 +727,21 @@ class EWSServer:
                 self._schema_error(SchemaError(op, err, "response", _first_line(err)), response=True)
         return _Reply(200, build_response(response, self.server_version))
 
+    def _handle_openid_configuration(self, path: str) -> _Reply:
+        """OpenID Connect discovery for ``/<tenant>/v2.0/.well-known/openid-configuration`` (as MSAL reads it)."""
+        prefix = path[: -len("/v2.0/.well-known/openid-configuration")]
+        tenant = prefix.strip("/") or "common"
+        base = f"{self.base_url}{prefix}"
+        return _json_reply(200, {
+            "issuer": f"{self.base_url}/{tenant}/v2.0",
+            "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "client_credentials", "password", "refresh_token"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "private_key_jwt"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        })
+
     def _handle_authorize(self, query: str) -> _Reply:
         """Test-only authorize endpoint: the user named by ``login_hint`` signs in and consents at once."""
         q = dict(parse_qsl(query, keep_blank_values=True))
@@ -942,6 +957,9 @@ class _Handler(BaseHTTPRequestHandler):
                 reply = ews._handle_token(body, self.headers.get("Content-Type") or "",
                                           self.headers.get("Authorization"), urlsplit(self.path).path)
                 self._write(reply)
+                return
+            elif path.endswith("/v2.0/.well-known/openid-configuration") and method == "GET":
+                self._write(ews._handle_openid_configuration(urlsplit(self.path).path))
                 return
             elif path.endswith("/oauth2/v2.0/authorize") and method == "GET":
                 self._write(ews._handle_authorize(urlsplit(self.path).query))
