@@ -220,6 +220,8 @@ class ClientCertificate:
     ``certificate`` and ``private_key`` are PEM file paths or PEM bytes; ``private_key`` may be omitted when
     the certificate file holds the key too. ``password`` decrypts an encrypted key. RSA keys only (RS256),
     as Microsoft Entra ID requires. The key is read (and checked) when the first assertion is signed.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/how-to-authenticate-an-ews-application-by-using-oauth
     """
 
     def __init__(self, certificate: Union[str, Path, bytes], private_key: Union[str, Path, bytes, None] = None,
@@ -307,6 +309,8 @@ class BaseOAuth2Credentials(AccessTokenCredentials):
 
     Renewal is coordinated: threads that share the credentials wait for one token request instead of each
     sending their own, and a 401 leads to at most one renewal per rejected token (see :meth:`refresh`).
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/how-to-authenticate-an-ews-application-by-using-oauth
     """
 
     DEFAULT_SCOPE: Tuple[str, ...] = (f"{EWS_RESOURCE}/.default",)
@@ -459,7 +463,8 @@ class BaseOAuth2Credentials(AccessTokenCredentials):
     def _client_auth(self) -> Dict[str, str]:
         if self.client_id is None:
             raise UnauthorizedError(f"{type(self).__name__} has no client_id, so it cannot obtain a new token; "
-                                    f"give client_id (and client_secret or client_certificate), or a fresh access_token")
+                                    f"give client_id (and client_secret or client_certificate), or a fresh "
+                                    f"access_token")
         form = {"client_id": self.client_id}
         if self.client_certificate is not None:
             form["client_assertion_type"] = _ASSERTION_TYPE
@@ -476,7 +481,8 @@ class BaseOAuth2Credentials(AccessTokenCredentials):
             r = requests.post(self.token_url, data=form, timeout=self.timeout, verify=self.verify,
                               headers={"Accept": "application/json"})
         except requests.exceptions.RequestException as e:
-            raise UnauthorizedError(f"Could not reach the token endpoint {self.token_url}: {type(e).__name__}") from None
+            raise UnauthorizedError(f"Could not reach the token endpoint {self.token_url}: "
+                                    f"{type(e).__name__}") from None
         try:
             data = r.json()
         except ValueError:
@@ -537,6 +543,8 @@ class OAuth2Credentials(BaseOAuth2Credentials):
 
     ``OAuth2Credentials(client_id, client_secret, tenant_id)``; see :class:`BaseOAuth2Credentials` for the
     other arguments. The default scope is ``https://outlook.office365.com/.default``.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/how-to-authenticate-an-ews-application-by-using-oauth
     """
 
     def __init__(self, client_id: str, client_secret: Optional[str] = None, tenant_id: Optional[str] = None,
@@ -587,6 +595,8 @@ class OAuth2LegacyCredentials(OAuth2Credentials):
     Legacy: Microsoft discourages it (no MFA, no federated or passwordless users); prefer
     :class:`OAuth2AuthorizationCodeCredentials`. The default scope is
     ``https://outlook.office365.com/EWS.AccessAsUser.All``; the refresh token returned is used to renew.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/how-to-authenticate-an-ews-application-by-using-oauth
     """
 
     DEFAULT_SCOPE = (f"{EWS_RESOURCE}/EWS.AccessAsUser.All",)
@@ -630,6 +640,8 @@ class OAuth2AuthorizationCodeCredentials(BaseOAuth2Credentials):
 
     ``client_id``/``client_secret`` may be omitted when only an access token is given; the token is then used
     until it expires. The default scope is ``https://outlook.office365.com/EWS.AccessAsUser.All offline_access``.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/how-to-authenticate-an-ews-application-by-using-oauth
     """
 
     DEFAULT_SCOPE = (f"{EWS_RESOURCE}/EWS.AccessAsUser.All", "offline_access")
@@ -684,6 +696,8 @@ class MSALCredentials(AccessTokenCredentials):
     the refresh token in its cache); without it from ``app.acquire_token_for_client()`` (app-only). MSAL
     keeps its own cache; these credentials only ask it for a token when theirs is about to expire or was
     rejected, one thread at a time.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/how-to-authenticate-an-ews-application-by-using-oauth
     """
 
     def __init__(self, app: Any, scopes: Optional[Sequence[str]] = None, account: Optional[Dict[str, Any]] = None,
@@ -761,6 +775,8 @@ class KerberosCredentials(BaseCredentials):
     set ``hostname`` when the EWS host name is an alias of the host that has the keytab.
     (Plain :class:`Credentials` work with GSSAPI too: a ticket is obtained with the password, and Negotiate
     falls back to NTLM when no ticket can be had.)
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/authentication-and-ews-in-exchange
     """
 
     def __init__(self, principal: Optional[str] = None, *, ccache: Optional[str] = None, keytab: Optional[str] = None,

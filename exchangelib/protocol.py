@@ -34,8 +34,8 @@ from .errors import (ErrorInvalidSchemaVersionForMailboxVersion, ErrorInvalidSer
 from .log import redact_headers, redact_xml
 from .retry import FailFast, Retriable, RetryPolicy
 from .soap import fault_to_exception, response_message_error, server_version, split_envelope
-from .transport import (CONTENT_TYPE, NOAUTH, OAUTH2, choose_auth_type, get_auth_instance, parse_www_authenticate,
-                        www_authenticate_values, wrap)
+from .transport import (CONTENT_TYPE, GSSAPI, NOAUTH, OAUTH2, choose_auth_type, get_auth_instance,
+                        kerberos_ticket_available, parse_www_authenticate, www_authenticate_values, wrap)
 from .version import API_VERSIONS, Version
 from .xml import MNS, ForbiddenDTDError, ParseError, add_child, create_element, parse
 
@@ -65,6 +65,8 @@ class TLSClientAuth(requests.adapters.HTTPAdapter):
         config = Configuration(server="mail.example.com", auth_type=CBA)
 
     or subclass it with other values to use several certificates in one process.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/authentication-and-ews-in-exchange
     """
 
     cert_file: Optional[str] = None
@@ -129,8 +131,8 @@ class BaseProtocol:
 
     def _detect_auth_type(self) -> str:
         """Ask the server, without credentials, which schemes it offers, and pick the strongest."""
-        if self.credentials is None:
-            return NOAUTH
+        if self.credentials is None and not kerberos_ticket_available(None):
+            return NOAUTH  # (with a Kerberos ticket in the credential cache, the server may offer Negotiate)
         with requests.Session() as s:
             s.mount("http://", self.HTTP_ADAPTER_CLS())
             s.mount("https://", self.HTTP_ADAPTER_CLS())
@@ -147,6 +149,11 @@ class BaseProtocol:
                       r.status_code)
             return NOAUTH
         offered = parse_www_authenticate(www_authenticate_values(r))
+        if self.credentials is None:
+            auth_type = GSSAPI if "negotiate" in offered else NOAUTH
+            log.debug("Server %s offers %s; using %s with the Kerberos credential cache", self.service_endpoint,
+                      offered, auth_type)
+            return auth_type
         auth_type = choose_auth_type(offered, self.credentials, self.service_endpoint, self.allow_insecure_basic)
         log.debug("Server %s offers %s; using %s", self.service_endpoint, offered, auth_type)
         return auth_type
@@ -391,6 +398,9 @@ class Protocol(BaseProtocol):
                     if self.auth_type == OAUTH2:
                         advice = ("Check the access token and its scope; a refresh callback, if any, was tried once"
                                   if refreshed else "Check the access token and its scope")
+                    elif self.auth_type == GSSAPI:
+                        advice = ("Check that the Kerberos principal is a user of the server (klist), and that the "
+                                  "server's keytab holds the current keys of its service principal HTTP/<host>")
                     else:
                         advice = "Check the username, the password and the auth type"
                     raise UnauthorizedError(

@@ -12,6 +12,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-service
 """
 from __future__ import annotations
 
+import importlib.util
 import logging
 import re
 from typing import Iterable, List, Optional
@@ -92,7 +93,8 @@ def get_auth_instance(auth_type: str, credentials: Optional[BaseCredentials],
 
         return HttpNegotiateAuth(credentials, hostname=hostname, sspi=auth_type == SSPI)
     if not isinstance(credentials, Credentials):
-        raise TypeError(f"auth_type {auth_type!r} needs username/password Credentials, got {type(credentials).__name__}")
+        raise TypeError(f"auth_type {auth_type!r} needs username/password Credentials, "
+                        f"got {type(credentials).__name__}")
     if auth_type == NTLM:
         # requests_ntlm pulls in pyspnego and cryptography (~0.1 s): import it when NTLM is first used
         from requests_ntlm import HttpNtlmAuth  # noqa: PLC0415
@@ -166,13 +168,13 @@ def choose_auth_type(offered: Iterable[str], credentials: Optional[BaseCredentia
     raise UnauthorizedError(f"No supported auth scheme offered by {endpoint}: server offers {list(offered)}")
 
 
-def kerberos_ticket_available(credentials: Credentials) -> bool:
-    """True when Kerberos is installed and a ticket for the credentials' user can be had (from the credential
-    cache, or from the KDC with the password). Never raises: without Kerberos, NTLM is used."""
-    try:
-        from .negotiate import kerberos_available  # noqa: PLC0415 - optional extra, imported when needed
-    except ImportError:
-        return False
+def kerberos_ticket_available(credentials: Optional[Credentials]) -> bool:
+    """True when Kerberos is installed and the credential cache holds a ticket for the credentials' user (for
+    the default principal when ``credentials`` is None). Never raises: without Kerberos, NTLM is used."""
+    if importlib.util.find_spec("gssapi") is None:
+        return False  # the Kerberos extra is not installed: don't import pyspnego for nothing
+    from .negotiate import kerberos_available  # noqa: PLC0415 - optional extra, imported when needed
+
     return kerberos_available(credentials)
 
 

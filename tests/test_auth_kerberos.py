@@ -122,6 +122,12 @@ def test_auth_type_detection_prefers_kerberos_when_a_ticket_is_cached(server, jo
     assert acc.protocol.auth_type == NTLM and acc.inbox.name == "Inbox"
 
 
+def test_no_credentials_and_no_auth_type_uses_the_ticket_cache(server, john_ccache, monkeypatch):
+    monkeypatch.setenv("KRB5CCNAME", john_ccache)
+    acc = account(server, None, auth_type=None)
+    assert acc.protocol.auth_type == GSSAPI and acc.inbox.name == "Inbox"
+
+
 def test_kerberos_over_tls_with_extended_protection(kdc, make_exchange, john_ccache):
     server = make_exchange(auth=("negotiate",), kerberos_keytab=kdc.keytab_path, tls=True, extended_protection=True)
     acc = account(server, KerberosCredentials("john@EXAMPLE.COM", ccache=john_ccache))
