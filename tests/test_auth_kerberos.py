@@ -189,3 +189,13 @@ def test_backup_over_kerberos_from_the_ticket_cache(server, john_ccache, tmp_pat
     assert "3 exported" in res.stdout
     assert {r.auth_scheme for r in server.request_log if r.status == 200 and r.operation == "ExportItems"} == {
         "Kerberos"}
+
+
+def test_wrong_kerberos_password_is_refused_without_showing_it(server, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("KRB5CCNAME", f"FILE:{tmp_path / 'empty.ccache'}")
+    caplog.set_level("DEBUG")
+    wrong = "Wr0ng-kerberos-" + "x" * 12
+    with pytest.raises(UnauthorizedError) as e:
+        account(server, KerberosCredentials("john@EXAMPLE.COM", password=wrong)).inbox  # noqa: B018
+    assert "kinit" in str(e.value)
+    assert wrong not in str(e.value) + repr(e.value) + caplog.text
