@@ -281,11 +281,38 @@ def _identity_name(identity: Any) -> Optional[str]:
         return None
     if isinstance(identity, str):
         return identity
-    for attr in ("primary_smtp_address", "smtp_address", "upn"):
+    for attr in ("primary_smtp_address", "smtp_address", "upn", "sid"):
         v = getattr(identity, attr, None)
         if v:
             return str(v)
     return str(identity)
+
+
+class Identity:
+    """Who OAuth credentials act for, as in exchangelib 5.x: ``Identity(primary_smtp_address=...)``.
+
+    Informational here (impersonation comes from the Account's ``access_type``); it names the principal in
+    messages and keeps credentials of different users apart in the protocol cache.
+    """
+
+    def __init__(self, primary_smtp_address: Optional[str] = None, smtp_address: Optional[str] = None,
+                 upn: Optional[str] = None, sid: Optional[str] = None):
+        self.primary_smtp_address = primary_smtp_address
+        self.smtp_address = smtp_address
+        self.upn = upn
+        self.sid = sid
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Identity):
+            return NotImplemented
+        return vars(self) == vars(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(vars(self).values()))
+
+    def __repr__(self) -> str:
+        given = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if v is not None)
+        return f"Identity({given})"
 
 
 class BaseOAuth2Credentials(AccessTokenCredentials):
@@ -419,13 +446,19 @@ class BaseOAuth2Credentials(AccessTokenCredentials):
         """The current access token, obtained or renewed first when there is none or it is about to expire.
 
         Threads that find the token expiring queue on one lock: the first sends the token request, the others
-        then find a fresh token and send none.
+        then find a fresh token and send none. An app that renews tokens itself overrides :meth:`refresh`
+        (``refresh(self, session)``, setting ``self.access_token``), as with exchangelib 5.x; it is called then.
         """
         if not self._needs_token():
             return self._token
         with self._lock:
             if self._needs_token():
-                self._obtain()
+                if type(self).refresh is not BaseOAuth2Credentials.refresh:
+                    self.refresh(None)  # the app's own renewal
+                    if not self._token:
+                        raise UnauthorizedError(f"{type(self).__name__}.refresh() did not set an access token")
+                else:
+                    self._obtain()
             return self._token
 
     def refresh(self, session: Any = None, rejected_token: Optional[str] = None) -> bool:

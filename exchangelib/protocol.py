@@ -14,6 +14,7 @@ for test servers you trust. :class:`TLSClientAuth` presents a TLS client certifi
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import queue
 import threading
@@ -393,7 +394,7 @@ class Protocol(BaseProtocol):
                 if r.status_code == 401:
                     if not refreshed and self.credentials is not None and self.auth_type == OAUTH2:
                         refreshed = True
-                        if self.credentials.refresh(session, rejected_token=_bearer_token_of(r)):
+                        if _refresh(self.credentials, session, _bearer_token_of(r)):
                             continue  # one retry with the new token; never loop
                     if self.auth_type == OAUTH2:
                         advice = ("Check the access token and its scope; a refresh callback, if any, was tried once"
@@ -470,6 +471,17 @@ def _busy_response_message(body: Any, operation: Optional[str]) -> Optional[Erro
         return None
     exc = response_message_error(first, operation)
     return exc if isinstance(exc, ErrorServerBusy) else None
+
+
+def _refresh(credentials: BaseCredentials, session: requests.Session, rejected: Optional[str]) -> bool:
+    """``credentials.refresh()``, telling it the rejected token unless it is an app's own ``refresh(self, session)``
+    written for exchangelib 5.x (which returns None: then retry if the token changed)."""
+    if "rejected_token" in inspect.signature(credentials.refresh).parameters:
+        return bool(credentials.refresh(session, rejected_token=rejected))
+    result = credentials.refresh(session)
+    if result is None:
+        return rejected is None or getattr(credentials, "_token", None) != rejected
+    return bool(result)
 
 
 def _bearer_token_of(r: requests.Response) -> Optional[str]:

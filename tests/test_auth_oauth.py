@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from exchangelib import (DELEGATE, IMPERSONATION, OAUTH2, Account, Configuration, OAuth2AuthorizationCodeCredentials,
                          OAuth2ClientCredentials, OAuth2Credentials, OAuth2LegacyCredentials)
-from exchangelib.credentials import ClientCertificate
+from exchangelib.credentials import ClientCertificate, Identity
 from exchangelib.errors import OAuth2TokenError, UnauthorizedError
 from exchangelib.protocol import Protocol
 from exchangelib.testing import OAuthClient
@@ -348,3 +348,25 @@ def test_argument_errors_name_the_problem(rsa_cert):
         ClientCertificate(rsa_cert[0])
     assert OAuth2Credentials("app", "s", tenant_id="contoso.onmicrosoft.com").token_url == \
         "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+
+
+def test_app_that_renews_tokens_itself_as_with_exchangelib_5(server):
+    """exchangelib 5.x's documented pattern: only an access token, and a subclass whose refresh(session) sets a
+    new one. It is called before an expired token is used and once after a 401."""
+    issued: List[str] = []
+
+    def fresh_token() -> str:
+        issued.append(server.issue_token(user=JOHN))
+        return issued[-1]
+
+    class AppRenews(OAuth2AuthorizationCodeCredentials):
+        def refresh(self, session):
+            self.access_token = {"access_token": fresh_token(), "expires_in": 3600}
+
+    creds = AppRenews(access_token={"access_token": fresh_token(), "expires_at": time.time() - 1},
+                      identity=Identity(primary_smtp_address=JOHN))
+    account = delegate_account(server, creds)
+    assert account.inbox.name == "Inbox" and len(issued) == 2  # expired at the start: renewed before use
+    server.expire_tokens()
+    assert account.inbox.all().count() == 0 and len(issued) == 3  # rejected: renewed once, then accepted
+    assert creds.identity == JOHN and JOHN in repr(creds)
