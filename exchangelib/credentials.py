@@ -293,6 +293,8 @@ class Identity:
 
     Informational here (impersonation comes from the Account's ``access_type``); it names the principal in
     messages and keeps credentials of different users apart in the protocol cache.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/impersonation-and-ews-in-exchange
     """
 
     def __init__(self, primary_smtp_address: Optional[str] = None, smtp_address: Optional[str] = None,
