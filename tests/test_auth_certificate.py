@@ -75,3 +75,13 @@ def test_server_option_needs_tls():
 
     with pytest.raises(ValueError, match="tls=True"):
         LocalExchange(client_certificates="required")
+
+
+def test_serve_command_client_certificates_need_tls():
+    import io
+    import threading
+
+    from exchangelib.testing.__main__ import main as serve_main
+
+    with pytest.raises(SystemExit):
+        serve_main(["serve", "--client-certificates", "required"], out=io.StringIO(), stop=threading.Event())

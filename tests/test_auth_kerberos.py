@@ -199,3 +199,33 @@ def test_wrong_kerberos_password_is_refused_without_showing_it(server, tmp_path,
         account(server, KerberosCredentials("john@EXAMPLE.COM", password=wrong)).inbox  # noqa: B018
     assert "kinit" in str(e.value)
     assert wrong not in str(e.value) + repr(e.value) + caplog.text
+
+
+def test_serve_command_accepts_kerberos_with_a_keytab(kdc, john_ccache):
+    import io
+    import threading
+    import time
+
+    from exchangelib.testing.__main__ import main as serve_main
+
+    out, stop, rc, url = io.StringIO(), threading.Event(), [], None
+    t = threading.Thread(target=lambda: rc.append(serve_main(
+        ["serve", "--auth", "ntlm", "--kerberos-keytab", kdc.keytab_path], out=out, stop=stop)))
+    t.start()
+    try:
+        deadline = time.monotonic() + 10
+        while "Ctrl-C" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        text = out.getvalue()
+        assert "negotiate, ntlm" in text
+        url = next(line.split(": ", 1)[1].strip() for line in text.splitlines() if "EWS endpoint" in line)
+        config = Configuration(service_endpoint=url, auth_type=GSSAPI,
+                               credentials=KerberosCredentials("john@EXAMPLE.COM", ccache=john_ccache))
+        assert Account(JOHN, config=config, access_type=DELEGATE).inbox.name == "Inbox"
+    finally:
+        stop.set()
+        t.join(10)
+        with Protocol._cache_lock:  # the server is gone: forget its protocols
+            for key in [k for k, p in Protocol._cache.items() if p.service_endpoint == url]:
+                Protocol._cache.pop(key).close()
+    assert rc == [0]
