@@ -24,7 +24,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, Union
 from urllib.parse import urlsplit
 
 import requests
@@ -715,10 +715,6 @@ class OAuth2AuthorizationCodeCredentials(BaseOAuth2Credentials):
             form["redirect_uri"] = self.redirect_uri
         if self._code_verifier:
             form["code_verifier"] = self._code_verifier
-        return form
-
-    def _client_auth(self) -> Dict[str, str]:
-        form = super()._client_auth()
         return form
 
 
