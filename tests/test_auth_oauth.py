@@ -370,3 +370,17 @@ def test_app_that_renews_tokens_itself_as_with_exchangelib_5(server):
     server.expire_tokens()
     assert account.inbox.all().count() == 0 and len(issued) == 3  # rejected: renewed once, then accepted
     assert creds.identity == JOHN and JOHN in repr(creds)
+
+
+@pytest.mark.parametrize("auth", ["NTLM", "basic"])
+def test_wrong_password_after_a_right_one_is_refused(exchange, auth):
+    from exchangelib import Credentials
+
+    user = exchange.user(JOHN)
+    right = Credentials(user.logon_name, user.password)
+    config = Configuration(service_endpoint=exchange.url, credentials=right, auth_type=auth)
+    assert Account(JOHN, config=config, access_type=DELEGATE).inbox.name == "Inbox"
+    wrong = Configuration(service_endpoint=exchange.url, credentials=Credentials(user.logon_name, "Not-the-pw-1"),
+                          auth_type=auth)
+    with pytest.raises(UnauthorizedError):
+        Account(JOHN, config=wrong, access_type=DELEGATE).inbox  # noqa: B018
