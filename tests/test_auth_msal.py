@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -57,3 +58,30 @@ def test_msal_errors_are_reported_as_token_errors(msal, make_exchange):
         Account(JOHN, config=Configuration(service_endpoint=server.url, credentials=creds, verify=server.ca_path),
                 access_type=IMPERSONATION).inbox  # noqa: B018
     assert e.value.error == "invalid_client" and "Wrong-secret-3" not in str(e.value)
+
+
+# The test-only authorize endpoint answers with a query-string redirect, not a form post
+@pytest.mark.filterwarnings("ignore:response_mode='form_post' is recommended")
+def test_delegated_tokens_from_msals_cache_with_refresh(msal, make_exchange):
+    from exchangelib import DELEGATE
+
+    server = make_exchange(tls=True, auth=("bearer",))
+    app = msal_app(msal, server)
+    # MSAL's auth code flow: the user signs in at the authorize URL (the local server's test sign-in takes the
+    # login_hint), the redirect URI receives code and state; MSAL checks state, PKCE and the ID token's nonce.
+    flow = app.initiate_auth_code_flow(["https://outlook.office365.com/EWS.AccessAsUser.All"],
+                                       redirect_uri="https://app.example.com/signin", login_hint=JOHN)
+    redirect = requests.get(flow["auth_uri"], allow_redirects=False, timeout=10, verify=server.ca_path)
+    assert redirect.status_code == 302
+    auth_response = {k: v[0] for k, v in parse_qs(urlsplit(redirect.headers["Location"]).query).items()}
+    signed_in = app.acquire_token_by_auth_code_flow(flow, auth_response)
+    assert "access_token" in signed_in, signed_in.get("error_description")
+    (user,) = app.get_accounts(username=JOHN)  # MSAL built the account from client_info and the ID token
+    creds = MSALCredentials(app, account=user)
+    account = Account(JOHN, config=Configuration(service_endpoint=server.url, credentials=creds,
+                                                 verify=server.ca_path), access_type=DELEGATE)
+    assert account.inbox.name == "Inbox"
+    assert server.token_requests == 1  # the token MSAL cached at sign-in
+    server.expire_tokens()  # rejected: MSAL renews it with the refresh token in its cache, once
+    assert account.inbox.all().count() == 0
+    assert server.token_requests == 2

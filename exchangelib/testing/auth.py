@@ -29,11 +29,13 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import logging
 import os
 import secrets
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -135,6 +137,7 @@ class _Code:
     code_challenge: Optional[str]
     code_challenge_method: str
     expires_at: float
+    nonce: Optional[str] = None
 
 
 class TokenStore:
@@ -203,14 +206,15 @@ class TokenStore:
         return len(dead)
 
     def issue_code(self, client_id: str, user: User, scope: str, redirect_uri: Optional[str],
-                   code_challenge: Optional[str] = None, code_challenge_method: str = "plain") -> str:
+                   code_challenge: Optional[str] = None, code_challenge_method: str = "plain",
+                   nonce: Optional[str] = None) -> str:
         code = secrets.token_urlsafe(32)
         with self._lock:
             now = time.monotonic()
             for c in [c for c, rec in self._codes.items() if rec.expires_at < now]:
                 del self._codes[c]
             self._codes[code] = _Code(client_id, user, scope, redirect_uri, code_challenge, code_challenge_method,
-                                      now + 600)
+                                      now + 600, nonce)
         return code
 
     def redeem_code(self, code: str) -> Optional[_Code]:
@@ -588,7 +592,8 @@ class Authenticator:
     # -- OAuth 2.0 token endpoint ---------------------------------------------------------------
 
     def authorize(self, client_id: str, user: User, scope: str = "", redirect_uri: Optional[str] = None,
-                  code_challenge: Optional[str] = None, code_challenge_method: str = "plain") -> str:
+                  code_challenge: Optional[str] = None, code_challenge_method: str = "plain",
+                  nonce: Optional[str] = None) -> str:
         """Test-only stand-in for the sign-in page: an authorization code for ``user`` (who consents).
 
         Raises ValueError (with an OAuth error code first) for an unknown client, a redirect URI the client
@@ -605,7 +610,8 @@ class Authenticator:
         granted, error = self._delegated_scope(client, scope)
         if error:
             raise ValueError(error)
-        return self.tokens.issue_code(client_id, user, granted, redirect_uri, code_challenge, code_challenge_method)
+        return self.tokens.issue_code(client_id, user, granted, redirect_uri, code_challenge, code_challenge_method,
+                                      nonce)
 
     def _delegated_scope(self, client: OAuthClient, scope: str) -> Tuple[str, str]:
         """(granted scope string, '') or ('', error) for a delegated grant's requested scopes."""
@@ -693,7 +699,7 @@ class Authenticator:
             if error:
                 code, _, text = error.partition(": ")
                 return 400, _oauth_error(code, text)
-            return 200, self.tokens.issue(client, user, granted, with_refresh=True)
+            return 200, self._delegated(form, client, user, granted, audience)
         if grant == "authorization_code":
             code_rec = self.tokens.redeem_code(form.get("code", ""))
             if code_rec is None or code_rec.client_id != client.client_id:
@@ -711,7 +717,7 @@ class Authenticator:
                 if not verifier or not hmac.compare_digest(derived, code_rec.code_challenge):
                     return 400, _oauth_error("invalid_grant", "AADSTS50148: The code_verifier does not match the "
                                                               "code_challenge of the authorization request.")
-            return 200, self.tokens.issue(client, code_rec.user, code_rec.scope, with_refresh=True)
+            return 200, self._delegated(form, client, code_rec.user, code_rec.scope, audience, code_rec.nonce)
         rec = self.tokens.redeem_refresh(form.get("refresh_token", ""), client.client_id)
         if rec is None:
             return 400, _oauth_error("invalid_grant", "AADSTS700082: The refresh token is invalid, was revoked or has "
@@ -723,7 +729,36 @@ class Authenticator:
                 return 400, _oauth_error(code, text)
         else:
             granted = rec.scope
-        return 200, self.tokens.issue(client, rec.user, granted, with_refresh=True)
+        assert rec.user is not None
+        return 200, self._delegated(form, client, rec.user, granted, audience)
+
+    def _delegated(self, form: Dict[str, str], client: OAuthClient, user: User, scope: str,
+                   audience: str, nonce: Optional[str] = None) -> Dict[str, object]:
+        """A delegated token response; with ``client_info=1`` (MSAL) the account's ids, with ``openid`` an ID token.
+
+        The ID token is unsigned (``alg: none``): this is a test server, and clients must not trust ID tokens
+        for access decisions anyway.
+        """
+        body = self.tokens.issue(client, user, scope, with_refresh=True)
+        oid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"user:{user.smtp_address}"))
+        tid = str(uuid.uuid5(uuid.NAMESPACE_DNS, self.dns_domain))
+        if form.get("client_info") == "1":
+            body["client_info"] = _b64url(json.dumps({"uid": oid, "utid": tid}).encode())
+        if "openid" in _scope_names(scope):
+            now = int(time.time())
+            issuer = audience.rsplit("/oauth2/", 1)[0] + "/v2.0" if "/oauth2/" in audience else audience
+            claims = {"ver": "2.0", "iss": issuer, "aud": client.client_id, "sub": oid, "oid": oid, "tid": tid,
+                      "preferred_username": user.smtp_address, "name": user.display_name or user.smtp_address,
+                      "iat": now, "nbf": now, "exp": now + int(self.tokens.lifetime)}
+            if nonce:
+                claims["nonce"] = nonce
+            body["id_token"] = (_b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode()) + "."
+                                + _b64url(json.dumps(claims).encode()) + ".")
+        return body
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def _scope_names(scope: str) -> List[str]:

@@ -757,7 +757,7 @@ class EWSServer:
         try:
             code = self.authenticator.authorize(q.get("client_id", ""), user, q.get("scope", ""), redirect_uri,
                                                 q.get("code_challenge") or None,
-                                                q.get("code_challenge_method") or "plain")
+                                                q.get("code_challenge_method") or "plain", q.get("nonce") or None)
         except ValueError as e:
             error, _, description = str(e).partition(": ")
             return _json_reply(400, {"error": error, "error_description": description})
