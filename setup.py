@@ -30,5 +30,9 @@ setup(
                  "types-requests==2.33.0.20261030"],
         "docs": ["sphinx>=7"],
         "dev": ["pytest>=7", "hypothesis>=6.80", "tzdata", "sphinx>=7", "mypy>=1.5"],
+        # Kerberos (auth_type=GSSAPI, Negotiate): pyspnego's Kerberos backend; needs libkrb5-dev and a C compiler
+        "kerberos": ["pyspnego[kerberos]>=0.10", "gssapi>=1.8", "krb5>=0.5"],
+        # Plug an MSAL application and its token cache into MSALCredentials
+        "msal": ["msal>=1.20"],
     },
 )

@@ -30,6 +30,11 @@ from .services.shapes import DEFAULT as Default  # noqa: E402
 from .services.shapes import ID_ONLY as IdOnly  # noqa: E402
 from .transport import BASIC, DIGEST, GSSAPI, NOAUTH, NTLM, OAUTH2, SSPI  # noqa: E402
 from .version import Build, Version  # noqa: E402
+from .credentials import (BaseOAuth2Credentials, ClientCertificate, Identity, KerberosCredentials,  # noqa: E402
+                          MSALCredentials, OAuth2AuthorizationCodeCredentials, OAuth2Credentials,
+                          OAuth2LegacyCredentials)
+from .protocol import TLSClientAuth  # noqa: E402
+from .transport import CBA  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -59,3 +64,7 @@ __all__ = [
 from .properties.availability import Room, RoomList  # noqa: E402
 
 __all__ += ["Room", "RoomList"]
+
+# Authentication for real deployments (issue 16)
+__all__ += ["BaseOAuth2Credentials", "OAuth2Credentials", "OAuth2AuthorizationCodeCredentials", "OAuth2LegacyCredentials",
+            "MSALCredentials", "ClientCertificate", "KerberosCredentials", "TLSClientAuth", "CBA"]

@@ -32,7 +32,12 @@ own, other folders are matched by name under their parent or created) and upload
 resumes without creating duplicates.
 
 Credentials come from the environment (``EXCHANGELIB_USERNAME``, ``EXCHANGELIB_PASSWORD``) or a
-prompt, never from the command line, and are never logged.
+prompt, never from the command line, and are never logged. ``--auth kerberos`` uses the Kerberos
+ticket cache (after ``kinit``) or ``--keytab``; ``--auth oauth`` logs in as an app (client
+credentials, impersonating the mailbox) with ``--client-id``/``--tenant-id``/``--token-url`` (or
+``EXCHANGELIB_CLIENT_ID``, ``EXCHANGELIB_TENANT_ID``, ``EXCHANGELIB_TOKEN_URL``) and either the secret
+from ``EXCHANGELIB_CLIENT_SECRET`` (or a prompt) or ``--certificate``/``--private-key``
+(``EXCHANGELIB_CLIENT_CERTIFICATE``; the key's password from ``EXCHANGELIB_CERTIFICATE_PASSWORD``).
 
 https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/exportitems-operation
 https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/uploaditems-operation
@@ -57,10 +62,10 @@ from collections import deque
 from typing import IO, Any, Callable, Deque, Dict, Generator, Iterator, List, Optional, Sequence, Tuple, Union, cast
 
 from . import __version__
-from .account import DELEGATE, Account
+from .account import DELEGATE, IMPERSONATION, Account
 from .cli import program_name
 from .configuration import Configuration
-from .credentials import Credentials
+from .credentials import BaseCredentials, ClientCertificate, Credentials, KerberosCredentials, OAuth2Credentials
 from .errors import ErrorFolderExists, ErrorItemNotFound, EWSError
 from .ewsdatetime import EWSDateTime, EWSTimeZone
 from .folders import Folder
@@ -70,7 +75,7 @@ from .properties.attachments import FileAttachment
 from .registry import DISTINGUISHED_FOLDER_CLASSES, FOLDER_CLASSES
 from .services import CreateFolder, ExportItems, FindFolder, FindItem, GetFolder, UploadItems
 from .services.shapes import ID_ONLY
-from .transport import BASIC, NTLM
+from .transport import BASIC, GSSAPI, NTLM, OAUTH2
 from .version import EXCHANGE_2010_SP1, EXCHANGE_2013, EXCHANGE_2016, EXCHANGE_2019, EXCHANGE_O365, Version
 
 try:  # POSIX: one backup process per directory
@@ -1036,13 +1041,22 @@ class _Restore:
 # --- command line -----------------------------------------------------------------------------------
 ENV_USERNAME = "EXCHANGELIB_USERNAME"
 ENV_PASSWORD = "EXCHANGELIB_PASSWORD"
-_AUTH_CHOICES = {"ntlm": NTLM, "basic": BASIC}
+ENV_CLIENT_ID = "EXCHANGELIB_CLIENT_ID"
+ENV_TENANT_ID = "EXCHANGELIB_TENANT_ID"
+ENV_TOKEN_URL = "EXCHANGELIB_TOKEN_URL"
+ENV_CLIENT_SECRET = "EXCHANGELIB_CLIENT_SECRET"
+ENV_CLIENT_CERTIFICATE = "EXCHANGELIB_CLIENT_CERTIFICATE"
+ENV_CERTIFICATE_PASSWORD = "EXCHANGELIB_CERTIFICATE_PASSWORD"
+_AUTH_CHOICES = {"ntlm": NTLM, "basic": BASIC, "kerberos": GSSAPI, "oauth": OAUTH2}
 _VERSIONS = {"2010_SP1": EXCHANGE_2010_SP1, "2013": EXCHANGE_2013, "2016": EXCHANGE_2016, "2019": EXCHANGE_2019,
              "O365": EXCHANGE_O365}
 
 
 class _NoPasswordOnCommandLine(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: Any = None) -> None:
+        if option_string == "--client-secret":
+            parser.error(f"client secrets are not accepted on the command line (other users can read it there): "
+                         f"set {ENV_CLIENT_SECRET} or answer the prompt")
         parser.error(f"passwords are not accepted on the command line (other users can read it there): set "
                      f"{ENV_PASSWORD} or answer the prompt")
 
@@ -1059,7 +1073,16 @@ def _parser(command: str) -> argparse.ArgumentParser:
     p.add_argument("--server", help="EWS URL (https://mail.example.com/EWS/Exchange.asmx) or host name")
     p.add_argument("--user", help=f"login name, e.g. 'EXAMPLE\\john' or john@example.com (default: ${ENV_USERNAME})")
     p.add_argument("--email", help="the mailbox's primary SMTP address (default: --user if it is an address)")
-    p.add_argument("--auth", choices=sorted(_AUTH_CHOICES), help="authentication (default: detected)")
+    p.add_argument("--auth", choices=sorted(_AUTH_CHOICES),
+                   help="authentication (default: detected from what the server offers, with the password)")
+    p.add_argument("--keytab", help="--auth kerberos: log in with this keytab (default: the ticket cache)")
+    p.add_argument("--client-id", help=f"--auth oauth: the app's client id (default: ${ENV_CLIENT_ID})")
+    p.add_argument("--tenant-id", help=f"--auth oauth: the tenant (default: ${ENV_TENANT_ID})")
+    p.add_argument("--token-url", help=f"--auth oauth: the token endpoint (default: ${ENV_TOKEN_URL}, else "
+                                       f"Microsoft Entra ID's for the tenant)")
+    p.add_argument("--certificate", help=f"--auth oauth: authenticate the app with this certificate (PEM) "
+                                         f"instead of a secret (default: ${ENV_CLIENT_CERTIFICATE})")
+    p.add_argument("--private-key", help="--auth oauth: the certificate's private key, if not in --certificate")
     p.add_argument("--server-version", choices=sorted(_VERSIONS), dest="server_version",
                    help="Exchange version of the server (default: detected)")
     p.add_argument("--version", choices=sorted(_VERSIONS), dest="server_version", help=argparse.SUPPRESS)
@@ -1072,24 +1095,68 @@ def _parser(command: str) -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="don't show a progress bar")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens (never the password)")
     p.add_argument("--password", nargs="?", action=_NoPasswordOnCommandLine, help=argparse.SUPPRESS)
+    p.add_argument("--client-secret", nargs="?", action=_NoPasswordOnCommandLine, help=argparse.SUPPRESS)
     return p
 
 
-def _connect(args: argparse.Namespace) -> Account:
-    user = args.user or os.environ.get(ENV_USERNAME)
-    if not user:
-        if not sys.stdin.isatty():
-            raise SystemExit(f"error: give --user or set {ENV_USERNAME}")
-        user = input("Username: ").strip()
-    email = args.email or (user if "@" in user else None)
-    if not email:
-        raise SystemExit("error: --email is needed when --user is not an email address")
-    password = os.environ.get(ENV_PASSWORD)
-    if password is None:
+def _secret(env: str, prompt: str, what: str) -> str:
+    value = os.environ.get(env)
+    if value is None:
         try:
-            password = getpass.getpass(f"Password for {user}: ")
+            value = getpass.getpass(prompt)
         except EOFError:
-            raise SystemExit(f"error: no password: set {ENV_PASSWORD} or run in a terminal to be asked") from None
+            raise SystemExit(f"error: no {what}: set {env} or run in a terminal to be asked") from None
+    return value
+
+
+def _oauth_credentials(args: argparse.Namespace) -> OAuth2Credentials:
+    client_id = args.client_id or os.environ.get(ENV_CLIENT_ID)
+    if not client_id:
+        raise SystemExit(f"error: --auth oauth needs --client-id or {ENV_CLIENT_ID}")
+    tenant_id = args.tenant_id or os.environ.get(ENV_TENANT_ID)
+    token_url = args.token_url or os.environ.get(ENV_TOKEN_URL)
+    if not tenant_id and not token_url:
+        raise SystemExit(f"error: --auth oauth needs --tenant-id ({ENV_TENANT_ID}) or --token-url ({ENV_TOKEN_URL})")
+    kwargs: Dict[str, Any] = {"tenant_id": tenant_id, "token_url": token_url}
+    if args.ca_file and token_url:
+        kwargs["verify"] = args.ca_file
+    certificate = args.certificate or os.environ.get(ENV_CLIENT_CERTIFICATE)
+    if certificate:
+        kwargs["client_certificate"] = ClientCertificate(certificate, args.private_key,
+                                                         os.environ.get(ENV_CERTIFICATE_PASSWORD))
+        return OAuth2Credentials(client_id, **kwargs)
+    secret = _secret(ENV_CLIENT_SECRET, f"Client secret of {client_id}: ", "client secret")
+    return OAuth2Credentials(client_id, secret, **kwargs)
+
+
+def _connect(args: argparse.Namespace) -> Account:
+    access_type = DELEGATE
+    credentials: Optional[BaseCredentials]
+    if args.auth == "oauth":
+        # App-only: the app impersonates the mailbox (full_access_as_app)
+        email = args.email
+        if not email:
+            raise SystemExit("error: --auth oauth needs --email (the mailbox to open)")
+        credentials, access_type = _oauth_credentials(args), IMPERSONATION
+    elif args.auth == "kerberos":
+        user = args.user or os.environ.get(ENV_USERNAME)
+        email = args.email or (user if user and "@" in user else None)
+        if not email:
+            raise SystemExit("error: --auth kerberos needs --email (the mailbox to open)")
+        if args.keytab and not user:
+            raise SystemExit("error: --keytab needs --user (the principal in the keytab)")
+        credentials = KerberosCredentials(user, keytab=args.keytab) if user else None
+    else:
+        user = args.user or os.environ.get(ENV_USERNAME)
+        if not user:
+            if not sys.stdin.isatty():
+                raise SystemExit(f"error: give --user or set {ENV_USERNAME}")
+            user = input("Username: ").strip()
+        email = args.email or (user if "@" in user else None)
+        if not email:
+            raise SystemExit("error: --email is needed when --user is not an email address")
+        password = _secret(ENV_PASSWORD, f"Password for {user}: ", "password")
+        credentials = Credentials(username=user, password=password)
     server = args.server
     kwargs: Dict[str, Any] = {}
     if server.startswith(("https://", "http://")):
@@ -1104,8 +1171,8 @@ def _connect(args: argparse.Namespace) -> Account:
         kwargs["verify"] = args.ca_file
     if args.max_connections:
         kwargs["max_connections"] = args.max_connections
-    config = Configuration(credentials=Credentials(username=user, password=password), **kwargs)
-    return Account(primary_smtp_address=email, config=config, access_type=DELEGATE)
+    config = Configuration(credentials=credentials, **kwargs)
+    return Account(primary_smtp_address=email, config=config, access_type=access_type)
 
 
 def _cli_message(e: BaseException, args: argparse.Namespace) -> str:

@@ -29,6 +29,7 @@ __all__ = list(_response_code_names) + [
     "RateLimitError", "AutoDiscoverFailed", "NaiveDateTimeNotAllowed", "UnknownTimeZone", "InvalidTimeError",
     "AmbiguousTimeError", "NonExistentTimeError", "DoesNotExist", "MultipleObjectsReturned", "InvalidTypeError",
 ]
+__all__ += ["OAuth2TokenError"]
 
 
 # --- transport ---------------------------------------------------------------------------------------------
@@ -80,6 +81,21 @@ class MalformedResponseError(TransportError):
 class UnauthorizedError(EWSError):
     """The server rejected the credentials. Check the username (often 'DOMAIN\\user' or an email address),
     the password or token, and the auth type."""
+
+
+class OAuth2TokenError(UnauthorizedError):
+    """The OAuth 2.0 token endpoint refused to issue a token.
+
+    ``error`` is the OAuth error code (``invalid_grant``, ``invalid_client``, ``unauthorized_client``...),
+    ``description`` the endpoint's explanation and ``status_code`` its HTTP status. ``invalid_grant`` on a
+    refresh means the refresh token was revoked or expired: the user has to sign in again.
+    """
+
+    def __init__(self, message: str, error: str = "", description: str = "", status_code: int = 0):
+        super().__init__(message)
+        self.error = error
+        self.description = description
+        self.status_code = status_code
 
 
 class RateLimitError(EWSError):

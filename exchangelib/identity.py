@@ -12,9 +12,14 @@ from __future__ import annotations
 
 from typing import Optional, Tuple
 
-from .transport import PRIMARY_SMTP_ADDRESS, PRINCIPAL_NAME, SID, SMTP_ADDRESS
+# The ways ConnectingSID can name a principal (its child element names).
+SMTP_ADDRESS = "SmtpAddress"
+PRIMARY_SMTP_ADDRESS = "PrimarySmtpAddress"
+PRINCIPAL_NAME = "PrincipalName"
+SID = "SID"
+IMPERSONATION_ID_TYPES = (PRIMARY_SMTP_ADDRESS, SMTP_ADDRESS, PRINCIPAL_NAME, SID)
 
-__all__ = ["Identity"]
+__all__ = ["Identity", "IMPERSONATION_ID_TYPES", "PRIMARY_SMTP_ADDRESS", "SMTP_ADDRESS", "PRINCIPAL_NAME", "SID"]
 
 # Most specific first: the first one set is sent.
 _ORDER = (("sid", SID), ("upn", PRINCIPAL_NAME), ("primary_smtp_address", PRIMARY_SMTP_ADDRESS),
@@ -23,6 +28,10 @@ _ORDER = (("sid", SID), ("upn", PRINCIPAL_NAME), ("primary_smtp_address", PRIMAR
 
 class Identity:
     """A principal, named by any of ``sid``, ``upn``, ``primary_smtp_address`` and ``smtp_address``.
+
+    ``account.identity`` names the mailbox an impersonating request acts for; OAuth credentials take
+    one too (``OAuth2Credentials(..., identity=Identity(...))``), as in exchangelib 5.x, to name their
+    principal in messages and keep credentials of different users apart.
 
     https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/connectingsid
     """

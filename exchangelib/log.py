@@ -105,12 +105,18 @@ def redact_headers(headers: Optional[Mapping[str, Any]]) -> dict:
     """Return a copy of HTTP headers with secret values replaced by ``'********'``.
 
     Authorization and Proxy-Authorization keep their scheme ('Bearer ********'); Cookie, Set-Cookie and
-    X-... headers that look like tokens, keys or secrets are replaced entirely.
+    X-... headers that look like tokens, keys or secrets are replaced entirely. Tokens in WWW-Authenticate
+    (an NTLM challenge, a Kerberos answer) are redacted, the challenge parameters kept.
     """
     if headers is None:
         return {}
     result = {}
     for name, value in headers.items():
+        if str(name).lower().endswith("-authenticate"):
+            # WWW-Authenticate may carry an NTLM challenge or a Kerberos mutual-authentication token
+            text = value.decode("latin-1") if isinstance(value, (bytes, bytearray)) else str(value)
+            result[name] = redact_text(text)
+            continue
         if not _is_secret_header(str(name)):
             result[name] = value
             continue

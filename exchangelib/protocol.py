@@ -10,10 +10,11 @@ request cheap.
 
 To use a proxy or custom TLS settings, set ``BaseProtocol.HTTP_ADAPTER_CLS`` to your own
 ``requests`` transport adapter class. :class:`NoVerifyHTTPAdapter` skips TLS verification — only
-for test servers you trust.
+for test servers you trust. :class:`TLSClientAuth` presents a TLS client certificate (``auth_type=CBA``).
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import queue
 import threading
@@ -21,21 +22,22 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
 from typing import Any, Dict, Optional, Tuple
+from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
 from requests.exceptions import ChunkedEncodingError, ConnectionError, ContentDecodingError, ReadTimeout, SSLError
 
 from . import __version__
-from .credentials import BaseCredentials
+from .credentials import BaseCredentials, secret_fingerprint
 from .directory import DirectoryMethods
 from .errors import (ErrorInvalidSchemaVersionForMailboxVersion, ErrorInvalidServerVersion, ErrorServerBusy,
                      MalformedResponseError, ResponseMessageError, SOAPError, TransportError, UnauthorizedError)
 from .log import redact_headers, redact_xml
 from .retry import FailFast, FaultTolerance, Retriable, RetryPolicy
 from .soap import fault_to_exception, response_message_error, server_version, split_envelope
-from .transport import (CONTENT_TYPE, NOAUTH, OAUTH2, choose_auth_type, get_auth_instance, parse_www_authenticate,
-                        www_authenticate_values, wrap)
+from .transport import (CONTENT_TYPE, GSSAPI, NOAUTH, OAUTH2, choose_auth_type, get_auth_instance,
+                        kerberos_ticket_available, parse_www_authenticate, www_authenticate_values, wrap)
 from .version import API_VERSIONS, Version
 from .xml import MNS, ForbiddenDTDError, ParseError, add_child, create_element, parse
 
@@ -51,6 +53,49 @@ class NoVerifyHTTPAdapter(requests.adapters.HTTPAdapter):
 
     def get_connection_with_tls_context(self, request: Any, verify: Any, proxies: Any = None, cert: Any = None):
         return super().get_connection_with_tls_context(request, False, proxies=proxies, cert=cert)
+
+
+class TLSClientAuth(requests.adapters.HTTPAdapter):
+    """An HTTP adapter that presents a TLS client certificate: Certificate Based Authentication (``auth_type=CBA``).
+
+    Set the class attributes, then make it the adapter of new protocols::
+
+        TLSClientAuth.cert_file = "/path/client.pem"     # certificate (and key, if key_file is not set)
+        TLSClientAuth.key_file = "/path/client.key"      # optional
+        TLSClientAuth.key_password = os.environ["KEY_PASSWORD"]   # optional, for an encrypted key
+        BaseProtocol.HTTP_ADAPTER_CLS = TLSClientAuth
+        config = Configuration(server="mail.example.com", auth_type=CBA)
+
+    or subclass it with other values to use several certificates in one process.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/authentication-and-ews-in-exchange
+    """
+
+    cert_file: Optional[str] = None
+    key_file: Optional[str] = None
+    key_password: Optional[str] = None
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        if not self.cert_file:
+            raise ValueError("TLSClientAuth.cert_file is not set: point it at the client certificate (PEM)")
+        kwargs["cert_file"] = self.cert_file
+        if self.key_file:
+            kwargs["key_file"] = self.key_file
+        if self.key_password:
+            kwargs["key_password"] = self.key_password
+        super().init_poolmanager(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(cert_file={self.cert_file!r})"
+
+
+def _adapter_key(adapter_cls: Any) -> tuple:
+    """What of the adapter class changes how we authenticate (its client certificate), for the protocol cache."""
+    cert = getattr(adapter_cls, "cert_file", None)
+    if cert is None:
+        return (adapter_cls,)
+    return (adapter_cls, cert, getattr(adapter_cls, "key_file", None),
+            secret_fingerprint(getattr(adapter_cls, "key_password", None)))
 
 
 class BaseProtocol:
@@ -88,8 +133,8 @@ class BaseProtocol:
 
     def _detect_auth_type(self) -> str:
         """Ask the server, without credentials, which schemes it offers, and pick the strongest."""
-        if self.credentials is None:
-            return NOAUTH
+        if self.credentials is None and not kerberos_ticket_available(None):
+            return NOAUTH  # (with a Kerberos ticket in the credential cache, the server may offer Negotiate)
         with requests.Session() as s:
             s.mount("http://", self.HTTP_ADAPTER_CLS())
             s.mount("https://", self.HTTP_ADAPTER_CLS())
@@ -106,6 +151,11 @@ class BaseProtocol:
                       r.status_code)
             return NOAUTH
         offered = parse_www_authenticate(www_authenticate_values(r))
+        if self.credentials is None:
+            auth_type = GSSAPI if "negotiate" in offered else NOAUTH
+            log.debug("Server %s offers %s; using %s with the Kerberos credential cache", self.service_endpoint,
+                      offered, auth_type)
+            return auth_type
         auth_type = choose_auth_type(offered, self.credentials, self.service_endpoint, self.allow_insecure_basic)
         log.debug("Server %s offers %s; using %s", self.service_endpoint, offered, auth_type)
         return auth_type
@@ -118,7 +168,8 @@ class BaseProtocol:
         session.mount("https://", adapter)
         session.headers.update({"User-Agent": self.USERAGENT, "Content-Type": CONTENT_TYPE,
                                 "Accept-Encoding": "gzip, deflate"})
-        session.auth = get_auth_instance(self.auth_type, self.credentials)
+        session.auth = get_auth_instance(self.auth_type, self.credentials,
+                                         hostname=urlsplit(self.service_endpoint).hostname)
         session.verify = self.verify
         return session
 
@@ -219,7 +270,7 @@ class Protocol(DirectoryMethods, BaseProtocol):
         # Everything in the Configuration that changes how requests are sent is part of the key
         key = (config.service_endpoint, config.credentials.cache_key() if config.credentials else None,
                config.auth_type, config.version, config.max_connections, repr(config.retry_policy),
-               str(config.verify), bool(config.allow_insecure_basic), cls.HTTP_ADAPTER_CLS)
+               str(config.verify), bool(config.allow_insecure_basic), _adapter_key(cls.HTTP_ADAPTER_CLS))
         with cls._cache_lock:
             p = cls._cache.pop(key, None)  # re-inserted below: the dict's order is least recently used first
             if p is None or p._closed:
@@ -361,11 +412,14 @@ class Protocol(DirectoryMethods, BaseProtocol):
                 if r.status_code == 401:
                     if not refreshed and self.credentials is not None and self.auth_type == OAUTH2:
                         refreshed = True
-                        if self.credentials.refresh(session):
+                        if _refresh(self.credentials, session, _bearer_token_of(r)):
                             continue  # one retry with the new token; never loop
                     if self.auth_type == OAUTH2:
                         advice = ("Check the access token and its scope; a refresh callback, if any, was tried once"
                                   if refreshed else "Check the access token and its scope")
+                    elif self.auth_type == GSSAPI:
+                        advice = ("Check that the Kerberos principal is a user of the server (klist), and that the "
+                                  "server's keytab holds the current keys of its service principal HTTP/<host>")
                     else:
                         advice = "Check the username, the password and the auth type"
                     raise UnauthorizedError(
@@ -435,6 +489,25 @@ def _busy_response_message(body: Any, operation: Optional[str]) -> Optional[Erro
         return None
     exc = response_message_error(first, operation)
     return exc if isinstance(exc, ErrorServerBusy) else None
+
+
+def _refresh(credentials: BaseCredentials, session: requests.Session, rejected: Optional[str]) -> bool:
+    """``credentials.refresh()``, telling it the rejected token unless it is an app's own ``refresh(self, session)``
+    written for exchangelib 5.x (which returns None: then retry if the token changed)."""
+    if "rejected_token" in inspect.signature(credentials.refresh).parameters:
+        return bool(credentials.refresh(session, rejected_token=rejected))
+    result = credentials.refresh(session)
+    if result is None:
+        return rejected is None or getattr(credentials, "_token", None) != rejected
+    return bool(result)
+
+
+def _bearer_token_of(r: requests.Response) -> Optional[str]:
+    """The bearer token a request was sent with (to tell the credentials which token the server rejected)."""
+    value = r.request.headers.get("Authorization", "") if r.request is not None else ""
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return value[7:] if value.startswith("Bearer ") else None
 
 
 def _log_text(xml: bytes) -> str:

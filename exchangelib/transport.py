@@ -3,12 +3,16 @@
 ``wrap()`` puts a request body element into a SOAP envelope with the EWS headers
 (``RequestServerVersion``, ``ExchangeImpersonation``, ``TimeZoneContext``, ``MailboxCulture``).
 ``get_auth_instance()`` turns an auth type and credentials into a ``requests`` auth object, and
-``choose_auth_type()`` picks the strongest scheme a server offers in its ``WWW-Authenticate`` headers.
+``choose_auth_type()`` picks the strongest scheme a server offers in its ``WWW-Authenticate`` headers:
+Kerberos (``Negotiate``) when a ticket can be had, else NTLM, Digest, and Basic only over https.
+``CBA`` (certificate based authentication) sends no Authorization header: the TLS client certificate of
+:class:`~exchangelib.protocol.TLSClientAuth` authenticates.
 
 https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/ews-schema-versions-in-exchange
 """
 from __future__ import annotations
 
+import importlib.util
 import logging
 import re
 from typing import Iterable, List, Optional
@@ -17,8 +21,9 @@ from urllib.parse import urlsplit
 import requests
 import requests.auth
 
-from .credentials import AccessTokenCredentials, BaseCredentials, Credentials
+from .credentials import AccessTokenCredentials, BaseCredentials, Credentials, KerberosCredentials
 from .errors import UnauthorizedError
+from .identity import IMPERSONATION_ID_TYPES, PRIMARY_SMTP_ADDRESS, PRINCIPAL_NAME, SID, SMTP_ADDRESS  # noqa: F401
 from .xml import MNS, SOAPNS, TNS, Element, add_child, create_element, to_bytes
 
 log = logging.getLogger(__name__)
@@ -31,8 +36,9 @@ DIGEST = "digest"
 OAUTH2 = "OAuth 2.0"
 GSSAPI = "gssapi"
 SSPI = "sspi"
+CBA = "CBA"  # Certificate Based Authentication: a TLS client certificate, no Authorization header
 
-AUTH_TYPES = (NOAUTH, NTLM, BASIC, DIGEST, OAUTH2)
+AUTH_TYPES = (NOAUTH, NTLM, BASIC, DIGEST, OAUTH2, GSSAPI, SSPI, CBA)
 # Strongest first. Basic is the last resort and never chosen for plain http unless explicitly allowed.
 _PASSWORD_PREFERENCE = (NTLM, DIGEST, BASIC)
 
@@ -40,11 +46,6 @@ _PASSWORD_PREFERENCE = (NTLM, DIGEST, BASIC)
 _SCHEME_TO_AUTH = {"ntlm": NTLM, "negotiate": NTLM, "digest": DIGEST, "basic": BASIC, "bearer": OAUTH2}
 
 # Impersonation id types
-SMTP_ADDRESS = "SmtpAddress"
-PRIMARY_SMTP_ADDRESS = "PrimarySmtpAddress"
-PRINCIPAL_NAME = "PrincipalName"
-SID = "SID"
-IMPERSONATION_ID_TYPES = (PRIMARY_SMTP_ADDRESS, SMTP_ADDRESS, PRINCIPAL_NAME, SID)
 
 CONTENT_TYPE = "text/xml; charset=utf-8"
 
@@ -56,26 +57,40 @@ class BearerAuth(requests.auth.AuthBase):
         self.credentials = credentials
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = f"Bearer {self.credentials.access_token}"
+        r.headers["Authorization"] = f"Bearer {self.credentials.bearer_token()}"
         return r
 
     def __repr__(self) -> str:
         return "BearerAuth(********)"
 
 
-def get_auth_instance(auth_type: str, credentials: Optional[BaseCredentials]) -> Optional[requests.auth.AuthBase]:
-    """A requests auth object for the auth type. Raises ValueError/TypeError naming what doesn't fit."""
-    if auth_type == NOAUTH:
+def get_auth_instance(auth_type: str, credentials: Optional[BaseCredentials],
+                      hostname: Optional[str] = None) -> Optional[requests.auth.AuthBase]:
+    """A requests auth object for the auth type. Raises ValueError/TypeError naming what doesn't fit.
+
+    ``hostname`` (of the EWS URL) names the Kerberos service principal ``HTTP/<hostname>`` for GSSAPI/SSPI.
+    """
+    if auth_type in (NOAUTH, CBA):
         return None
     if auth_type not in AUTH_TYPES:
         raise ValueError(f"Unsupported auth_type {auth_type!r}; choose one of {AUTH_TYPES}")
     if auth_type == OAUTH2:
         if not isinstance(credentials, AccessTokenCredentials):
-            raise TypeError(f"auth_type {OAUTH2!r} needs AccessTokenCredentials or OAuth2ClientCredentials, "
+            raise TypeError(f"auth_type {OAUTH2!r} needs OAuth 2.0 credentials (OAuth2Credentials, "
+                            f"OAuth2AuthorizationCodeCredentials, AccessTokenCredentials...), "
                             f"got {type(credentials).__name__}")
         return BearerAuth(credentials)
+    if auth_type in (GSSAPI, SSPI):
+        if credentials is not None and not isinstance(credentials, (Credentials, KerberosCredentials)):
+            raise TypeError(f"auth_type {auth_type!r} needs KerberosCredentials, username/password Credentials or "
+                            f"None (the default credential cache), got {type(credentials).__name__}")
+        # pyspnego's Kerberos support (gssapi) is an optional extra: import it when Kerberos is first used
+        from .negotiate import HttpNegotiateAuth  # noqa: PLC0415
+
+        return HttpNegotiateAuth(credentials, hostname=hostname, sspi=auth_type == SSPI)
     if not isinstance(credentials, Credentials):
-        raise TypeError(f"auth_type {auth_type!r} needs username/password Credentials, got {type(credentials).__name__}")
+        raise TypeError(f"auth_type {auth_type!r} needs username/password Credentials, "
+                        f"got {type(credentials).__name__}")
     if auth_type == NTLM:
         # requests_ntlm pulls in pyspnego and cryptography (~0.1 s): import it when NTLM is first used
         from requests_ntlm import HttpNtlmAuth  # noqa: PLC0415
@@ -127,6 +142,14 @@ def choose_auth_type(offered: Iterable[str], credentials: Optional[BaseCredentia
             return OAUTH2
         raise UnauthorizedError(f"The server at {endpoint} does not offer OAuth 2.0 bearer auth "
                                 f"(it offers {offered_types or 'nothing we recognise'})")
+    negotiate = any(s.lower() == "negotiate" for s in offered)
+    if isinstance(credentials, KerberosCredentials):
+        if negotiate:
+            return GSSAPI
+        raise UnauthorizedError(f"The server at {endpoint} does not offer Negotiate (Kerberos) auth "
+                                f"(it offers {list(offered) or 'nothing'})")
+    if negotiate and isinstance(credentials, Credentials) and kerberos_ticket_available(credentials):
+        return GSSAPI
     plain_http = urlsplit(endpoint).scheme == "http"
     for t in _PASSWORD_PREFERENCE:
         if t not in offered_types:
@@ -139,6 +162,16 @@ def choose_auth_type(offered: Iterable[str], credentials: Optional[BaseCredentia
             f"The server at {endpoint} offers only Basic auth over plain http, which would send the password "
             f"unencrypted. Use https, or pass auth_type=BASIC explicitly to accept the risk.")
     raise UnauthorizedError(f"No supported auth scheme offered by {endpoint}: server offers {list(offered)}")
+
+
+def kerberos_ticket_available(credentials: Optional[Credentials]) -> bool:
+    """True when Kerberos is installed and the credential cache holds a ticket for the credentials' user (for
+    the default principal when ``credentials`` is None). Never raises: without Kerberos, NTLM is used."""
+    if importlib.util.find_spec("gssapi") is None:
+        return False  # the Kerberos extra is not installed: don't import pyspnego for nothing
+    from .negotiate import kerberos_available  # noqa: PLC0415 - optional extra, imported when needed
+
+    return kerberos_available(credentials)
 
 
 def wrap(content: Element, api_version: str, impersonation: Optional[tuple] = None,

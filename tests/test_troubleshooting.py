@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import inspect
 import json
 import logging
@@ -25,6 +26,10 @@ from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 import exchangelib
 import exchangelib.folders
@@ -32,12 +37,15 @@ import exchangelib.items
 import exchangelib.properties
 from exchangelib import (BASIC, DELEGATE, IMPERSONATION, NTLM, OAUTH2, AccessTokenCredentials, Account, Build,
                          Configuration, Credentials, FaultTolerance, Message, OAuth2ClientCredentials, Version)
+from exchangelib import (ClientCertificate, OAuth2AuthorizationCodeCredentials, OAuth2Credentials,
+                         OAuth2LegacyCredentials)
 from exchangelib.errors import (ErrorItemNotFound, ErrorServerBusy, RateLimitError, ResponseMessageError,
                                 TransportError, UnauthorizedError)
 from exchangelib.log import REDACTED, SecretFilter
 from exchangelib.queryset import QuerySet
 from exchangelib.testing import HTTPStatus, LocalExchange, ServerBusy
 from exchangelib.testing.auth import TokenStore
+from exchangelib.testing.users import OAuthClient
 
 REPO = Path(__file__).resolve().parent.parent
 JOHN = "john@example.com"
@@ -269,6 +277,47 @@ def _access_token(server: LocalExchange) -> Tuple[Account, List[str]]:
     return Account(JOHN, config=config, access_type=DELEGATE), secrets
 
 
+def _rsa_certificate() -> Tuple[bytes, bytes]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "leak-test-app")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()))
+
+
+@session("oauth-authorization-code")
+def _authorization_code(server: LocalExchange) -> Tuple[Account, List[str]]:
+    server.add_oauth_client(OAuthClient("leak-web-app", "leak-web-Secret-1", roles=()))
+    code = server.authorize("leak-web-app", JOHN)
+    creds = OAuth2AuthorizationCodeCredentials(code, "leak-web-app", "leak-web-Secret-1", token_url=server.token_url)
+    config = Configuration(service_endpoint=server.url, credentials=creds)
+    return Account(JOHN, config=config, access_type=DELEGATE), [code, "leak-web-Secret-1"]
+
+
+@session("oauth-legacy-password")
+def _legacy(server: LocalExchange) -> Tuple[Account, List[str]]:
+    password = server.user(JOHN).password
+    creds = OAuth2LegacyCredentials(JOHN, password, client_id="local-app", client_secret="local-app-secret",
+                                    token_url=server.token_url)
+    config = Configuration(service_endpoint=server.url, credentials=creds)
+    return Account(JOHN, config=config, access_type=DELEGATE), [password, "local-app-secret"]
+
+
+@session("oauth-certificate")
+def _certificate(server: LocalExchange) -> Tuple[Account, List[str]]:
+    cert, key = _rsa_certificate()
+    server.add_oauth_client(OAuthClient("leak-cert-app", None, certificate=cert))
+    creds = OAuth2Credentials("leak-cert-app", client_certificate=ClientCertificate(cert, key),
+                              token_url=server.token_url)
+    config = Configuration(service_endpoint=server.url, credentials=creds)
+    key_body = b"".join(key.splitlines()[1:-1]).decode()
+    return Account(JOHN, config=config, access_type=IMPERSONATION), [key_body[:40], key_body[-40:]]
+
+
 @pytest.mark.parametrize("auth", sorted(SESSIONS))
 def test_no_secret_in_the_debug_log_of_a_full_session(auth, make_exchange, root_debug_log, issued_tokens):
     server = make_exchange(auth=("ntlm", "basic", "bearer"))
@@ -280,7 +329,7 @@ def test_no_secret_in_the_debug_log_of_a_full_session(auth, make_exchange, root_
     assert "<m:FindItem" in log and "<m:DeleteItem" in log
     if auth == "ntlm":
         assert "spnego._ntlm" in root_debug_log.names
-    if auth in ("oauth-client-credentials", "access-token"):
+    if auth.startswith("oauth") or auth == "access-token":
         assert len(issued_tokens) >= 2  # the first token and the one fetched after expire_tokens()
     leaked = [s for s in secrets + issued_tokens if s in log]
     assert leaked == []
@@ -291,11 +340,24 @@ def test_no_secret_in_the_debug_log_of_a_full_session(auth, make_exchange, root_
         assert not [s for s in secrets + issued_tokens if s in text], text
 
 
-@pytest.mark.parametrize("auth", ["ntlm", "basic", "oauth-client-credentials", "access-token"])
+@pytest.mark.parametrize("auth", ["ntlm", "basic", "oauth-client-credentials", "access-token", "oauth-legacy",
+                                  "oauth-authorization-code", "oauth-refresh-token"])
 def test_rejected_credentials_leave_no_secret_in_log_or_error(auth, make_exchange, root_debug_log):
     server = make_exchange(auth=("ntlm", "basic", "bearer"))
     wrong = "Wr0ng-" + "x" * 20
-    if auth in ("ntlm", "basic"):
+    if auth == "oauth-legacy":
+        creds: Any = OAuth2LegacyCredentials(JOHN, wrong, client_id="local-app", client_secret="local-app-secret",
+                                             token_url=server.token_url)
+        config = Configuration(service_endpoint=server.url, credentials=creds, auth_type=OAUTH2)
+    elif auth == "oauth-authorization-code":
+        creds = OAuth2AuthorizationCodeCredentials(wrong, "local-app", "local-app-secret", token_url=server.token_url)
+        config = Configuration(service_endpoint=server.url, credentials=creds, auth_type=OAUTH2)
+    elif auth == "oauth-refresh-token":
+        creds = OAuth2AuthorizationCodeCredentials(client_id="local-app", client_secret="local-app-secret",
+                                                   token_url=server.token_url,
+                                                   access_token={"access_token": wrong + "-a", "refresh_token": wrong})
+        config = Configuration(service_endpoint=server.url, credentials=creds, auth_type=OAUTH2)
+    elif auth in ("ntlm", "basic"):
         creds: Any = Credentials(server.credentials(JOHN).username, wrong)
         config = Configuration(service_endpoint=server.url, credentials=creds, auth_type=NTLM if auth == "ntlm"
                                else BASIC, version=Version(Build(15, 1)))
@@ -305,7 +367,8 @@ def test_rejected_credentials_leave_no_secret_in_log_or_error(auth, make_exchang
     else:
         creds = AccessTokenCredentials(access_token=wrong, identity=JOHN)
         config = Configuration(service_endpoint=server.url, credentials=creds, auth_type=OAUTH2)
-    account = Account(JOHN, config=config, access_type=IMPERSONATION if "oauth" in auth else DELEGATE)
+    app_only = auth == "oauth-client-credentials"
+    account = Account(JOHN, config=config, access_type=IMPERSONATION if app_only else DELEGATE)
     with pytest.raises(UnauthorizedError) as e:
         account.inbox  # noqa: B018
     for text in (str(e.value), repr(e.value), root_debug_log.text):

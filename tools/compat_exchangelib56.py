@@ -315,6 +315,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                              "versions, the version name is added to the file name")
     parser.add_argument("--json", action="store_true", help="print the reports as JSON after the tables")
     parser.add_argument("--timeout", type=float, default=300, help="seconds one check may take (default 300)")
+    parser.add_argument("--auth", action="store_true",
+                        help="instead: log in with 5.6.0's OAuth2Credentials and GSSAPI (see run_auth_check)")
     args = parser.parse_args(argv)
     # The server's own warnings (one per invalid request) are summarised in the report instead.
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
@@ -328,6 +330,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except SetupError as e:
         print(f"SETUP FAILED: {e}", file=sys.stderr)
         return EXIT_SETUP
+    if args.auth:
+        auth_report = run_auth_check(python, timeout=args.timeout)
+        print(format_report(auth_report), flush=True)
+        return EXIT_PASS if auth_report["passed"] else EXIT_FAIL
     reports = []
     for v in versions:
         trace = args.trace
@@ -368,6 +374,94 @@ def setup_scheduling_directory(server: Any) -> None:
                                                             ["john@example.com", "compat-leads@example.com"]))
     server.directory.add_distribution_list(DistributionList("compat-leads@example.com", "Compat leads",
                                                             ["mary@example.com", "compat-team@example.com"]))
+
+
+# == Authentication workflows (issue 16) ==========================================================
+# exchangelib 5.6.0's OAuth2Credentials (client credentials and authorization code) and, where
+# requests-gssapi installs into the virtualenv, its GSSAPI (Kerberos) login, against our server over
+# TLS with a real MIT KDC (exchangelib.testing.kdc.LocalKDC) when MIT Kerberos is installed.
+# ``python tools/compat_exchangelib56.py --auth``.
+
+AUTH_CHECK_SCRIPT = Path(__file__).resolve().parent / "compat" / "check_auth_exchangelib56.py"
+
+
+def ensure_requests_gssapi(python: Path, log: Callable[[str], Any] = print) -> Optional[str]:
+    """Install requests-gssapi (5.6.0's GSSAPI dependency; builds gssapi against libkrb5) into the virtualenv.
+    Returns None when it is importable, else why not."""
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = subprocess.run([str(python), "-I", "-c", "import requests_gssapi"], cwd=tmp, capture_output=True,
+                               timeout=120)
+        if probe.returncode == 0:
+            return None
+        log("Installing requests-gssapi into the virtualenv (builds gssapi; needs libkrb5-dev and a compiler) ...")
+        proc = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+                               "--quiet", "requests-gssapi"], cwd=tmp, capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        return "requests-gssapi did not install: " + " ".join((proc.stderr or proc.stdout).strip().splitlines()[-2:])
+    return None
+
+
+def run_auth_check(python: Path, timeout: float = 300, gssapi: bool = True) -> Dict[str, Any]:
+    """Start a strict TLS server (and a KDC, if possible), run the auth check with 5.6.0, return the report."""
+    from exchangelib.testing.kdc import LocalKDC, kdc_binaries_missing
+    from exchangelib.testing.server import EWSServer
+    from exchangelib.testing.users import default_oauth_clients, default_users
+
+    users = {u.username: u for u in default_users()}
+    report: Dict[str, Any] = {"server_version": "2016 (auth)"}
+    why_no_gssapi = None
+    if gssapi:
+        why_no_gssapi = ("MIT Kerberos is not installed" if kdc_binaries_missing()
+                         else ensure_requests_gssapi(python))
+    use_gssapi = gssapi and why_no_gssapi is None
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="compat56-auth-"))
+        server_kwargs: Dict[str, Any] = {}
+        env_extra: Dict[str, str] = {}
+        if use_gssapi:
+            kdc = stack.enter_context(LocalKDC(realm="EXAMPLE.COM"))
+            kdc.add_principal("john", password=users["john"].password)
+            server_kwargs["kerberos_keytab"] = kdc.add_service("HTTP/127.0.0.1")
+            kdc.kinit("john", users["john"].password or "")
+            env_extra.update({k: v for k, v in kdc.env.items() if k != "KRB5_TRACE"})
+        server = stack.enter_context(EWSServer(
+            list(users.values()), version="2016", strict=True, validate_responses=True, tls=True,
+            auth=("negotiate", "ntlm", "bearer"), oauth_clients=default_oauth_clients(), **server_kwargs))
+        client = default_oauth_clients()[0]
+        out_file = Path(tmp) / "result.json"
+        cmd = [str(python), "-I", str(AUTH_CHECK_SCRIPT), "--endpoint", server.url, "--token-url", server.token_url,
+               "--authorize-url", server.authorize_url, "--client-id", client.client_id,
+               "--smtp", users["john"].primary_smtp_address, "--out", str(out_file), "--expected-version", VERSION]
+        if use_gssapi:
+            cmd.append("--gssapi")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "KRB5"))}
+        env.update(env_extra, COMPAT_CLIENT_SECRET=client.client_secret or "", REQUESTS_CA_BUNDLE=server.ca_path or "",
+                   NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+        t0 = time.monotonic()
+        try:
+            proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout)
+            report["returncode"] = proc.returncode
+            report["stderr"] = proc.stderr[-4000:]
+        except subprocess.TimeoutExpired:
+            report["returncode"] = None
+            report["stderr"] = f"timed out after {timeout} s"
+        report["seconds"] = round(time.monotonic() - t0, 2)
+        if out_file.exists():
+            report.update(json.loads(out_file.read_text()))
+        report.setdefault("steps", [])
+        if why_no_gssapi:
+            report["steps"].append({"name": "GSSAPI: Kerberos ticket cache", "ok": True, "seconds": 0.0,
+                                    "detail": f"not run: {why_no_gssapi}"})
+        report["server"] = {"build": ".".join(map(str, server.build))}
+        report["server"].update(classify_server_findings(server))
+        ops: Dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        for rec in list(server.request_log):
+            if rec.user is None:
+                continue
+            ops[f"{rec.operation or '?'} [{rec.auth_scheme}]"][rec.response_code or f"HTTP {rec.status}"] += 1
+        report["operations"] = {op: dict(codes) for op, codes in sorted(ops.items())}
+    report["passed"] = passed(report)
+    return report
 
 
 if __name__ == "__main__":

@@ -37,11 +37,11 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 
-from ..credentials import AccessTokenCredentials, BaseCredentials, Credentials
+from ..credentials import AccessTokenCredentials, BaseCredentials, Credentials, KerberosCredentials
 from ..errors import AutoDiscoverFailed, EWSError, TransportError
 from ..protocol import BaseProtocol, _retry_after
 from ..retry import FailFast, Retriable, RetryPolicy
-from ..transport import (AUTH_TYPES, DIGEST, NOAUTH, NTLM, OAUTH2, get_auth_instance, parse_www_authenticate,
+from ..transport import (AUTH_TYPES, DIGEST, GSSAPI, NOAUTH, NTLM, OAUTH2, get_auth_instance, parse_www_authenticate,
                          www_authenticate_values)
 from . import pox, soap
 from .cache import AutodiscoverCache, cache_key
@@ -374,7 +374,8 @@ class Autodiscovery:
 
     def _post(self, url: str, body: bytes, headers: Dict[str, str], auth_type: Optional[str]) -> requests.Response:
         assert self._session is not None
-        auth = get_auth_instance(auth_type, self.credentials) if auth_type not in (None, NOAUTH) else None
+        auth = get_auth_instance(auth_type, self.credentials, hostname=urlsplit(url).hostname) if auth_type not in (
+            None, NOAUTH) else None
         session = self._session
         policy = self.INITIAL_RETRY_POLICY
 
@@ -399,6 +400,10 @@ class Autodiscovery:
             if "bearer" in offered:
                 return OAUTH2, ""
             return None, f"the server does not offer OAuth 2.0 bearer auth (it offers {offered})"
+        if isinstance(creds, KerberosCredentials):
+            if "negotiate" in offered:
+                return GSSAPI, ""
+            return None, f"the server does not offer Negotiate (Kerberos) auth (it offers {offered})"
         if isinstance(creds, Credentials):
             if "ntlm" in offered or "negotiate" in offered:
                 return NTLM, ""

@@ -335,7 +335,10 @@ class DLMailbox(Mailbox):
 
 # --- mail tips -------------------------------------------------------------------------------------------
 class OutOfOffice(EWSElement):
-    """The automatic reply a recipient has on: ``reply_body`` and, when scheduled, ``start`` and ``end``."""
+    """The automatic reply a recipient has on: ``reply_body`` and, when scheduled, ``start`` and ``end``.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/outofoffice
+    """
 
     ELEMENT_NAME = "OutOfOffice"
     reply_body = CharField(xml_name="ReplyBody")

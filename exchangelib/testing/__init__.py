@@ -7,6 +7,7 @@ pull in the rest, and only :class:`LocalExchange` needs the client classes.
   ``server.account(...)`` returning ready client accounts.
 - :class:`EWSServer` (``exchangelib.testing.server``): the server alone.
 - :class:`User`, :class:`OAuthClient`: accounts and OAuth apps.
+- :class:`LocalKDC` (``exchangelib.testing.kdc``): a throw-away MIT Kerberos KDC for Kerberos logins.
 - Faults to inject: :class:`ServerBusy`, :class:`HTTPStatus`, :class:`ConnectionReset`,
   :class:`TruncatedResponse`, :class:`Latency`.
 """
@@ -40,6 +41,7 @@ _EXPORTS: Dict[str, str] = {
     "DistributionList": "directory",
     "MailboxSettings": "directory",
 }
+_EXPORTS["LocalKDC"] = "kdc"
 
 __all__ = sorted(_EXPORTS)
 

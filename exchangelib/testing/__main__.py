@@ -71,6 +71,10 @@ def build_parser(prog: str = "python -m exchangelib.testing") -> argparse.Argume
     p.add_argument("--latency-ms", type=float, default=0, help="delay every request by this many milliseconds")
     p.add_argument("--token-lifetime", type=float, default=3600, help="OAuth access token lifetime in seconds")
     p.add_argument("-v", "--verbose", action="store_true", help="log requests")
+    p.add_argument("--kerberos-keytab", metavar="PATH",
+                   help="accept Kerberos in Negotiate with the keys of HTTP/<host> in this keytab (adds 'negotiate')")
+    p.add_argument("--client-certificates", choices=("optional", "required"),
+                   help="with --tls: log in users by TLS client certificates (Certificate Based Authentication)")
     return parser
 
 
@@ -98,7 +102,9 @@ def describe(server: EWSServer, out: TextIO) -> None:
     if clients:
         out.write("  OAuth apps (client_id / client_secret / roles):\n")
         for c in clients:
-            out.write(f"    {c.client_id:<20} {c.client_secret:<28} {', '.join(c.roles)}\n")
+            secret = c.client_secret if c.client_secret is not None else (
+                "(certificate)" if c.certificate is not None else "(public client)")
+            out.write(f"    {c.client_id:<20} {secret:<28} {', '.join(c.roles)}\n")
     out.write("Press Ctrl-C to stop.\n")
     out.flush()
 
@@ -117,11 +123,14 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout, stop: Optio
         parser.error(str(e))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    auth = [a.strip() for a in args.auth.split(",") if a.strip()]
+    if args.kerberos_keytab and "negotiate" not in auth:
+        auth.insert(0, "negotiate")
     try:
         server = EWSServer(users or default_users(), version=args.server_version, strict=args.strict, tls=args.tls,
-                           auth=[a.strip() for a in args.auth.split(",") if a.strip()],
-                           oauth_clients=default_oauth_clients(), host=args.host, port=args.port,
-                           latency_ms=args.latency_ms, token_lifetime=args.token_lifetime)
+                           auth=auth, oauth_clients=default_oauth_clients(), host=args.host, port=args.port,
+                           latency_ms=args.latency_ms, token_lifetime=args.token_lifetime,
+                           kerberos_keytab=args.kerberos_keytab, client_certificates=args.client_certificates)
         if not users and not room_lists:
             room_lists = [("rooms@example.com", "All rooms", ["room1@example.com"])]
         known = {u.smtp_address for u in server.users}

@@ -12,8 +12,11 @@ Behaviour follows IIS in front of Exchange:
   Extended Protection). Verification is done here with pyspnego's NTLM message classes and
   crypto helpers, so each server has its own user list (pyspnego's acceptor reads a
   process-global credential file).
-- ``Negotiate`` is accepted only when it carries raw NTLMSSP tokens; Kerberos cannot work
-  against a server without a KDC, so ``negotiate`` is off unless asked for.
+- ``Negotiate`` carries raw NTLMSSP tokens, or Kerberos (raw or SPNEGO) when the server has a keytab
+  (``kerberos_keytab``; see :mod:`.kerberos` and :class:`~exchangelib.testing.kdc.LocalKDC`). The client
+  principal ``john@EXAMPLE.COM`` maps to the user whose UPN it is, or to ``john`` in the realm of the
+  server's DNS domain. Like IIS (``authPersistNonNTLM``), a Kerberos login lasts for the connection.
+  ``negotiate`` is off unless asked for.
 - Bearer tokens come from the server's own token endpoint (:meth:`Authenticator.token_endpoint`),
   expire after ``token_lifetime`` seconds, and an unknown or expired token is answered with
   ``401`` and ``WWW-Authenticate: Bearer ... error="invalid_token"``.
@@ -26,13 +29,15 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import logging
 import os
 import secrets
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from spnego._ntlm_raw.crypto import hmac_md5, ntowfv1, ntowfv2, rc4k
 from spnego._ntlm_raw.messages import (AvFlags, AvId, Authenticate, Challenge, FileTime, Negotiate, NegotiateFlags,
@@ -40,6 +45,7 @@ from spnego._ntlm_raw.messages import (AvFlags, AvId, Authenticate, Challenge, F
 from spnego._ntlm_raw.messages import Version as NtlmVersion
 from spnego.channel_bindings import GssChannelBindings
 
+from .oauth import ASSERTION_TYPE, AssertionVerifier
 from .users import OAuthClient, User, UserDirectory
 
 log = logging.getLogger(__name__)
@@ -50,6 +56,9 @@ SCHEMES = ("negotiate", "ntlm", "digest", "basic", "bearer")
 _NTLMSSP = b"NTLMSSP\x00"
 # Exchange Online's resource id for EWS, sent in its Bearer challenges.
 _EXCHANGE_RESOURCE = "00000002-0000-0ff1-ce00-000000000000"
+_EWS_RESOURCE = "https://outlook.office365.com"
+DELEGATED_EWS_SCOPE = "EWS.AccessAsUser.All"
+_OIDC_SCOPES = frozenset({"openid", "profile", "email", "offline_access"})
 _BEARER_PARAMS = (f'client_id="{_EXCHANGE_RESOURCE}", trusted_issuers="00000001-0000-0000-c000-000000000000@*", '
                   'token_types="app_asserted_user_v1 service_asserted_app_v1"')
 
@@ -90,6 +99,8 @@ class ConnectionAuth:
     ntlm_identity: Optional[Identity] = None
     # tls-server-end-point hash of the certificate this connection was served with, if TLS.
     tls_end_point: Optional[bytes] = None
+    # The user a verified TLS client certificate of this connection maps to (Certificate Based Authentication).
+    certificate_identity: Optional["Identity"] = None
 
 
 @dataclass
@@ -104,6 +115,8 @@ class AuthResult:
     headers: List[Tuple[str, str]] = field(default_factory=list)
     reason: str = ""
     handshake: bool = False  # True when the 401 is an NTLM challenge (an expected step, not a failure)
+    # Headers for the successful response (Kerberos mutual authentication: WWW-Authenticate: Negotiate <token>)
+    response_headers: List[Tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -112,25 +125,43 @@ class _Token:
     user: Optional[User]
     expires_at: float
     scope: str
+    roles: Tuple[str, ...] = ()
+
+
+@dataclass
+class _Code:
+    client_id: str
+    user: User
+    scope: str
+    redirect_uri: Optional[str]
+    code_challenge: Optional[str]
+    code_challenge_method: str
+    expires_at: float
+    nonce: Optional[str] = None
 
 
 class TokenStore:
-    """Issued access and refresh tokens. Tokens are opaque random strings."""
+    """Issued access tokens, refresh tokens and authorization codes. All are opaque random strings.
+
+    Refresh tokens rotate: redeeming one invalidates it and issues a new one. :meth:`revoke_refresh_tokens`
+    invalidates a user's (or a client's) refresh tokens, as "revoke sessions" does in Entra ID.
+    """
 
     def __init__(self, lifetime: float = 3600.0):
         self.lifetime = lifetime
         self._lock = threading.Lock()
         self._access: Dict[str, _Token] = {}
         self._refresh: Dict[str, _Token] = {}
+        self._codes: Dict[str, _Code] = {}
 
     def issue(self, client: Optional[OAuthClient], user: Optional[User], scope: str,
-              with_refresh: bool = False) -> Dict[str, object]:
+              with_refresh: bool = False, roles: Tuple[str, ...] = ()) -> Dict[str, object]:
         token = secrets.token_urlsafe(32)
         now = time.monotonic()
         lifetime = self.lifetime
         with self._lock:
             self._purge(now)
-            self._access[token] = _Token(client, user, now + lifetime, scope)
+            self._access[token] = _Token(client, user, now + lifetime, scope, tuple(roles))
             body: Dict[str, object] = {
                 "token_type": "Bearer",
                 "scope": scope,
@@ -156,10 +187,40 @@ class TokenStore:
 
     def redeem_refresh(self, refresh: str, client_id: str) -> Optional[_Token]:
         with self._lock:
-            rec = self._refresh.pop(refresh, None)
+            rec = self._refresh.get(refresh)
+            if rec is None or time.monotonic() >= rec.expires_at:
+                return None
+            if rec.client is not None and rec.client.client_id != client_id:
+                return None
+            del self._refresh[refresh]  # rotation: each refresh token is good for one redemption
+        return rec
+
+    def revoke_refresh_tokens(self, user: Optional[User] = None, client_id: Optional[str] = None) -> int:
+        """Invalidate the refresh tokens of a user and/or a client (all when both are None). Returns how many."""
+        with self._lock:
+            dead = [t for t, rec in self._refresh.items()
+                    if (user is None or rec.user is user)
+                    and (client_id is None or (rec.client is not None and rec.client.client_id == client_id))]
+            for t in dead:
+                del self._refresh[t]
+        return len(dead)
+
+    def issue_code(self, client_id: str, user: User, scope: str, redirect_uri: Optional[str],
+                   code_challenge: Optional[str] = None, code_challenge_method: str = "plain",
+                   nonce: Optional[str] = None) -> str:
+        code = secrets.token_urlsafe(32)
+        with self._lock:
+            now = time.monotonic()
+            for c in [c for c, rec in self._codes.items() if rec.expires_at < now]:
+                del self._codes[c]
+            self._codes[code] = _Code(client_id, user, scope, redirect_uri, code_challenge, code_challenge_method,
+                                      now + 600, nonce)
+        return code
+
+    def redeem_code(self, code: str) -> Optional[_Code]:
+        with self._lock:
+            rec = self._codes.pop(code, None)  # single use, even when the redemption then fails
         if rec is None or time.monotonic() >= rec.expires_at:
-            return None
-        if rec.client is not None and rec.client.client_id != client_id:
             return None
         return rec
 
@@ -231,7 +292,7 @@ class Authenticator:
                  realm: str = "127.0.0.1", oauth_clients: Iterable[OAuthClient] = (),
                  token_lifetime: float = 3600.0, netbios_domain: str = "EXAMPLE",
                  dns_domain: str = "example.com", computer_name: str = "EXCH01",
-                 extended_protection: bool = False):
+                 extended_protection: bool = False, kerberos_keytab: Optional[str] = None):
         if isinstance(schemes, str):
             raise TypeError(f"auth must be a sequence of scheme names from {SCHEMES}, not the str {schemes!r}")
         schemes = tuple(s.lower() for s in schemes)
@@ -246,6 +307,7 @@ class Authenticator:
         self.schemes = schemes
         self.realm = realm
         self.tokens = TokenStore(float(token_lifetime))
+        self.assertions = AssertionVerifier()
         self._clients: Dict[str, OAuthClient] = {}
         self._clients_lock = threading.Lock()
         for c in oauth_clients:
@@ -254,6 +316,14 @@ class Authenticator:
         self.dns_domain = dns_domain
         self.computer_name = computer_name
         self.extended_protection = extended_protection
+        self.kerberos: Optional[Any] = None
+        if kerberos_keytab is not None:
+            if "negotiate" not in schemes:
+                raise ValueError("kerberos_keytab needs the 'negotiate' auth scheme")
+            # gssapi is the optional Kerberos extra: imported only by servers that accept Kerberos
+            from .kerberos import KerberosAcceptor  # noqa: PLC0415
+
+            self.kerberos = KerberosAcceptor(kerberos_keytab)
         self._digest_nonces: Dict[str, float] = {}
         self._digest_lock = threading.Lock()
 
@@ -306,6 +376,8 @@ class Authenticator:
         if not authorization or not authorization.strip():
             if conn.ntlm_identity is not None:
                 return AuthResult(identity=conn.ntlm_identity)
+            if conn.certificate_identity is not None:
+                return AuthResult(identity=conn.certificate_identity)
             return self._fail("no credentials")
         scheme, _, value = authorization.strip().partition(" ")
         scheme_l = scheme.lower()
@@ -347,6 +419,10 @@ class Authenticator:
         rec, reason = self.tokens.lookup(token)
         if rec is None:
             return self._fail(f"Bearer: {reason}", bearer_error="invalid_token")
+        if rec.user is not None and DELEGATED_EWS_SCOPE not in _scope_names(rec.scope):
+            # Exchange Online accepts delegated tokens only with the EWS.AccessAsUser.All permission
+            return self._fail(f"Bearer: delegated token without {DELEGATED_EWS_SCOPE} (scope {rec.scope!r})",
+                              bearer_error="insufficient_scope")
         return AuthResult(identity=Identity("Bearer", user=rec.user, client=rec.client))
 
     # -- Digest (RFC 2617, MD5, qop=auth) --------------------------------------------------------
@@ -391,10 +467,12 @@ class Authenticator:
 
     def _ntlm(self, conn: ConnectionAuth, scheme: str, value: str) -> AuthResult:
         token = _b64decode(value)
+        if token is not None and scheme.lower() == "negotiate" and not token.startswith(_NTLMSSP):
+            conn.ntlm_pending = None
+            return self._kerberos(conn, token)
         if token is None or not token.startswith(_NTLMSSP) or len(token) < 12:
             conn.ntlm_pending = None
-            # SPNEGO/Kerberos tokens cannot be served without a KDC.
-            return self._fail(f"{scheme}: not a raw NTLMSSP token (Kerberos/SPNEGO is not supported)")
+            return self._fail(f"{scheme}: not a raw NTLMSSP token")
         msg_type = int.from_bytes(token[8:12], "little")
         if msg_type == 1:
             conn.ntlm_identity = None
@@ -422,6 +500,32 @@ class Authenticator:
             return AuthResult(identity=identity)
         conn.ntlm_pending = None
         return self._fail(f"{scheme}: unexpected NTLM message type {msg_type}")
+
+    # -- Kerberos (Negotiate) ------------------------------------------------------------------
+
+    def _kerberos(self, conn: ConnectionAuth, token: bytes) -> AuthResult:
+        if self.kerberos is None:
+            return self._fail("Negotiate: a Kerberos/SPNEGO token, but this server has no keytab")
+        bindings = conn.tls_end_point if self.extended_protection else None
+        principal, answer, reason = self.kerberos.accept(token, bindings)
+        if principal is None:
+            return self._fail(f"Negotiate: {reason}")
+        user = self._kerberos_user(principal)
+        if user is None:
+            return self._fail(f"Negotiate: Kerberos principal {principal!r} is not a user of this server")
+        identity = Identity("Kerberos", user=user)
+        conn.ntlm_identity = identity
+        headers = [("WWW-Authenticate", "Negotiate " + base64.b64encode(answer).decode())] if answer else []
+        return AuthResult(identity=identity, response_headers=headers)
+
+    def _kerberos_user(self, principal: str) -> Optional[User]:
+        name, _, realm = principal.rpartition("@")
+        if not name:
+            return None
+        user = self.directory.by_upn(f"{name}@{realm.lower()}")
+        if user is None and realm.lower() == self.dns_domain.lower() and "/" not in name:
+            user = self.directory.find_login(name)
+        return user
 
     def _ntlm_challenge(self, token: bytes) -> Tuple[bytes, bytes]:
         negotiate = Negotiate.unpack(token)
@@ -487,12 +591,56 @@ class Authenticator:
 
     # -- OAuth 2.0 token endpoint ---------------------------------------------------------------
 
-    def token_endpoint(self, form: Dict[str, str], authorization: Optional[str]) -> Tuple[int, Dict[str, object]]:
-        """Answer a token request (``application/x-www-form-urlencoded`` fields) as Azure AD v2 does.
+    def authorize(self, client_id: str, user: User, scope: str = "", redirect_uri: Optional[str] = None,
+                  code_challenge: Optional[str] = None, code_challenge_method: str = "plain",
+                  nonce: Optional[str] = None) -> str:
+        """Test-only stand-in for the sign-in page: an authorization code for ``user`` (who consents).
 
-        Grants: ``client_credentials`` (scope must end in ``/.default``), ``password`` (ROPC, gives a
-        delegated token and a refresh token) and ``refresh_token``. Client credentials may come in the
-        form or as HTTP Basic. Returns (HTTP status, JSON body).
+        Raises ValueError (with an OAuth error code first) for an unknown client, a redirect URI the client
+        did not register, or scopes it may not have.
+        """
+        with self._clients_lock:
+            client = self._clients.get(client_id)
+        if client is None:
+            raise ValueError(f"unauthorized_client: application with identifier {client_id!r} was not found")
+        if client.redirect_uris and redirect_uri not in client.redirect_uris:
+            raise ValueError(f"invalid_request: the redirect URI {redirect_uri!r} is not registered for {client_id!r}")
+        if code_challenge_method not in ("plain", "S256"):
+            raise ValueError(f"invalid_request: code_challenge_method {code_challenge_method!r} (plain or S256)")
+        granted, error = self._delegated_scope(client, scope)
+        if error:
+            raise ValueError(error)
+        return self.tokens.issue_code(client_id, user, granted, redirect_uri, code_challenge, code_challenge_method,
+                                      nonce)
+
+    def _delegated_scope(self, client: OAuthClient, scope: str) -> Tuple[str, str]:
+        """(granted scope string, '') or ('', error) for a delegated grant's requested scopes."""
+        requested = scope.split() or [f"{_EWS_RESOURCE}/{DELEGATED_EWS_SCOPE}"]
+        granted: List[str] = []
+        for s in requested:
+            name = s.rsplit("/", 1)[-1]
+            if name == ".default":
+                granted.extend(f"{_EWS_RESOURCE}/{d}" for d in client.delegated_scopes)
+            elif name in _OIDC_SCOPES:
+                granted.append(name)
+            elif name in client.delegated_scopes:
+                granted.append(f"{_EWS_RESOURCE}/{name}")
+            else:
+                return "", (f"invalid_grant: AADSTS65001: The user or administrator has not consented to use the "
+                            f"application with ID {client.client_id!r} for the permission {name!r}.")
+        return " ".join(dict.fromkeys(granted)), ""
+
+    def token_endpoint(self, form: Dict[str, str], authorization: Optional[str],
+                       audience: str = "") -> Tuple[int, Dict[str, object]]:
+        """Answer a token request (``application/x-www-form-urlencoded`` fields) as Microsoft Entra ID does.
+
+        Grants: ``client_credentials`` (scope must end in ``/.default``; the token carries the app's roles),
+        ``authorization_code`` (codes from :meth:`authorize`, single use, bound to the redirect URI and an
+        optional PKCE challenge), ``password`` (ROPC) and ``refresh_token`` (rotating). Delegated grants
+        give a refresh token and the requested scopes the app may have. The app authenticates with its
+        secret (form or HTTP Basic), with a client assertion signed by its registered certificate
+        (``audience`` is the URL the request was sent to), or not at all if it is a public client (not
+        for client credentials). Returns (HTTP status, JSON body).
         """
         client_id = form.get("client_id", "")
         client_secret = form.get("client_secret", "")
@@ -502,14 +650,31 @@ class Authenticator:
                 cid, _, secret = raw.decode("utf-8", "replace").partition(":")
                 client_id, client_secret = client_id or cid, client_secret or secret
         grant = form.get("grant_type", "")
-        if grant not in ("client_credentials", "password", "refresh_token"):
+        if grant not in ("client_credentials", "password", "refresh_token", "authorization_code"):
             return 400, _oauth_error("unsupported_grant_type", f"The grant type {grant!r} is not supported.")
         with self._clients_lock:
             client = self._clients.get(client_id)
         if client is None:
             return 400, _oauth_error("unauthorized_client", f"Application with identifier {client_id!r} was not found.")
-        if not client.check_secret(client_secret):
-            return 401, _oauth_error("invalid_client", "Invalid client secret provided.")
+        assertion = form.get("client_assertion", "")
+        if assertion:
+            if form.get("client_assertion_type") != ASSERTION_TYPE:
+                return 400, _oauth_error("invalid_request", f"client_assertion_type must be {ASSERTION_TYPE}.")
+            if client.certificate is None:
+                return 401, _oauth_error("invalid_client", "AADSTS700027: No certificate is registered for the "
+                                                           "application.")
+            ok, why = self.assertions.verify(assertion, client.certificate, client.client_id, audience)
+            if not ok:
+                log.info("Token request of %s refused: %s", client.client_id, why)
+                return 401, _oauth_error("invalid_client", why)
+        elif client_secret:
+            if not client.check_secret(client_secret):
+                return 401, _oauth_error("invalid_client", "Invalid client secret provided.")
+        elif not client.public:
+            return 401, _oauth_error("invalid_client", "AADSTS7000218: The request body must contain the following "
+                                                       "parameter: 'client_assertion' or 'client_secret'.")
+        elif grant == "client_credentials":
+            return 401, _oauth_error("invalid_client", "A public client cannot use the client credentials grant.")
         scope = form.get("scope", "").strip()
         if grant == "client_credentials":
             if not scope:
@@ -523,17 +688,82 @@ class Authenticator:
                 if user is None:
                     return 400, _oauth_error("invalid_grant",
                                              f"The user {client.user!r} of this client does not exist.")
-            return 200, self.tokens.issue(client, user, scope)
+                scope = f"{scope} {_EWS_RESOURCE}/{DELEGATED_EWS_SCOPE}"
+            return 200, self.tokens.issue(client, user, scope, roles=client.roles)
         if grant == "password":
             user = self.directory.authenticate(form.get("username", ""), form.get("password", ""))
             if user is None:
                 return 400, _oauth_error("invalid_grant",
                                          "Error validating credentials due to invalid username or password.")
-            return 200, self.tokens.issue(client, user, scope or "EWS.AccessAsUser.All", with_refresh=True)
+            granted, error = self._delegated_scope(client, scope)
+            if error:
+                code, _, text = error.partition(": ")
+                return 400, _oauth_error(code, text)
+            return 200, self._delegated(form, client, user, granted, audience)
+        if grant == "authorization_code":
+            code_rec = self.tokens.redeem_code(form.get("code", ""))
+            if code_rec is None or code_rec.client_id != client.client_id:
+                return 400, _oauth_error("invalid_grant", "AADSTS70008: The provided authorization code is invalid, "
+                                                          "was already redeemed or has expired.")
+            if code_rec.redirect_uri is not None and form.get("redirect_uri") != code_rec.redirect_uri:
+                return 400, _oauth_error("invalid_grant", "AADSTS50148: The redirect_uri does not match the one the "
+                                                          "authorization code was issued for.")
+            if code_rec.code_challenge is not None:
+                verifier = form.get("code_verifier", "")
+                if code_rec.code_challenge_method == "S256":
+                    derived = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+                else:
+                    derived = verifier
+                if not verifier or not hmac.compare_digest(derived, code_rec.code_challenge):
+                    return 400, _oauth_error("invalid_grant", "AADSTS50148: The code_verifier does not match the "
+                                                              "code_challenge of the authorization request.")
+            return 200, self._delegated(form, client, code_rec.user, code_rec.scope, audience, code_rec.nonce)
         rec = self.tokens.redeem_refresh(form.get("refresh_token", ""), client.client_id)
         if rec is None:
-            return 400, _oauth_error("invalid_grant", "The refresh token is invalid or expired.")
-        return 200, self.tokens.issue(client, rec.user, scope or rec.scope, with_refresh=True)
+            return 400, _oauth_error("invalid_grant", "AADSTS700082: The refresh token is invalid, was revoked or has "
+                                                      "expired. The user must sign in again.")
+        if scope:
+            granted, error = self._delegated_scope(client, scope)
+            if error:
+                code, _, text = error.partition(": ")
+                return 400, _oauth_error(code, text)
+        else:
+            granted = rec.scope
+        assert rec.user is not None
+        return 200, self._delegated(form, client, rec.user, granted, audience)
+
+    def _delegated(self, form: Dict[str, str], client: OAuthClient, user: User, scope: str,
+                   audience: str, nonce: Optional[str] = None) -> Dict[str, object]:
+        """A delegated token response; with ``client_info=1`` (MSAL) the account's ids, with ``openid`` an ID token.
+
+        The ID token is unsigned (``alg: none``): this is a test server, and clients must not trust ID tokens
+        for access decisions anyway.
+        """
+        body = self.tokens.issue(client, user, scope, with_refresh=True)
+        oid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"user:{user.smtp_address}"))
+        tid = str(uuid.uuid5(uuid.NAMESPACE_DNS, self.dns_domain))
+        if form.get("client_info") == "1":
+            body["client_info"] = _b64url(json.dumps({"uid": oid, "utid": tid}).encode())
+        if "openid" in _scope_names(scope):
+            now = int(time.time())
+            issuer = audience.rsplit("/oauth2/", 1)[0] + "/v2.0" if "/oauth2/" in audience else audience
+            claims = {"ver": "2.0", "iss": issuer, "aud": client.client_id, "sub": oid, "oid": oid, "tid": tid,
+                      "preferred_username": user.smtp_address, "name": user.display_name or user.smtp_address,
+                      "iat": now, "nbf": now, "exp": now + int(self.tokens.lifetime)}
+            if nonce:
+                claims["nonce"] = nonce
+            body["id_token"] = (_b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode()) + "."
+                                + _b64url(json.dumps(claims).encode()) + ".")
+        return body
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _scope_names(scope: str) -> List[str]:
+    """``https://outlook.office365.com/EWS.AccessAsUser.All offline_access`` -> the permission names."""
+    return [s.rsplit("/", 1)[-1] for s in scope.split()]
 
 
 def _oauth_error(error: str, description: str) -> Dict[str, object]:

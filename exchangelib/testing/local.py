@@ -25,14 +25,14 @@ from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
 from ..account import DELEGATE, IMPERSONATION, Account
 from ..configuration import Configuration
 from ..credentials import Credentials, OAuth2ClientCredentials
-from ..transport import BASIC, NTLM, OAUTH2
+from ..transport import BASIC, GSSAPI, NTLM, OAUTH2
 from .directory import DistributionList, MailboxSettings, RoomList
 from .server import EWSServer
 from .users import OAuthClient, User, default_oauth_clients, default_users
 
 __all__ = ["LocalExchange"]
 
-_AUTH_TYPES = {"ntlm": NTLM, "basic": BASIC, "bearer": OAUTH2}
+_AUTH_TYPES = {"ntlm": NTLM, "basic": BASIC, "bearer": OAUTH2, "kerberos": GSSAPI, "negotiate": GSSAPI}
 
 
 class LocalExchange(EWSServer):
@@ -87,6 +87,9 @@ class LocalExchange(EWSServer):
         client = {c.client_id: c for c in self.authenticator.clients}.get(client_id)
         if client is None:
             raise KeyError(f"No OAuth client {client_id!r} on this server")
+        if client.client_secret is None:
+            raise ValueError(f"OAuth client {client_id!r} has no client secret: use OAuth2Credentials with its "
+                             f"client_certificate, or OAuth2AuthorizationCodeCredentials for a public client")
         return OAuth2ClientCredentials(client_id=client.client_id, client_secret=client.client_secret,
                                        token_url=self.token_url, verify=self.verify)
 

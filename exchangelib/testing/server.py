@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union, cast
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from lxml import etree
 
@@ -55,7 +55,8 @@ from .soap import (EXCHANGE_VERSION_TYPES, Fault, RequestEnvelope, ServerVersion
                    element_position, parse_request, resolve_server_version, schema_fault, version_gate)
 from .directory import Directory, directory_of
 from .store import Store
-from .tls import CertificatePaths, end_point_hash, make_certificates, server_ssl_context
+from .tls import (CertificatePaths, ClientCA, certificate_user_names, end_point_hash, issue_client_certificate,
+                  make_certificates, make_client_ca, server_ssl_context)
 from .users import OAuthClient, User, UserDirectory
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,13 @@ class EWSServer:
     - ``latency_ms``: delay added to every EWS request (settable later).
     - ``max_concurrency``: concurrent EWS requests allowed per mailbox (EWSMaxConcurrency); excess
       requests get ErrorServerBusy (``concurrency_response='fault'``) or HTTP 503 (``'503'``).
-    - ``extended_protection``: over TLS, require NTLM channel binding to the server certificate.
+    - ``extended_protection``: over TLS, require NTLM channel binding to the server certificate (and check
+      the Kerberos channel bindings a client sends).
+    - ``kerberos_keytab``: accept Kerberos in ``Negotiate`` (enable the ``'negotiate'`` scheme) with the
+      keys of ``HTTP/<host>`` in this keytab; client principals map to users by UPN or logon name.
+    - ``client_certificates``: with ``tls=True``, ``'optional'`` or ``'required'``: TLS client certificates
+      issued by :meth:`issue_client_certificate` log their user in (Certificate Based Authentication);
+      ``'required'`` refuses TLS connections without one.
     """
 
     def __init__(self, users: Optional[Iterable[User]] = None, *, version: Any = "2016",
@@ -148,7 +155,8 @@ class EWSServer:
                  max_concurrency: Optional[int] = None, throttle_back_off_ms: int = 5000,
                  concurrency_response: str = "fault", extended_protection: bool = False,
                  schema_dir: Optional[Union[str, Path]] = None, netbios_domain: str = "EXAMPLE",
-                 dns_domain: str = "example.com"):
+                 dns_domain: str = "example.com", kerberos_keytab: Optional[Union[str, Path]] = None,
+                 client_certificates: Optional[str] = None):
         if not isinstance(host, str) or not _is_loopback(host):
             raise ValueError(f"EWSServer.host must be a loopback address such as '127.0.0.1', got {host!r}: "
                              f"the local server has well-known passwords and must not be reachable from outside")
@@ -158,6 +166,13 @@ class EWSServer:
             raise ValueError(f"EWSServer.max_concurrency must be a positive int or None, got {max_concurrency!r}")
         if concurrency_response not in ("fault", "503"):
             raise ValueError(f"EWSServer.concurrency_response must be 'fault' or '503', got {concurrency_response!r}")
+        if client_certificates not in (None, "optional", "required"):
+            raise ValueError(f"EWSServer.client_certificates must be None, 'optional' or 'required', got "
+                             f"{client_certificates!r}")
+        if client_certificates and not tls:
+            raise ValueError("EWSServer.client_certificates needs tls=True")
+        self.client_certificates = client_certificates
+        self._client_ca: Optional[ClientCA] = None
         self.server_version: ServerVersion = resolve_server_version(version)
         self.host = host
         self._requested_port = port
@@ -193,7 +208,8 @@ class EWSServer:
         self.store = Store(self.server_version.build)
         self.authenticator = Authenticator(
             self.users, schemes=auth, realm=host, oauth_clients=oauth_clients, token_lifetime=token_lifetime,
-            netbios_domain=netbios_domain, dns_domain=dns_domain, extended_protection=extended_protection)
+            netbios_domain=netbios_domain, dns_domain=dns_domain, extended_protection=extended_protection,
+            kerberos_keytab=str(kerberos_keytab) if kerberos_keytab is not None else None)
         for u in users or ():
             self.add_user(u)
 
@@ -228,6 +244,11 @@ class EWSServer:
             self._tmpdir = tempfile.mkdtemp(prefix="exchangelib-tls-")
             self._certs = make_certificates(self._tmpdir)
             self._ssl_context = server_ssl_context(self._certs)
+            if self.client_certificates:
+                self._client_ca = make_client_ca(self._tmpdir)
+                self._ssl_context.verify_mode = (ssl.CERT_REQUIRED if self.client_certificates == "required"
+                                                 else ssl.CERT_OPTIONAL)
+                self._ssl_context.load_verify_locations(self._client_ca.path)
             self._end_point_hash = end_point_hash(self._certs.cert_der)
         httpd_cls = _HTTPServer6 if ":" in self.host else _HTTPServer
         self._httpd = httpd_cls((self.host, self._requested_port), _Handler)
@@ -307,6 +328,33 @@ class EWSServer:
 
     # -- accounts -------------------------------------------------------------------------------
 
+    def issue_client_certificate(self, user: str, directory: Optional[str] = None,
+                                 password: Optional[str] = None) -> Tuple[str, str]:
+        """A TLS client certificate for ``user`` (their UPN and address in it), from this server's client CA.
+
+        Returns the paths of the certificate and its key (encrypted with ``password`` if given), written to
+        ``directory`` (default: the server's temporary directory, removed at :meth:`stop`). Needs a running
+        server started with ``client_certificates``.
+        """
+        if self._client_ca is None or self._tmpdir is None:
+            raise RuntimeError("issue_client_certificate() needs a running server with tls=True and "
+                               "client_certificates='optional' or 'required'")
+        u = self.user(user)
+        upn = u.upn or f"{u.username}@{u.dns_domain}"
+        return issue_client_certificate(self._client_ca, upn, u.primary_smtp_address, directory or self._tmpdir,
+                                        password)
+
+    def _certificate_identity(self, cert_der: Optional[bytes]) -> Optional[Identity]:
+        """The user a verified client certificate names (UPN first, then e-mail), as Exchange's CBA maps it."""
+        if not cert_der:
+            return None
+        upn, email = certificate_user_names(cert_der)
+        user = (self.users.by_upn(upn) if upn else None) or (self.users.by_smtp(email) if email else None)
+        if user is None:
+            log.info("TLS client certificate for %s / %s maps to no user", upn, email)
+            return None
+        return Identity("Certificate", user=user)
+
     def add_user(self, user: User) -> User:
         """Add an account and create its mailbox."""
         self.users.add(user)
@@ -334,7 +382,34 @@ class EWSServer:
         u = self.user(user) if user else None
         if client is None and u is None:
             raise ValueError("issue_token() needs a client_id or a user")
-        return str(self.authenticator.tokens.issue(client, u, "https://outlook.office365.com/.default")["access_token"])
+        scope = ("https://outlook.office365.com/EWS.AccessAsUser.All" if u is not None
+                 else "https://outlook.office365.com/.default")
+        roles = client.roles if client is not None and u is None else ()
+        return str(self.authenticator.tokens.issue(client, u, scope, roles=roles)["access_token"])
+
+    def authorize(self, client_id: str, user: str, scope: str = "", redirect_uri: Optional[str] = None,
+                  code_challenge: Optional[str] = None, code_challenge_method: str = "plain") -> str:
+        """Test-only sign-in: an authorization code with which ``client_id`` acts as ``user`` (who consents).
+
+        What a web app's redirect URI receives after the user signed in at ``/oauth2/v2.0/authorize``; the
+        same is served over HTTP at :attr:`authorize_url` (``login_hint`` names the user). Redeem the code at
+        :attr:`token_url` with the ``authorization_code`` grant within 10 minutes, once.
+        """
+        try:
+            return self.authenticator.authorize(client_id, self.user(user), scope, redirect_uri, code_challenge,
+                                                code_challenge_method)
+        except ValueError as e:
+            raise ValueError(f"authorize({client_id!r}, {user!r}) refused: {e}") from None
+
+    def revoke_refresh_tokens(self, user: Optional[str] = None, client_id: Optional[str] = None) -> int:
+        """Invalidate refresh tokens (of a user, of a client, or all), as revoking sessions in Entra ID does.
+        Access tokens stay valid until they expire. Returns how many were revoked."""
+        return self.authenticator.tokens.revoke_refresh_tokens(self.user(user) if user else None, client_id)
+
+    @property
+    def authorize_url(self) -> str:
+        """The test-only authorize endpoint (``GET``, answers with a redirect carrying ``code`` and ``state``)."""
+        return f"{self.base_url}/oauth2/v2.0/authorize"
 
     def expire_tokens(self) -> None:
         """Expire every access token issued so far (clients must fetch new ones)."""
@@ -440,17 +515,22 @@ class EWSServer:
                 log.info("EWS request rejected with 401: %s", result.reason)
             return _Reply(401, _UNAUTHORIZED_HTML, "text/html", headers=result.headers), None, None
         identity = result.identity
+        reply, op = self._handle_authenticated(body, identity)
+        reply.headers = list(reply.headers) + result.response_headers
+        return reply, op, identity
+
+    def _handle_authenticated(self, body: bytes, identity: Identity) -> Tuple[_Reply, Optional[str]]:
         try:
             env = parse_request(body)
         except Fault as f:
             if self.strict:
                 self._schema_error(SchemaError(None, f.violation or f.message, "request", f.line))
-            return self._fault_reply(f), None, identity
+            return self._fault_reply(f), None
         op = env.operation
         try:
-            return self._handle_envelope(env, identity), op, identity
+            return self._handle_envelope(env, identity), op
         except SoapFault as f:
-            return self._fault_reply(f), op, identity
+            return self._fault_reply(f), op
 
     def _handle_envelope(self, env: RequestEnvelope, identity: Identity) -> _Reply:
         sv = self.server_version
@@ -653,7 +733,50 @@ class EWSServer:
                 self._schema_error(SchemaError(op, err, "response", _first_line(err)), response=True)
         return _Reply(200, build_response(response, self.server_version))
 
-    def _handle_token(self, body: bytes, content_type: str, authorization: Optional[str]) -> _Reply:
+    def _handle_openid_configuration(self, path: str) -> _Reply:
+        """OpenID Connect discovery for ``/<tenant>/v2.0/.well-known/openid-configuration`` (as MSAL reads it)."""
+        prefix = path[: -len("/v2.0/.well-known/openid-configuration")]
+        tenant = prefix.strip("/") or "common"
+        base = f"{self.base_url}{prefix}"
+        return _json_reply(200, {
+            "issuer": f"{self.base_url}/{tenant}/v2.0",
+            "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "client_credentials", "password", "refresh_token"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "private_key_jwt"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        })
+
+    def _handle_authorize(self, query: str) -> _Reply:
+        """Test-only authorize endpoint: the user named by ``login_hint`` signs in and consents at once."""
+        q = dict(parse_qsl(query, keep_blank_values=True))
+        redirect_uri = q.get("redirect_uri") or None
+        if q.get("response_type", "code") != "code":
+            return _json_reply(400, {"error": "unsupported_response_type",
+                                     "error_description": "Only response_type=code is supported."})
+        user = self.users.find_login(q.get("login_hint", "")) or self.users.by_smtp(q.get("login_hint", ""))
+        if user is None:
+            return _json_reply(400, {"error": "invalid_request",
+                                     "error_description": "login_hint must name a user of this server (test-only "
+                                                          "sign-in)."})
+        try:
+            code = self.authenticator.authorize(q.get("client_id", ""), user, q.get("scope", ""), redirect_uri,
+                                                q.get("code_challenge") or None,
+                                                q.get("code_challenge_method") or "plain", q.get("nonce") or None)
+        except ValueError as e:
+            error, _, description = str(e).partition(": ")
+            return _json_reply(400, {"error": error, "error_description": description})
+        params: Dict[str, object] = {"code": code}
+        if "state" in q:
+            params["state"] = q["state"]
+        if redirect_uri is None:
+            return _json_reply(200, params)
+        sep = "&" if "?" in redirect_uri else "?"
+        return _Reply(302, b"", "text/html", headers=[("Location", redirect_uri + sep + urlencode(params))])
+
+    def _handle_token(self, body: bytes, content_type: str, authorization: Optional[str],
+                      path: str = "/oauth2/v2.0/token") -> _Reply:
         with self._lock:
             self.token_requests += 1
         data: Dict[str, object]
@@ -662,7 +785,7 @@ class EWSServer:
                                  "error_description": "The request body must be application/x-www-form-urlencoded."}
         else:
             form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-            status, data = self.authenticator.token_endpoint(form, authorization)
+            status, data = self.authenticator.token_endpoint(form, authorization, audience=f"{self.base_url}{path}")
         return _Reply(status, json.dumps(data).encode(), "application/json; charset=utf-8",
                       headers=[("Cache-Control", "no-store, no-cache"), ("Pragma", "no-cache")])
 
@@ -670,6 +793,11 @@ class EWSServer:
         where = self.url if self.running else "not running"
         return (f"EWSServer(version={self.server_version.name!r}, strict={self.strict}, "
                 f"auth={self.authenticator.schemes}, {where})")
+
+
+def _json_reply(status: int, data: Dict[str, object]) -> _Reply:
+    return _Reply(status, json.dumps(data).encode(), "application/json; charset=utf-8",
+                  headers=[("Cache-Control", "no-store, no-cache")])
 
 
 def _first_line(err: str) -> Optional[int]:
@@ -737,6 +865,9 @@ class _Handler(BaseHTTPRequestHandler):
                                                             do_handshake_on_connect=False)
                 self.request.do_handshake()
                 self.conn_auth.tls_end_point = ews._end_point_hash
+                if ews._client_ca is not None:
+                    self.conn_auth.certificate_identity = ews._certificate_identity(
+                        self.request.getpeercert(binary_form=True))
             super().setup()
         except BaseException:
             with ews._lock:
@@ -830,8 +961,14 @@ class _Handler(BaseHTTPRequestHandler):
                 reply, op, identity = ews._handle_ews(self.conn_auth, self.headers.get("Authorization"), body)
             elif path.endswith(("/oauth2/token", "/oauth2/v2.0/token")) and method == "POST":
                 reply = ews._handle_token(body, self.headers.get("Content-Type") or "",
-                                          self.headers.get("Authorization"))
+                                          self.headers.get("Authorization"), urlsplit(self.path).path)
                 self._write(reply)
+                return
+            elif path.endswith("/v2.0/.well-known/openid-configuration") and method == "GET":
+                self._write(ews._handle_openid_configuration(urlsplit(self.path).path))
+                return
+            elif path.endswith("/oauth2/v2.0/authorize") and method == "GET":
+                self._write(ews._handle_authorize(urlsplit(self.path).query))
                 return
             elif autodiscover.is_autodiscover_path(path):
                 ad = autodiscover.handle(ews, autodiscover.AutodiscoverRequest(method, self.path, self.headers, body,

@@ -153,23 +153,38 @@ class OAuthClient:
     ``roles`` are the application permissions of app-only tokens (client-credentials grant):
     ``full_access_as_app`` (or ``EWS.AccessAsApp``) lets the app impersonate every mailbox, as in
     Exchange Online. ``user`` (an SMTP address) makes client-credentials tokens delegated: they act
-    as that user instead of as the app. Password and refresh-token grants always give delegated
-    tokens for the user who signed in.
+    as that user instead of as the app. Password, authorization-code and refresh-token grants give
+    delegated tokens for the user who signed in, with the requested scopes that are among
+    ``delegated_scopes`` (the consented delegated permissions; EWS needs ``EWS.AccessAsUser.All``).
+
+    The app authenticates with ``client_secret``, or with a client assertion signed by the key of
+    ``certificate`` (PEM bytes of the certificate uploaded to the app registration). A public client
+    (``client_secret=None`` and no certificate) may only use the authorization code, password and
+    refresh token grants. ``redirect_uris``, when given, are the only ones the authorize endpoint and
+    the authorization-code grant accept.
     """
 
     client_id: str
-    client_secret: str
+    client_secret: Optional[str]
     roles: Tuple[str, ...] = ("full_access_as_app",)
     user: Optional[str] = None
+    certificate: Optional[bytes] = None
+    delegated_scopes: Tuple[str, ...] = ("EWS.AccessAsUser.All",)
+    redirect_uris: Tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("client_id", "client_secret"):
-            value = getattr(self, name)
-            if not isinstance(value, str) or not value:
-                raise TypeError(f"OAuthClient.{name} must be a non-empty str")
-        if isinstance(self.roles, str):
-            raise TypeError("OAuthClient.roles must be an iterable of role names, not a str")
-        self.roles = tuple(self.roles)
+        if not isinstance(self.client_id, str) or not self.client_id:
+            raise TypeError("OAuthClient.client_id must be a non-empty str")
+        if self.client_secret is not None and (not isinstance(self.client_secret, str) or not self.client_secret):
+            raise TypeError("OAuthClient.client_secret must be a non-empty str, or None for a public client or an "
+                            "app that authenticates with its certificate")
+        if self.certificate is not None and (not isinstance(self.certificate, bytes)
+                                             or b"-----BEGIN CERTIFICATE-----" not in self.certificate):
+            raise ValueError("OAuthClient.certificate must be the PEM bytes of a certificate")
+        for name in ("roles", "delegated_scopes", "redirect_uris"):
+            if isinstance(getattr(self, name), str):
+                raise TypeError(f"OAuthClient.{name} must be an iterable of str, not a str")
+            setattr(self, name, tuple(getattr(self, name)))
         if self.user is not None and (not isinstance(self.user, str) or "@" not in self.user):
             raise ValueError(f"OAuthClient.user must be an SMTP address or None, got {self.user!r}")
 
@@ -177,12 +192,19 @@ class OAuthClient:
     def full_access(self) -> bool:
         return bool(FULL_ACCESS_ROLES.intersection(self.roles))
 
+    @property
+    def public(self) -> bool:
+        return self.client_secret is None and self.certificate is None
+
     def check_secret(self, secret: str) -> bool:
+        if self.client_secret is None:
+            return False
         return hmac.compare_digest(self.client_secret.encode("utf-8"), secret.encode("utf-8"))
 
     def __repr__(self) -> str:
-        return (f"OAuthClient(client_id={self.client_id!r}, roles={self.roles!r}, user={self.user!r}, "
-                f"client_secret='********')")
+        auth = ("client_secret='********'" if self.client_secret is not None
+                else "certificate=..." if self.certificate is not None else "public client")
+        return f"OAuthClient(client_id={self.client_id!r}, roles={self.roles!r}, user={self.user!r}, {auth})"
 
 
 class UserDirectory:

@@ -185,7 +185,8 @@ def test_token_endpoint_also_serves_tenant_paths_and_basic_client_auth(ews_serve
     ({"client_id": "unknown-app"}, 400, "unauthorized_client"),
     ({"scope": "EWS.AccessAsUser.All"}, 400, "invalid_scope"),
     ({"scope": None}, 400, "invalid_request"),
-    ({"grant_type": "authorization_code"}, 400, "unsupported_grant_type"),
+    ({"grant_type": "urn:ietf:params:oauth:grant-type:device_code"}, 400, "unsupported_grant_type"),
+    ({"grant_type": "authorization_code", "code": "not-issued"}, 400, "invalid_grant"),
 ])
 def test_token_endpoint_errors(ews_server, form, status, error):
     r = get_token(ews_server, **form)
