@@ -13,11 +13,17 @@ https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-service
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Optional, Tuple
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+from ..properties.notifications import Notification
+from ..services.get_events import GetEvents
+from ..services.get_streaming_events import GetStreamingEvents
 from ..services.shapes import DEFAULT, ID_ONLY
+from ..services.subscribe import SubscribeToPull, SubscribeToPush, SubscribeToStreaming
 from ..services.sync_folder_hierarchy import SyncFolderHierarchy
 from ..services.sync_folder_items import SyncFolderItems
+from ..services.unsubscribe import Unsubscribe
 
 
 class FolderSyncMethods:
@@ -94,3 +100,99 @@ class FolderSyncMethods:
                 folder.account = account
             yield change_type, folder
         self.folder_sync_state = svc.sync_state
+
+    # --- notifications ------------------------------------------------------------------------------------
+    def _subscription_folders(self) -> List[Any]:
+        return [self]
+
+    def subscribe_to_pull(self, event_types: Optional[Iterable[str]] = None, watermark: Optional[str] = None,
+                          timeout: int = 60) -> Tuple[str, Optional[str]]:
+        """Create a pull subscription on this folder; returns ``(subscription_id, watermark)``.
+
+        Read events with :meth:`get_events`. ``event_types``: names from
+        :data:`exchangelib.services.subscribe.EVENT_TYPES` (default: all). ``watermark`` resumes an earlier
+        subscription's position. ``timeout``: minutes (1..1440) without a GetEvents before Exchange drops
+        the subscription.
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/subscribe-operation
+        """
+        return SubscribeToPull(account=self._require_account()).call(
+            self._subscription_folders(), event_types=event_types, watermark=watermark, timeout=timeout)
+
+    def subscribe_to_push(self, callback_url: str, event_types: Optional[Iterable[str]] = None,
+                          watermark: Optional[str] = None, status_frequency: int = 1) -> Tuple[str, Optional[str]]:
+        """Create a push subscription: Exchange POSTs notifications to ``callback_url`` (parse them with
+        :class:`~exchangelib.services.SendNotification` or :class:`~exchangelib.push.PushListener`), and a
+        status notification every ``status_frequency`` minutes. Returns ``(subscription_id, watermark)``.
+        """
+        return SubscribeToPush(account=self._require_account()).call(
+            self._subscription_folders(), callback_url=callback_url, event_types=event_types, watermark=watermark,
+            status_frequency=status_frequency)
+
+    def subscribe_to_streaming(self, event_types: Optional[Iterable[str]] = None) -> str:
+        """Create a streaming subscription; returns its id. Read it with :meth:`get_streaming_events`."""
+        return SubscribeToStreaming(account=self._require_account()).call(
+            self._subscription_folders(), event_types=event_types)
+
+    def get_events(self, subscription_id: str, watermark: str) -> Iterator[Notification]:
+        """Yield the pull subscription's notifications after ``watermark`` until there are no more events.
+
+        Each :class:`~exchangelib.properties.Notification` has ``events``; keep the last event's
+        ``watermark`` (``notification.watermark``) for the next call. When nothing happened the server
+        answers with one notification holding a :class:`~exchangelib.properties.StatusEvent`.
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getevents-operation
+        """
+        svc = GetEvents(account=self._require_account())
+        while True:
+            notification = svc.call(subscription_id=subscription_id, watermark=watermark)
+            yield notification
+            watermark = notification.watermark or watermark
+            if not notification.more_events:
+                return
+
+    def get_streaming_events(self, subscription_id_or_ids: Union[str, Sequence[str]], connection_timeout: int = 1,
+                             max_notifications_returned: Optional[int] = None) -> Iterator[Notification]:
+        """Yield notifications of streaming subscriptions as they happen, over one HTTP response kept open for
+        ``connection_timeout`` minutes (1..30); stops after ``max_notifications_returned`` notifications if
+        given. A dropped connection is reopened transparently without losing or repeating events.
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getstreamingevents-operation
+        """
+        ids = [subscription_id_or_ids] if isinstance(subscription_id_or_ids, str) else list(subscription_id_or_ids)
+        return GetStreamingEvents(account=self._require_account()).call(
+            ids, connection_timeout=connection_timeout, max_notifications_returned=max_notifications_returned)
+
+    def unsubscribe(self, subscription_id: str) -> None:
+        """End a pull or streaming subscription.
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/unsubscribe-operation
+        """
+        Unsubscribe(account=self._require_account()).call(subscription_id)
+
+    @contextmanager
+    def pull_subscription(self, **kwargs: Any) -> Iterator[Tuple[str, Optional[str]]]:
+        """``with folder.pull_subscription() as (subscription_id, watermark):`` - unsubscribes on exit."""
+        subscription_id, watermark = self.subscribe_to_pull(**kwargs)
+        try:
+            yield subscription_id, watermark
+        finally:
+            self.unsubscribe(subscription_id)
+
+    @contextmanager
+    def push_subscription(self, **kwargs: Any) -> Iterator[Tuple[str, Optional[str]]]:
+        """``with folder.push_subscription(callback_url=...) as (subscription_id, watermark):``.
+
+        A push subscription can't be ended by the client: it ends when the callback answers Unsubscribe
+        (or stops answering), so nothing happens on exit.
+        """
+        yield self.subscribe_to_push(**kwargs)
+
+    @contextmanager
+    def streaming_subscription(self, **kwargs: Any) -> Iterator[str]:
+        """``with folder.streaming_subscription() as subscription_id:`` - unsubscribes on exit."""
+        subscription_id = self.subscribe_to_streaming(**kwargs)
+        try:
+            yield subscription_id
+        finally:
+            self.unsubscribe(subscription_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterator, List, Optional, Tuple
 
+from ..errors import MalformedResponseError
 from ..properties import FolderId
 from ..xml import TNS, Element, add_child, create_element
 from .common import EWSService
@@ -60,9 +61,16 @@ class SyncFolderHierarchy(EWSService):
                 if change_type is None:
                     continue
                 if change_type == DELETE:
-                    yield DELETE, FolderId.from_xml(elem.find(_FOLDER_ID))
+                    yield DELETE, FolderId.from_xml(_child(elem, _FOLDER_ID))
                 else:
                     yield change_type, parse_folder(elem[0], self.account)
             self.sync_state = state
             if last:
                 return
+
+
+def _child(elem: Element, tag: str) -> Element:
+    found = elem.find(tag)
+    if found is None:
+        raise MalformedResponseError(f"{elem.tag} has no {tag}")
+    return found

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterable, Iterator, List, Optional, Tuple
 
-from ..errors import TransportError
+from ..errors import MalformedResponseError, TransportError
 from ..properties import ItemId
 from ..registry import ITEM_CLASSES
 from ..soap import response_message_error
@@ -108,9 +108,9 @@ class SyncFolderItems(EWSService):
             if change_type is None:
                 continue
             if change_type == DELETE:
-                changes.append((DELETE, ItemId.from_xml(elem.find(_ITEM_ID))))
+                changes.append((DELETE, ItemId.from_xml(_child(elem, _ITEM_ID))))
             elif change_type == READ_FLAG_CHANGE:
-                changes.append((READ_FLAG_CHANGE, (ItemId.from_xml(elem.find(_ITEM_ID)),
+                changes.append((READ_FLAG_CHANGE, (ItemId.from_xml(_child(elem, _ITEM_ID)),
                                                    (elem.findtext(_IS_READ) or "").strip() in ("true", "1"))))
             else:
                 item_elem = elem[0]
@@ -149,3 +149,10 @@ class SyncFolderItems(EWSService):
             self.sync_state = p.sync_state
             if p.includes_last or (unchanged and not p.changes):
                 return
+
+
+def _child(elem: Element, tag: str) -> Element:
+    found = elem.find(tag)
+    if found is None:
+        raise MalformedResponseError(f"{elem.tag} has no {tag}")
+    return found

@@ -10,6 +10,6 @@ from __future__ import annotations
 from ..context import OPERATIONS
 # imported to register their handlers
 from . import attachments, convert_id, export, find, folders, items, names, oof  # noqa: F401
-from . import sync  # noqa: F401
+from . import notify, sync  # noqa: F401
 
 __all__ = ["OPERATIONS"]
