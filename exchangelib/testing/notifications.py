@@ -151,11 +151,13 @@ class NotificationHub:
 
     # -- events ----------------------------------------------------------------------------------
     def _on_event(self, event: ChangeEvent) -> None:
-        self._log(event)
-        if (not event.is_folder and event.parent is not None and event.parent.element_kind == "CalendarFolder"
-                and event.name in ("CreatedEvent", "ModifiedEvent", "DeletedEvent", "MovedEvent", "CopiedEvent")):
-            self._log(event._replace(name="FreeBusyChangedEvent", old_id=None, old_parent=None))
-        self.cond.notify_all()
+        with self.cond:  # the store's (re-entrant) lock: handlers hold it already, direct store users may not
+            self._log(event)
+            if (not event.is_folder and event.parent is not None and event.parent.element_kind == "CalendarFolder"
+                    and event.name in ("CreatedEvent", "ModifiedEvent", "DeletedEvent", "MovedEvent",
+                                       "CopiedEvent")):
+                self._log(event._replace(name="FreeBusyChangedEvent", old_id=None, old_parent=None))
+            self.cond.notify_all()
 
     def _log(self, event: ChangeEvent) -> None:
         addr = event.mailbox.primary_smtp_address
