@@ -714,9 +714,9 @@ class _Backup:
         """
         m = self.manifest
         known: Dict[str, Dict[str, Optional[str]]] = {}
-        for iid, entry in m.items.items():
-            if not entry.get("deleted"):
-                known.setdefault(entry.get("folder") or "", {})[iid] = entry.get("ck")
+        for iid, have in m.items.items():
+            if not have.get("deleted"):
+                known.setdefault(have.get("folder") or "", {})[iid] = have.get("ck")
         seen: Dict[str, None] = {}
         pending: List[Tuple[str, Optional[str], str]] = []
         complete = True
@@ -745,7 +745,7 @@ class _Backup:
             scan.advance()
         scan.finish()
         self.stats.items = len(seen)
-        gone = [iid for iid, entry in m.items.items() if iid not in seen and not entry.get("deleted")]
+        gone = [iid for iid, have in m.items.items() if iid not in seen and not have.get("deleted")]
         if gone and complete:
             self._drop(gone)
         return pending
