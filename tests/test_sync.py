@@ -80,10 +80,12 @@ def test_ignore_and_only_fields(inbox_folder):
     account = inbox_folder.account
     list(inbox_folder.sync_items())
     state = inbox_folder.item_sync_state
-    mine, theirs = account.bulk_create(folder=inbox_folder, items=[Message(subject="mine"), Message(subject="x")])
-    changes = list(inbox_folder.sync_items(sync_state=state, ignore=[mine], only_fields=["subject"]))
+    mine, theirs = account.bulk_create(folder=inbox_folder, items=[Message(subject="mine"),
+                                                                   Message(subject="x", body="the body")])
+    changes = list(inbox_folder.sync_items(sync_state=state, ignore=[mine], only_fields=["subject", "body"]))
     assert [(t, v.subject) for t, v in changes] == [("create", "x")]
-    assert changes[0][1].datetime_received is None  # only the asked-for field came back
+    assert changes[0][1].datetime_received is None  # only the asked-for fields came back
+    assert changes[0][1].body == "the body"  # unlike FindItem, SyncFolderItems returns a body asked for
 
 
 def test_associated_items_only_with_sync_scope(exchange, inbox_folder):

@@ -34,7 +34,7 @@ from ..context import RequestContext
 from ...xml import TNS
 from ..store import FOLDER, ITEM, READ, REMOVE, FolderRecord, Journal, Mailbox, Store, decode_id, encode_id
 from .common import add_result, child, children, err, handler, m_el, new_response, parse_shape, resolve_target_folder, t_el
-from .render import check_find_item_shape, render_folder, render_item
+from .render import render_folder, render_item
 
 _STATE_MAGIC = b"XS"
 _STATE_VERSION = 1
@@ -129,8 +129,9 @@ def sync_folder_items(ctx: RequestContext, body: etree._Element) -> etree._Eleme
     root, msgs = new_response("SyncFolderItems")
 
     def one() -> List[etree._Element]:
+        # Unlike FindItem, properties such as Body, Attachments or the recipient lists are returned when
+        # asked for by name (AdditionalProperties), as Exchange does: exchangelib 5.x asks for every field.
         shape = parse_shape(child(body, "ItemShape"))
-        check_find_item_shape(shape)
         folder = resolve_target_folder(ctx, child(body, "SyncFolderId"))
         mb = folder.mailbox
         since = decode_state(ctx.store, _state_text(body), ITEM_STATE, mb, folder.key)
