@@ -111,6 +111,10 @@ def test_pull_errors(exchange, hub, john, mary):
     mary_sid, mary_wm = mary.inbox.subscribe_to_pull()
     with pytest.raises(ErrorInvalidWatermark):
         list(john.inbox.get_events(sid, mary_wm))  # another mailbox's
+    with exchange.store.lock:
+        future = hub.watermark(exchange.store.get_mailbox("john@example.com"), hub.seq + 1000)
+    with pytest.raises(ErrorInvalidWatermark):
+        list(john.inbox.get_events(sid, future))  # correctly signed, but from the future
     with pytest.raises(ErrorSubscriptionNotFound):
         list(john.inbox.get_events("bm90IGEgc3Vic2NyaXB0aW9u", wm))
     with pytest.raises(ValueError, match="event_types"):
@@ -160,6 +164,14 @@ def test_streaming_closes_after_connection_timeout_with_heartbeats(exchange, hub
     assert exchange.request_count("GetStreamingEvents") == 1
     with pytest.raises(ErrorSubscriptionNotFound):
         list(john.drafts.get_streaming_events(sid, connection_timeout=1))
+
+
+def test_streaming_reports_missed_events(hub, john):
+    hub.log_size = 3
+    with john.drafts.streaming_subscription(event_types=["CreatedEvent"]) as sid:
+        john.bulk_create(folder=john.drafts, items=[Message(subject=f"lost {i}") for i in range(5)])
+        with pytest.raises(ErrorMissedNotificationEvents):
+            list(john.drafts.get_streaming_events(sid, connection_timeout=1))
 
 
 def test_streaming_connection_dropped_mid_response_resumes_without_loss_or_duplicates(exchange, hub, john):
