@@ -31,7 +31,10 @@ class Event(EWSElement):
 
 
 class TimestampEvent(Event):
-    """An event about one item or folder (``BaseObjectChangedEventType``)."""
+    """An event about one item or folder (``BaseObjectChangedEventType``), e.g. a created one.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/createdevent
+    """
 
     ITEM: ClassVar[str] = "item"
     FOLDER: ClassVar[str] = "folder"
@@ -52,7 +55,10 @@ class TimestampEvent(Event):
 
 
 class OldTimestampEvent(TimestampEvent):
-    """A move or copy: also where the object came from (``MovedCopiedEventType``)."""
+    """A move or copy: also where the object came from (``MovedCopiedEventType``).
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/movedevent
+    """
 
     old_folder_id = EWSElementField(xml_name="OldFolderId", value_cls=FolderId)
     old_item_id = EWSElementField(xml_name="OldItemId", value_cls=ItemId)
