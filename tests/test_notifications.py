@@ -166,6 +166,14 @@ def test_streaming_closes_after_connection_timeout_with_heartbeats(exchange, hub
         list(john.drafts.get_streaming_events(sid, connection_timeout=1))
 
 
+def test_streaming_subscription_without_a_connection_expires(hub, john):
+    hub.minute = 0.02  # 30 'minutes' without a connection: 0.6 s
+    sid = john.drafts.subscribe_to_streaming()
+    time.sleep(0.8)
+    with pytest.raises(ErrorExpiredSubscription):
+        list(john.drafts.get_streaming_events(sid, connection_timeout=1))
+
+
 def test_streaming_reports_missed_events(hub, john):
     hub.log_size = 3
     with john.drafts.streaming_subscription(event_types=["CreatedEvent"]) as sid:

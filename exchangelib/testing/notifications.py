@@ -14,6 +14,7 @@ client that lost a response asks again with the same watermark without losing an
   nothing happens for :attr:`NotificationHub.heartbeat` seconds, and ``Closed`` after
   ``ConnectionTimeout`` minutes. A streaming subscription's position advances only once a chunk was
   written and flushed, so events of a chunk cut off by a dropped connection come again on the next.
+  A streaming subscription without a connection for :data:`STREAMING_IDLE_MINUTES` expires.
 - Push: a worker thread POSTs ``SendNotification`` envelopes to the subscription's URL (loopback
   addresses only) when events arrive, and a ``StatusEvent`` every ``StatusFrequency`` minutes. An
   ``Unsubscribe`` answer ends the subscription; a failed delivery is retried after
@@ -62,6 +63,7 @@ EVENT_TYPES = ("CopiedEvent", "CreatedEvent", "DeletedEvent", "ModifiedEvent", "
 MAX_EVENTS_PER_GET = 50
 LOG_SIZE = 10_000
 PUSH_ATTEMPTS = 4
+STREAMING_IDLE_MINUTES = 30  # a streaming subscription without a connection for this long expires
 PULL, PUSH, STREAMING = "pull", "push", "streaming"
 _WM_MAGIC = b"XW"
 _SUB_MAGIC = b"XU"
@@ -107,6 +109,7 @@ class Subscription:
     caller_data: Optional[str] = None
     missed: bool = False
     stream_token: int = 0  # the current streaming connection; a newer one closes the older
+    streams: int = 0  # streaming connections open right now
     closed: bool = False
 
     def matches(self, event: ChangeEvent) -> bool:
@@ -255,6 +258,9 @@ class NotificationHub:
         for sub in list(self.subscriptions.values()):
             if sub.kind == PULL and now - sub.last_used > sub.timeout_minutes * self.minute:
                 self.end(sub, f"no GetEvents for {sub.timeout_minutes} minute(s)")
+            elif sub.kind == STREAMING and not sub.streams and \
+                    now - sub.last_used > STREAMING_IDLE_MINUTES * self.minute:
+                self.end(sub, f"no streaming connection for {STREAMING_IDLE_MINUTES} minutes")
 
     # -- reading events ----------------------------------------------------------------------------
     def pending(self, sub: Subscription, after: int, limit: int = MAX_EVENTS_PER_GET) -> Tuple[List[LoggedEvent], bool]:
@@ -308,6 +314,19 @@ class NotificationHub:
     def stream(self, subs: List[Subscription], minutes: int) -> Iterator[StreamPart]:
         """The parts of a streaming response. A part's ``commit`` (parts with notifications) marks its
         events delivered; the server calls it once the part is written and flushed."""
+        with self.cond:
+            for sub in subs:
+                sub.streams += 1
+        try:
+            yield from self._stream(subs, minutes)
+        finally:
+            with self.cond:
+                now = time.monotonic()
+                for sub in subs:
+                    sub.streams -= 1
+                    sub.last_used = now
+
+    def _stream(self, subs: List[Subscription], minutes: int) -> Iterator[StreamPart]:
         deadline = time.monotonic() + minutes * self.minute
         with self.cond:
             for sub in subs:
