@@ -257,3 +257,12 @@ def test_send_notification_parser_and_answers_are_schema_valid(exchange):
         ws.get_payload("Maybe")
     with pytest.raises(Exception, match="SendNotification"):
         list(ws.parse(b"<a/>"))
+
+
+def test_streaming_needs_exchange_2010_sp1(make_exchange):
+    server = make_exchange(version="2010")
+    account = server.account("john@example.com")
+    with pytest.raises(NotImplementedError, match="GetStreamingEvents|Subscribe"):
+        account.inbox.subscribe_to_streaming()
+    sid, wm = account.inbox.subscribe_to_pull()  # pull subscriptions work on every version
+    assert [type(e) for n in account.inbox.get_events(sid, wm) for e in n.events] == [StatusEvent]

@@ -19,6 +19,7 @@ from typing import Any, Iterator, List, Optional, Sequence
 from ..errors import StreamInterrupted, TransportError
 from ..properties.notifications import Notification
 from ..soap import response_message_error
+from ..version import EXCHANGE_2010_SP1
 from ..xml import MNS, TNS, add_child, create_element
 from .common import EWSService
 
@@ -36,6 +37,7 @@ _SEEN_LIMIT = 10_000
 
 class GetStreamingEvents(EWSService):
     SERVICE_NAME = "GetStreamingEvents"
+    supported_from = EXCHANGE_2010_SP1
     #: Reconnect attempts in a row without receiving anything before giving up.
     MAX_RECONNECTS = 3
 
@@ -49,6 +51,7 @@ class GetStreamingEvents(EWSService):
 
     def call(self, subscription_ids: Sequence[str], connection_timeout: int = 1,
              max_notifications_returned: Optional[int] = None) -> Iterator[Notification]:
+        self.check_supported()
         if isinstance(subscription_ids, str):
             subscription_ids = [subscription_ids]
         subscription_ids = list(subscription_ids)

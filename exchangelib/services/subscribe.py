@@ -8,6 +8,7 @@ from typing import Any, Iterable, Optional, Sequence, Tuple
 
 from ..errors import TransportError
 from ..soap import response_message_error
+from ..version import EXCHANGE_2010_SP1
 from ..xml import MNS, Element, add_child, create_element
 from .common import EWSService
 from .ids import folder_ids_xml
@@ -95,8 +96,10 @@ class SubscribeToPush(_Subscribe):
 
 class SubscribeToStreaming(_Subscribe):
     REQUEST = "StreamingSubscriptionRequest"
+    supported_from = EXCHANGE_2010_SP1
 
     def call(self, folders: Sequence[Any], event_types: Optional[Iterable[str]] = None) -> str:
-        """Returns the subscription id (streaming subscriptions have no watermark)."""
+        """Returns the subscription id (streaming subscriptions have no watermark; Exchange 2010 SP1 and later)."""
+        self.check_supported()
         elem, _ = self._request(folders, event_types or EVENT_TYPES)
         return self._subscribe(elem)[0]
