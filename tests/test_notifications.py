@@ -266,3 +266,27 @@ def test_streaming_needs_exchange_2010_sp1(make_exchange):
         account.inbox.subscribe_to_streaming()
     sid, wm = account.inbox.subscribe_to_pull()  # pull subscriptions work on every version
     assert [type(e) for n in account.inbox.get_events(sid, wm) for e in n.events] == [StatusEvent]
+
+
+def test_a_new_pull_subscription_resumes_from_an_old_watermark(john):
+    sid, wm = john.drafts.subscribe_to_pull(event_types=["CreatedEvent"])
+    john.drafts.unsubscribe(sid)
+    john.bulk_create(folder=john.drafts, items=[Message(subject="while nobody listened")])
+    sid2, wm2 = john.drafts.subscribe_to_pull(event_types=["CreatedEvent"], watermark=wm)
+    assert wm2 == wm
+    events = _events(john.drafts.get_events(sid2, wm2))
+    assert [type(e) for e in events] == [CreatedEvent]
+    john.drafts.unsubscribe(sid2)
+
+
+def test_push_deliveries_continue_after_a_server_restart(make_exchange):
+    server = make_exchange()
+    account = server.account("john@example.com")
+    with PushListener() as listener:
+        account.drafts.subscribe_to_push(listener.url, event_types=["CreatedEvent"])
+        server.stop()
+        server.start()
+        account = server.account("john@example.com")
+        account.bulk_create(folder=account.drafts, items=[Message(subject="after restart")])
+        assert listener.wait_for(lambda n: isinstance(n.events[0], CreatedEvent), timeout=5) is not None
+

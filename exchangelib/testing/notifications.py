@@ -222,10 +222,13 @@ class NotificationHub:
         self.subscriptions[sub.id] = sub
         log.debug("New %s subscription for %s: %s", kind, mailbox.primary_smtp_address, sorted(event_types))
         if kind == PUSH:
-            t = threading.Thread(target=self._push_worker, args=(sub,), name="EWSServer:push", daemon=True)
-            self._threads.append(t)
-            t.start()
+            self._start_push_worker(sub)
         return sub
+
+    def _start_push_worker(self, sub: Subscription) -> None:
+        t = threading.Thread(target=self._push_worker, args=(sub,), name="EWSServer:push", daemon=True)
+        self._threads.append(t)
+        t.start()
 
     def get(self, subscription_id: Optional[str], caller: str, kind: Optional[str] = None) -> Subscription:
         self._expire()
@@ -430,8 +433,14 @@ class NotificationHub:
         self._threads.clear()
 
     def restart(self) -> None:
+        """After :meth:`shutdown` (the server stopped): deliver to push subscriptions again."""
         with self.cond:
+            if not self._stopping:
+                return
             self._stopping = False
+            for sub in self.subscriptions.values():
+                if sub.kind == PUSH:
+                    self._start_push_worker(sub)
 
 
 def _check_push_url(url: str) -> None:
