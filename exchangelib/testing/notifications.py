@@ -247,7 +247,8 @@ class NotificationHub:
         return sub
 
     def end(self, sub: Subscription, why: Optional[str] = None) -> None:
-        """End a subscription; with ``why`` later uses answer ErrorExpiredSubscription, else ErrorSubscriptionNotFound."""
+        """End a subscription. With ``why``, later uses answer ErrorExpiredSubscription (else
+        ErrorSubscriptionNotFound)."""
         sub.closed = True
         self.subscriptions.pop(sub.id, None)
         if why:

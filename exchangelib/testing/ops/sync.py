@@ -30,10 +30,11 @@ from typing import List, Optional, Set, Tuple
 
 from lxml import etree
 
-from ..context import RequestContext
 from ...xml import TNS
+from ..context import RequestContext
 from ..store import FOLDER, ITEM, READ, REMOVE, FolderRecord, Journal, Mailbox, Store, decode_id, encode_id
-from .common import add_result, child, children, err, handler, m_el, new_response, parse_shape, resolve_target_folder, t_el
+from .common import (add_result, child, children, err, handler, m_el, new_response, parse_shape,
+                     resolve_target_folder, t_el)
 from .render import render_folder, render_item
 
 _STATE_MAGIC = b"XS"
@@ -42,7 +43,6 @@ _MAC_LEN = 10
 _STATE_LEN = 2 + 1 + 1 + 16 + 16 + 8 + _MAC_LEN
 ITEM_STATE = b"I"
 HIERARCHY_STATE = b"H"
-NORMAL_ITEMS = "NormalItems"
 
 
 def _invalid_state() -> Exception:
