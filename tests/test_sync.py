@@ -185,3 +185,16 @@ def test_sync_loop_across_processes_sees_changes_of_another_user_exactly_once(ex
     assert [c for c in changes if c[0] == "delete"] == [("delete", old[1].id)]
     # The state the second process stored continues here: nothing is reported twice
     assert list(inbox_folder.sync_items(sync_state=out["state"])) == []
+
+
+def test_sync_states_survive_a_server_restart(make_exchange):
+    server = make_exchange()
+    account = server.account("john@example.com")
+    account.bulk_create(folder=account.drafts, items=[Message(subject="before")])
+    list(account.drafts.sync_items())
+    state = account.drafts.item_sync_state
+    server.stop()
+    server.start()  # same store, new port: the stored state still works
+    account = server.account("john@example.com")
+    account.bulk_create(folder=account.drafts, items=[Message(subject="after")])
+    assert [(t, i.subject) for t, i in account.drafts.sync_items(sync_state=state)] == [("create", "after")]
