@@ -198,3 +198,25 @@ def test_sync_states_survive_a_server_restart(make_exchange):
     account = server.account("john@example.com")
     account.bulk_create(folder=account.drafts, items=[Message(subject="after")])
     assert [(t, i.subject) for t, i in account.drafts.sync_items(sync_state=state)] == [("create", "after")]
+
+
+def test_many_writes_keep_an_items_journal_small_and_the_answers_right(exchange, inbox_folder):
+    account = inbox_folder.account
+    (item,) = account.bulk_create(folder=inbox_folder, items=[Message(subject="v0")])
+    list(inbox_folder.sync_items())
+    before_reads = inbox_folder.item_sync_state
+    item = inbox_folder.get_items([item])[0]
+    for n in range(1, 30):
+        item.subject = f"v{n}"
+        item.save(update_fields=["subject"])
+    list(inbox_folder.sync_items(sync_state=before_reads))
+    after_edits = inbox_folder.item_sync_state
+    for flag in (True, False, True):
+        item.is_read = flag
+        item.save(update_fields=["is_read"])
+    # From before the edits: an update; from after them: only the read flag changed
+    assert [t for t, _ in inbox_folder.sync_items(sync_state=before_reads)] == ["update"]
+    assert [t for t, _ in inbox_folder.sync_items(sync_state=after_edits)] == ["read_flag_change"]
+    with exchange.store.lock:
+        journal = next(f for f in exchange.store.folders.values() if f.id == inbox_folder.id).journal
+        assert max(len(e) for e in journal.entries.values()) <= 3  # add, the last edit, the last flag change

@@ -356,7 +356,16 @@ class Journal:
         self.latest: "OrderedDict[bytes, int]" = OrderedDict()
 
     def record(self, seq: int, key: bytes, op: str, extra: object = None) -> None:
-        self.entries.setdefault(key, []).append((seq, op, extra))
+        entries = self.entries.setdefault(key, [])
+        last = entries[-1] if entries else None
+        # Writes in a row collapse into the newest (keeping an object's entries few however often it is
+        # written): presence never changes between them, and "only IsRead changed since s" gives the same
+        # answer for every s. A CHANGE is never folded into a later READ, which would turn it into one.
+        if last is not None and last[2] == extra and (
+                (op == CHANGE and last[1] in (CHANGE, READ)) or (op == READ and last[1] == READ)):
+            entries[-1] = (seq, op, extra)
+        else:
+            entries.append((seq, op, extra))
         self.latest[key] = seq
         self.latest.move_to_end(key)
 
