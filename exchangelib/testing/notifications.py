@@ -419,7 +419,9 @@ class NotificationHub:
                         return
                     continue
                 failures += 1
-                log.info("Push notification to %s failed (%s %s), attempt %d", sub.url, status, answer, failures)
+                where = urlsplit(sub.url)  # without the query: callback URLs may carry a token
+                log.info("Push notification to %s://%s%s failed (%s %s), attempt %d", where.scheme, where.netloc,
+                         where.path, status, answer, failures)
                 if failures >= PUSH_ATTEMPTS:
                     self.end(sub, f"{failures} push deliveries failed")
                     return
