@@ -381,15 +381,25 @@ class Protocol(BaseProtocol):
         r = None
         done = False
         try:
-            try:
-                r = session.post(self.service_endpoint, data=data, headers=headers, stream=True, verify=self.verify,
-                                 timeout=(self.TIMEOUT, read_timeout or self.TIMEOUT), allow_redirects=False)
-            except SSLError as e:
-                raise TransportError(_tls_failure(self.service_endpoint, e)) from e
-            except requests.exceptions.RequestException as e:
-                raise StreamInterrupted(f"{operation}: could not connect to {self.service_endpoint}: {e}") from e
-            if r.status_code == 401:
-                raise UnauthorizedError(f"The server at {self.service_endpoint} rejected the credentials (HTTP 401)")
+            for attempt in range(2):
+                try:
+                    r = session.post(self.service_endpoint, data=data, headers=headers, stream=True,
+                                     verify=self.verify, timeout=(self.TIMEOUT, read_timeout or self.TIMEOUT),
+                                     allow_redirects=False)
+                except SSLError as e:
+                    raise TransportError(_tls_failure(self.service_endpoint, e)) from e
+                except requests.exceptions.RequestException as e:
+                    raise StreamInterrupted(f"{operation}: could not connect to {self.service_endpoint}: {e}") from e
+                if r.status_code != 401:
+                    break
+                r.close()
+                # An expired OAuth token: one retry with a fresh one, as post() does; never loop
+                if attempt or self.credentials is None or self.auth_type != OAUTH2 \
+                        or not self.credentials.refresh(session):
+                    raise UnauthorizedError(f"The server at {self.service_endpoint} rejected the credentials of "
+                                            f"{self.credentials.identity if self.credentials else 'nobody'} "
+                                            f"(HTTP 401, auth type {self.auth_type})")
+            assert r is not None
             if r.status_code != 200 or "chunked" not in (r.headers.get("Transfer-Encoding") or "").lower():
                 try:
                     header, body, _ = self._handle_response(r, r.content, operation)

@@ -290,3 +290,14 @@ def test_push_deliveries_continue_after_a_server_restart(make_exchange):
         account.bulk_create(folder=account.drafts, items=[Message(subject="after restart")])
         assert listener.wait_for(lambda n: isinstance(n.events[0], CreatedEvent), timeout=5) is not None
 
+
+
+def test_streaming_fetches_a_new_oauth_token_when_the_old_one_expired(exchange):
+    account = exchange.account("john@example.com", auth_type="bearer")
+    with account.drafts.streaming_subscription(event_types=["CreatedEvent"]) as sid:
+        account.bulk_create(folder=account.drafts, items=[Message(subject="token")])
+        before = exchange.token_requests
+        exchange.expire_tokens()
+        got = list(account.drafts.get_streaming_events(sid, connection_timeout=1, max_notifications_returned=1))
+        assert [type(e) for n in got for e in n.events] == [CreatedEvent]
+        assert exchange.token_requests >= before + 1
