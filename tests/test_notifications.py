@@ -9,14 +9,15 @@ import pytest
 
 from exchangelib import CalendarItem, Folder, Mailbox, Message
 from exchangelib.errors import (ErrorExpiredSubscription, ErrorInvalidPushSubscriptionUrl, ErrorInvalidWatermark,
-                                ErrorMissedNotificationEvents, ErrorSubscriptionDelegateAccessNotSupported,
-                                ErrorSubscriptionNotFound)
+                                ErrorMissedNotificationEvents, ErrorServerBusy,
+                                ErrorSubscriptionDelegateAccessNotSupported, ErrorSubscriptionNotFound)
 from exchangelib.ewsdatetime import UTC, EWSDateTime
 from exchangelib.properties import (CopiedEvent, CreatedEvent, DeletedEvent, FreeBusyChangedEvent, ModifiedEvent,
                                     MovedEvent, NewMailEvent, StatusEvent)
 from exchangelib.push import PushListener
 from exchangelib.services import SendNotification
-from exchangelib.testing import DroppedStream
+from exchangelib.retry import FaultTolerance
+from exchangelib.testing import DroppedStream, ServerBusy
 from exchangelib.testing.schema import load_schema, validate
 from exchangelib.xml import parse
 
@@ -301,3 +302,22 @@ def test_streaming_fetches_a_new_oauth_token_when_the_old_one_expired(exchange):
         got = list(account.drafts.get_streaming_events(sid, connection_timeout=1, max_notifications_returned=1))
         assert [type(e) for n in got for e in n.events] == [CreatedEvent]
         assert exchange.token_requests >= before + 1
+
+
+def test_a_retrying_policy_waits_out_throttling_of_the_streaming_connection(exchange, hub, john, monkeypatch):
+    hub.heartbeat = 0.2
+    monkeypatch.setattr(john.protocol, "retry_policy", FaultTolerance(max_wait=10))
+    with john.drafts.streaming_subscription(event_types=["CreatedEvent"]) as sid:
+        john.bulk_create(folder=john.drafts, items=[Message(subject="after the pause")])
+        exchange.inject(ServerBusy(back_off_ms=200), operations="GetStreamingEvents")
+        t0 = time.monotonic()
+        got = list(john.drafts.get_streaming_events(sid, connection_timeout=1, max_notifications_returned=1))
+        assert [type(e) for n in got for e in n.events] == [CreatedEvent]
+        assert time.monotonic() - t0 >= 0.2
+        assert exchange.request_count("GetStreamingEvents") == 2
+    monkeypatch.undo()
+    exchange.inject(ServerBusy(back_off_ms=200), operations="GetStreamingEvents")
+    sid = john.drafts.subscribe_to_streaming()
+    with pytest.raises(ErrorServerBusy):  # plain Credentials fail fast
+        list(john.drafts.get_streaming_events(sid, connection_timeout=1))
+    john.drafts.unsubscribe(sid)

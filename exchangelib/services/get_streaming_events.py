@@ -16,7 +16,7 @@ import time
 from collections import OrderedDict
 from typing import Any, Iterator, List, Optional, Sequence
 
-from ..errors import StreamInterrupted, TransportError
+from ..errors import ErrorServerBusy, StreamInterrupted, TransportError
 from ..properties.notifications import Notification
 from ..soap import response_message_error
 from ..version import EXCHANGE_2010_SP1
@@ -96,6 +96,16 @@ class GetStreamingEvents(EWSService):
                     raise
                 self.reconnects += 1
                 log.info("Streaming connection dropped (%s); reconnecting", e)
+            except ErrorServerBusy as e:
+                # Throttled when (re)connecting: a retrying policy (ServiceAccount) waits as asked and goes on
+                failures += 1
+                wait = e.back_off if e.back_off is not None else 1.0
+                if self.protocol.retry_policy.fail_fast or failures > self.MAX_RECONNECTS \
+                        or time.monotonic() + wait >= deadline:
+                    raise
+                log.info("Streaming connection throttled; reconnecting in %.1fs", wait)
+                time.sleep(wait)
+                self.reconnects += 1
 
     def _connection(self, subscription_ids: List[str], minutes: int) -> Iterator[Notification]:
         elem = create_element("m:GetStreamingEvents")
