@@ -138,6 +138,12 @@ def test_sync_hierarchy(inbox_folder):
     second = list(inbox_folder.sync_hierarchy(sync_state=state))
     assert [(t, f.name) for t, f in second if t == "update"] == [("update", "renamed")]
     assert [f.id for t, f in second if t == "delete"] == [gone_id]
+    # A folder moved elsewhere leaves this tree (a delete here) and joins the other (a create there)
+    list(account.drafts.sync_hierarchy())
+    drafts_state, here_state = account.drafts.folder_sync_state, inbox_folder.folder_sync_state
+    sub.move(account.drafts)
+    assert [(t, f.id) for t, f in inbox_folder.sync_hierarchy(sync_state=here_state)] == [("delete", sub.id)]
+    assert [(t, f.name) for t, f in account.drafts.sync_hierarchy(sync_state=drafts_state)] == [("create", "renamed")]
     # The whole mailbox: the well-known folders are there
     names = {f.name for t, f in account.root.sync_hierarchy() if t == "create"}
     assert {"Inbox", "Calendar", "renamed"} <= names
