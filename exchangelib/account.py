@@ -13,6 +13,7 @@ from .errors import EWSError
 from .ewsdatetime import EWSTimeZone
 from .folders import Folder
 from .folders.collection import FolderTree
+from .folders.sync import FolderSyncMethods
 from .identity import Identity
 from .items import ITEM_CLASSES
 from .protocol import Protocol
@@ -51,6 +52,19 @@ class _WellKnown:
         if account is None:
             return self
         return account._distinguished(self.folder_id)
+
+
+class _AllFolders(FolderSyncMethods):
+    """Every folder of a mailbox, for subscriptions (``SubscribeToAllFolders``)."""
+
+    def __init__(self, account: "Account"):
+        self.account = account
+
+    def _require_account(self) -> Any:
+        return self.account
+
+    def _subscription_folders(self) -> List[Any]:
+        return []  # no FolderIds: Subscribe's SubscribeToAllFolders="true"
 
 
 class Account:
@@ -268,6 +282,46 @@ class Account:
     archive_recoverable_items_deletions = _WellKnown("archiverecoverableitemsdeletions")
     archive_recoverable_items_purges = _WellKnown("archiverecoverableitemspurges")
     archive_recoverable_items_versions = _WellKnown("archiverecoverableitemsversions")
+
+    # --- notifications for the whole mailbox (SubscribeToAllFolders) ---------------------------------------
+    def _all_folders(self) -> "_AllFolders":
+        return _AllFolders(self)
+
+    def subscribe_to_pull(self, **kwargs: Any) -> Tuple[str, Optional[str]]:
+        """A pull subscription on every folder of the mailbox; see :meth:`Folder.subscribe_to_pull`."""
+        return self._all_folders().subscribe_to_pull(**kwargs)
+
+    def subscribe_to_push(self, callback_url: str, **kwargs: Any) -> Tuple[str, Optional[str]]:
+        """A push subscription on every folder of the mailbox; see :meth:`Folder.subscribe_to_push`."""
+        return self._all_folders().subscribe_to_push(callback_url, **kwargs)
+
+    def subscribe_to_streaming(self, **kwargs: Any) -> str:
+        """A streaming subscription on every folder of the mailbox; see :meth:`Folder.subscribe_to_streaming`."""
+        return self._all_folders().subscribe_to_streaming(**kwargs)
+
+    def pull_subscription(self, **kwargs: Any) -> Any:
+        """``with account.pull_subscription() as (subscription_id, watermark):`` on every folder."""
+        return self._all_folders().pull_subscription(**kwargs)
+
+    def push_subscription(self, **kwargs: Any) -> Any:
+        """``with account.push_subscription(callback_url=...) as (subscription_id, watermark):``."""
+        return self._all_folders().push_subscription(**kwargs)
+
+    def streaming_subscription(self, **kwargs: Any) -> Any:
+        """``with account.streaming_subscription() as subscription_id:`` on every folder."""
+        return self._all_folders().streaming_subscription(**kwargs)
+
+    def get_events(self, subscription_id: str, watermark: str) -> Any:
+        """The notifications of a pull subscription; see :meth:`Folder.get_events`."""
+        return self._all_folders().get_events(subscription_id, watermark)
+
+    def get_streaming_events(self, subscription_id_or_ids: Any, **kwargs: Any) -> Any:
+        """The notifications of streaming subscriptions; see :meth:`Folder.get_streaming_events`."""
+        return self._all_folders().get_streaming_events(subscription_id_or_ids, **kwargs)
+
+    def unsubscribe(self, subscription_id: str) -> None:
+        """End a pull or streaming subscription."""
+        self._all_folders().unsubscribe(subscription_id)
 
     @property
     def domain(self) -> str:

@@ -17,10 +17,15 @@ How a backup run works:
    skipped: their items live in other folders). New folders get a directory whose name is the
    folder name made safe for every file system (see :func:`safe_name`); nothing is ever written
    outside OUTDIR, whatever names the server sends.
-2. List every folder's items with paged IdOnly FindItem requests (cheap: ids and change keys only)
-   and compare them with the manifest: items we have with the same change key are skipped, new
-   and changed ones are exported, and items that are gone from the server are dropped from the
-   backup (it mirrors the mailbox).
+2. Ask each folder what changed since the last run with SyncFolderItems (IdOnly: ids and change
+   keys only), from the sync state stored per folder in the manifest; a folder seen for the first
+   time (or whose state the server refuses) is listed whole by the same request without a state.
+   Items we have with the same change key are skipped, new and changed ones (and ones moved in) are
+   exported, and items that are gone from the folder (deleted, moved out) are dropped from the
+   backup (it mirrors the mailbox), or with ``--keep-deleted`` kept and marked deleted. A run over
+   an unchanged mailbox therefore sends one small SyncFolderItems per folder and no ExportItems.
+   A folder's new sync state is stored only once every change it reported is in the backup, so an
+   interrupted or partly failed run asks again from the old state next time.
 3. Export in chunks (ExportItems, chunks in parallel over the account's connections). Each item is
    written to a temporary file and renamed into place (atomic); only then is it recorded in the
    journal. A run that is killed at any point leaves a consistent backup, and the next run
@@ -66,14 +71,14 @@ from .account import DELEGATE, IMPERSONATION, Account
 from .cli import program_name
 from .configuration import Configuration
 from .credentials import BaseCredentials, ClientCertificate, Credentials, KerberosCredentials, OAuth2Credentials
-from .errors import ErrorFolderExists, ErrorItemNotFound, EWSError
+from .errors import ErrorFolderExists, ErrorInvalidSyncStateData, ErrorItemNotFound, EWSError
 from .ewsdatetime import EWSDateTime, EWSTimeZone
 from .folders import Folder
 from .items import CalendarItem, Contact, Message, Task
 from .properties import Attendee, Mailbox
 from .properties.attachments import FileAttachment
 from .registry import DISTINGUISHED_FOLDER_CLASSES, FOLDER_CLASSES
-from .services import CreateFolder, ExportItems, FindFolder, FindItem, GetFolder, UploadItems
+from .services import CreateFolder, ExportItems, FindFolder, FindItem, GetFolder, SyncFolderItems, UploadItems
 from .services.shapes import ID_ONLY
 from .transport import BASIC, GSSAPI, NTLM, OAUTH2
 from .version import EXCHANGE_2010_SP1, EXCHANGE_2013, EXCHANGE_2016, EXCHANGE_2019, EXCHANGE_O365, Version
@@ -591,13 +596,15 @@ class _FolderPaths:
 def backup_mailbox(account: Account, outdir: Union[str, Path], *, root: str = "msgfolderroot",
                    chunk_size: Optional[int] = None, page_size: int = 1000,
                    progress: Union[Progress, bool, None] = None,
-                   stop: Optional[Callable[[BackupStats], bool]] = None) -> BackupStats:
+                   stop: Optional[Callable[[BackupStats], bool]] = None, keep_deleted: bool = False) -> BackupStats:
     """Back up (or bring up to date) ``account``'s mailbox in ``outdir``; see the module docstring.
 
     ``root`` is the well-known folder to start from ('msgfolderroot': the folders users see; 'root':
     everything). ``chunk_size`` items per ExportItems request, ``page_size`` per FindItem page.
     ``progress``: True for a bar on stderr, or a :class:`Progress`. ``stop(stats)`` is called after each
     exported item; returning True ends the run early, cleanly (the next run resumes).
+    ``keep_deleted``: items deleted from the mailbox stay in the backup, marked ``deleted`` in the
+    manifest (with the time the run noticed), instead of being removed.
     Returns :class:`BackupStats`.
     """
     if root not in BACKUP_ROOTS:
@@ -610,7 +617,8 @@ def backup_mailbox(account: Account, outdir: Union[str, Path], *, root: str = "m
     manifest = Manifest(d)
     try:
         manifest.load()
-        return _Backup(account, d, manifest, root, chunk_size, page_size, _progress(progress), stop).run()
+        return _Backup(account, d, manifest, root, chunk_size, page_size, _progress(progress), stop,
+                       keep_deleted).run()
     finally:
         manifest.close()
         lock.release()
@@ -618,7 +626,8 @@ def backup_mailbox(account: Account, outdir: Union[str, Path], *, root: str = "m
 
 class _Backup:
     def __init__(self, account: Account, d: _Dir, manifest: Manifest, root: str, chunk_size: Optional[int],
-                 page_size: int, progress: Progress, stop: Optional[Callable[[BackupStats], bool]]):
+                 page_size: int, progress: Progress, stop: Optional[Callable[[BackupStats], bool]],
+                 keep_deleted: bool = False):
         self.account = account
         self.dir = d
         self.manifest = manifest
@@ -630,6 +639,10 @@ class _Backup:
         self.stats = BackupStats()
         self.folder_dirs: Dict[str, Path] = {}
         self.gone_dirs: List[str] = []  # directories of folders that are gone from the mailbox
+        self.keep_deleted = keep_deleted
+        # folder id -> the sync state reached by this run's scan (stored once the folder's exports are done)
+        self.sync_states: Dict[str, Optional[str]] = {}
+        self.failed_folders: set = set()
 
     def run(self) -> BackupStats:
         m = self.manifest
@@ -653,6 +666,12 @@ class _Backup:
             self.stats.interrupted = True
             raise
         finally:
+            if not self.stats.interrupted:
+                # A folder's new state is kept only when all of its changes are in the backup; otherwise the
+                # next run asks again from the old state (and skips what this run already stored).
+                for fid, state in self.sync_states.items():
+                    if fid in m.folders and fid not in self.failed_folders:
+                        m.folders[fid]["sync_state"] = state
             m.save(completed=_now() if not self.stats.interrupted and not self.stats.failed
                    else m.meta.get("completed"))
         return self.stats
@@ -693,8 +712,17 @@ class _Backup:
 
     # -- step 2: the cheap pass --
     def _scan(self, folders: List[_RemoteFolder]) -> List[Tuple[str, Optional[str], str]]:
-        """(item id, change key, folder id) of the items to export; drops items that are gone."""
+        """(item id, change key, folder id) of the items to export; drops items that are gone.
+
+        A folder backed up before has a stored sync state: SyncFolderItems then reports only what changed
+        since (created, changed, deleted, moved in or out). A folder without one (or whose state the server
+        no longer accepts) is listed whole, with the same request starting from no state.
+        """
         m = self.manifest
+        known: Dict[str, Dict[str, Optional[str]]] = {}
+        for iid, have in m.items.items():
+            if not have.get("deleted"):
+                known.setdefault(have.get("folder") or "", {})[iid] = have.get("ck")
         seen: Dict[str, None] = {}
         pending: List[Tuple[str, Optional[str], str]] = []
         complete = True
@@ -703,29 +731,60 @@ class _Backup:
         scan.start(len(folders), "Listing")
         for f in folders:
             try:
-                finder = FindItem(account=self.account, page_size=self.page_size)
-                for item in finder.call(f.obj, shape=ID_ONLY):
-                    iid, ck = item.id, item.changekey
-                    seen[iid] = None
-                    entry = m.items.get(iid)
-                    if entry is not None and entry.get("ck") == ck and entry.get("folder") == f.id \
-                            and self._file_ok(entry):
-                        self.stats.unchanged += 1
-                        continue
-                    if entry is not None and entry.get("ck") != ck:
-                        self.stats.changed += 1
-                    pending.append((iid, ck, f.id))
+                current = self._current_items(f, known.get(f.id, {}))
             except EWSError as e:  # keep what we have of this folder; drop nothing this run
                 complete = False
                 self.stats.errors.append(f"Could not list folder {f.name!r}: {e}")
                 log.warning("Could not list the items of folder %r: %s", f.name, e)
+                scan.advance()
+                continue
+            for iid, ck in current.items():
+                seen[iid] = None
+                entry = m.items.get(iid)
+                if entry is not None and entry.get("ck") == ck and entry.get("folder") == f.id \
+                        and not entry.get("deleted") and self._file_ok(entry):
+                    self.stats.unchanged += 1
+                    continue
+                if entry is not None and entry.get("ck") != ck:
+                    self.stats.changed += 1
+                pending.append((iid, ck, f.id))
             scan.advance()
         scan.finish()
         self.stats.items = len(seen)
-        gone = [iid for iid in m.items if iid not in seen]
+        gone = [iid for iid, have in m.items.items() if iid not in seen and not have.get("deleted")]
         if gone and complete:
             self._drop(gone)
         return pending
+
+    def _current_items(self, f: _RemoteFolder, known: Dict[str, Optional[str]]) -> Dict[str, Optional[str]]:
+        """Item id -> change key of every item the folder holds now (from the changes since its sync state)."""
+        state = self.manifest.folders[f.id].get("sync_state")
+        svc = SyncFolderItems(account=self.account)
+        try:
+            try:
+                changes = list(svc.call(f.obj, shape=ID_ONLY, sync_state=state))
+            except ErrorInvalidSyncStateData:
+                if state is None:
+                    raise
+                log.info("The server no longer accepts the sync state of folder %r; listing it whole", f.name)
+                state = None
+                changes = list(svc.call(f.obj, shape=ID_ONLY, sync_state=None))
+        except ErrorInvalidSyncStateData:
+            raise
+        except EWSError as e:  # a folder the server can't sync: list it instead
+            log.info("SyncFolderItems failed on folder %r (%s); listing it with FindItem", f.name, e)
+            finder = FindItem(account=self.account, page_size=self.page_size)
+            return {item.id: item.changekey for item in finder.call(f.obj, shape=ID_ONLY)}
+        self.sync_states[f.id] = svc.sync_state
+        current: Dict[str, Optional[str]] = {} if state is None else dict(known)
+        for change_type, value in changes:
+            if change_type == "delete":
+                current.pop(value.id, None)
+            elif change_type == "read_flag_change":
+                current[value[0].id] = value[0].changekey
+            else:
+                current[value.id] = value.changekey
+        return current
 
     def _remove_gone_dirs(self) -> None:
         """Remove the (now empty) directories of folders that are gone, unless a folder uses them again."""
@@ -750,6 +809,9 @@ class _Backup:
         for iid in ids:
             entry = m.items.get(iid)
             if entry is None:
+                continue
+            if self.keep_deleted:  # keep the file; remember when the item left the mailbox
+                records.append(dict(entry, op="item", id=iid, deleted=_now()))
                 continue
             self._unlink(entry.get("file"))
             records.append({"op": "drop", "id": iid})
@@ -788,6 +850,8 @@ class _Backup:
         try:
             for (iid, ck, folder_id), res in zip(pending, results):
                 if isinstance(res, Exception):
+                    if not isinstance(res, ErrorItemNotFound):
+                        self.failed_folders.add(folder_id)
                     self._failed(iid, res)
                 else:
                     records.append(self._store(iid, ck, folder_id, res))
@@ -979,6 +1043,8 @@ class _Restore:
         m = self.manifest
         todo = []
         for iid, entry in sorted(m.items.items(), key=lambda kv: (kv[1].get("file") or "")):
+            if entry.get("deleted"):  # kept by --keep-deleted: no longer in the mailbox that was backed up
+                continue
             if iid in done:
                 self.stats.skipped += 1
                 self.stats.id_map[iid] = done[iid]
@@ -1092,6 +1158,10 @@ def _parser(command: str) -> argparse.ArgumentParser:
     if command == "backup":
         p.add_argument("--root", choices=BACKUP_ROOTS, default="msgfolderroot",
                        help="where to start: the folders users see (default) or the whole mailbox")
+    if command == "backup":
+        p.add_argument("--keep-deleted", action="store_true",
+                       help="keep items deleted from the mailbox in the backup (marked deleted) instead of removing "
+                            "them")
     p.add_argument("--no-progress", action="store_true", help="don't show a progress bar")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens (never the password)")
     p.add_argument("--password", nargs="?", action=_NoPasswordOnCommandLine, help=argparse.SUPPRESS)
@@ -1208,7 +1278,7 @@ def main_backup(argv: Optional[List[str]] = None) -> int:
         if args.server:
             account = _connect(args)
             stats = backup_mailbox(account, args.outdir, root=args.root, chunk_size=args.chunk_size,
-                                   progress=progress)
+                                   progress=progress, keep_deleted=args.keep_deleted)
         else:
             stats = _local_backup(args, progress)
     except KeyboardInterrupt:

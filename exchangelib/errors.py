@@ -28,6 +28,7 @@ __all__ = list(_response_code_names) + [
     "TransportError", "RedirectError", "SOAPError", "MalformedResponseError", "UnauthorizedError",
     "RateLimitError", "AutoDiscoverFailed", "NaiveDateTimeNotAllowed", "UnknownTimeZone", "InvalidTimeError",
     "AmbiguousTimeError", "NonExistentTimeError", "DoesNotExist", "MultipleObjectsReturned", "InvalidTypeError",
+    "StreamInterrupted",
 ]
 __all__ += ["OAuth2TokenError"]
 
@@ -70,6 +71,11 @@ class SOAPError(TransportError):
         super().__init__(message or fault_string or fault_code or "SOAP fault", status_code=status_code)
         self.fault_code = fault_code
         self.fault_string = fault_string
+
+
+class StreamInterrupted(TransportError):
+    """A streamed response (GetStreamingEvents) broke off: the connection dropped or an envelope was cut.
+    ``folder.get_streaming_events()`` reconnects by itself; you see this only if reconnecting fails too."""
 
 
 class MalformedResponseError(TransportError):

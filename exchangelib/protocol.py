@@ -17,11 +17,12 @@ from __future__ import annotations
 import inspect
 import logging
 import queue
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Iterator, Optional, Tuple
 from urllib.parse import urlsplit
 
 import requests
@@ -32,7 +33,8 @@ from . import __version__
 from .credentials import BaseCredentials, secret_fingerprint
 from .directory import DirectoryMethods
 from .errors import (ErrorInvalidSchemaVersionForMailboxVersion, ErrorInvalidServerVersion, ErrorServerBusy,
-                     MalformedResponseError, ResponseMessageError, SOAPError, TransportError, UnauthorizedError)
+                     MalformedResponseError, ResponseMessageError, SOAPError, StreamInterrupted, TransportError,
+                     UnauthorizedError)
 from .log import redact_headers, redact_xml
 from .retry import FailFast, FaultTolerance, Retriable, RetryPolicy
 from .soap import fault_to_exception, response_message_error, server_version, split_envelope
@@ -436,6 +438,83 @@ class Protocol(DirectoryMethods, BaseProtocol):
             if not retired:
                 self.release_session(session)
 
+    def post_streaming(self, payload: Any, api_version: Optional[str] = None, impersonation: Optional[tuple] = None,
+                       operation: Optional[str] = None, read_timeout: Optional[float] = None) -> Iterator[Any]:
+        """Send one request whose response is a stream of SOAP envelopes (GetStreamingEvents) and yield each
+        envelope's body child as it arrives, without buffering the whole response.
+
+        A response that is not a stream (an error, a fault) is handled like :meth:`post`'s. A connection
+        that drops mid-stream raises :class:`StreamInterrupted`; the caller decides whether to reconnect.
+        """
+        api_version = api_version or self.version.api_version
+        data = wrap(payload, api_version, impersonation=impersonation)
+        headers = {"X-AnchorMailbox": impersonation[1]} if impersonation else {}
+        session = self.get_session()
+        r = None
+        done = False
+        try:
+            for attempt in range(2):
+                try:
+                    r = session.post(self.service_endpoint, data=data, headers=headers, stream=True,
+                                     verify=self.verify, timeout=(self.TIMEOUT, read_timeout or self.TIMEOUT),
+                                     allow_redirects=False)
+                except SSLError as e:
+                    raise TransportError(_tls_failure(self.service_endpoint, e)) from e
+                except requests.exceptions.RequestException as e:
+                    raise StreamInterrupted(f"{operation}: could not connect to {self.service_endpoint}: {e}") from e
+                if r.status_code != 401:
+                    break
+                r.close()
+                # An expired OAuth token: one retry with a fresh one, as post() does; never loop
+                if attempt or self.credentials is None or self.auth_type != OAUTH2 \
+                        or not self.credentials.refresh(session):
+                    raise UnauthorizedError(f"The server at {self.service_endpoint} rejected the credentials of "
+                                            f"{self.credentials.identity if self.credentials else 'nobody'} "
+                                            f"(HTTP 401, auth type {self.auth_type})")
+            assert r is not None
+            if r.status_code != 200 or "chunked" not in (r.headers.get("Transfer-Encoding") or "").lower():
+                try:
+                    header, body, _ = self._handle_response(r, r.content, operation)
+                except Retriable as e:
+                    raise (e.error or TransportError(e.reason)) from None
+                yield body[0]
+                done = True
+                return
+            buffer = b""
+            try:
+                for chunk in r.iter_content(chunk_size=None):
+                    buffer += chunk
+                    while True:
+                        m = _ENVELOPE_END.search(buffer)
+                        if m is None:
+                            break
+                        envelope, buffer = buffer[:m.end()], buffer[m.end():]
+                        if xml_log.isEnabledFor(logging.DEBUG):
+                            xml_log.debug("EWS %(operation)s streamed envelope\n%(xml_response)s",
+                                          {"operation": operation, "xml_response": _log_text(redact_xml(envelope))})
+                        try:
+                            _, body = split_envelope(parse(envelope))
+                        except (ParseError, SOAPError) as e:
+                            raise StreamInterrupted(f"{operation}: unreadable envelope in the stream: {e}") from e
+                        fault = body.find("{http://schemas.xmlsoap.org/soap/envelope/}Fault")
+                        if fault is not None:
+                            raise fault_to_exception(fault, operation)
+                        yield body[0]
+            except (requests.exceptions.RequestException, OSError) as e:
+                raise StreamInterrupted(f"{operation}: the stream from {self.service_endpoint} broke off: "
+                                        f"{type(e).__name__}") from e
+            if buffer.strip():
+                raise StreamInterrupted(f"{operation}: the stream from {self.service_endpoint} ended in the middle "
+                                        f"of an envelope")
+            done = True
+        finally:
+            if r is not None:
+                r.close()
+            if done:
+                self.release_session(session)
+            else:  # stopped early or broken: the connection's state is unknown
+                self.retire_session(session)
+
     def _handle_response(self, r: requests.Response, content: bytes, operation: Optional[str]):
         status = r.status_code
         if status in (503, 429):
@@ -474,6 +553,7 @@ class Protocol(DirectoryMethods, BaseProtocol):
 
 
 _RM_CODE = f"{{{MNS}}}ResponseCode"
+_ENVELOPE_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?Envelope\s*>")
 
 
 def _busy_response_message(body: Any, operation: Optional[str]) -> Optional[ErrorServerBusy]:

@@ -334,3 +334,22 @@ def test_uid_extended_property_registers_and_searches(john):
         item.delete()
     finally:
         CalendarItem.deregister("global_object_id")
+
+
+def test_subscriptions_on_the_account_and_on_folder_collections(john, exchange):
+    from exchangelib.properties import NewMailEvent
+
+    sub_all, watermark = john.subscribe_to_pull()
+    coll = FolderCollection(account=john, folders=[john.inbox, john.drafts])
+    sub_coll, wm_coll = coll.subscribe_to_pull()
+    t = _tag()
+    Message(account=exchange.account(MARY), subject=t, to_recipients=[JOHN]).send()
+    for sub, wm, where in ((sub_all, watermark, john), (sub_coll, wm_coll, coll)):
+        events = [e for n in where.get_events(sub, wm) for e in n.events]
+        assert any(isinstance(e, NewMailEvent) for e in events), events
+        where.unsubscribe(sub)
+    with pytest.raises(ValueError, match="one folder"):
+        list(coll.sync_items())
+    single = FolderCollection(account=john, folders=[john.inbox])
+    assert any(item.subject == t for change, item in single.sync_items() if change == "create")
+    john.inbox.filter(subject=t).delete()

@@ -20,6 +20,9 @@ in isolated mode (``python -I``) from a temporary directory, so the subprocess i
 The check creates ten calendar items (``bulk_create`` and ``item.save()``), finds them
 (``filter`` on start/end/categories, ``only``, ``order_by``, ``count``, slicing, ``view``),
 fetches, updates and deletes them, walks the folder tree and sends a message from john to mary.
+Then (a block of its own) it drives change tracking and notifications: ``sync_items()`` across
+create/update/delete, ``subscribe_to_pull()``/``get_events()`` and
+``subscribe_to_streaming()``/``get_streaming_events()``.
 The report lists each step, the EWS operations 5.6.0 sent with the answers it got, and the
 server's own findings: requests failing schema validation, responses failing it, handler crashes
 and operations the server does not implement. Any of those, or a failed step, is a FAIL, except

@@ -21,6 +21,7 @@ from ..version import EXCHANGE_2007_SP1, EXCHANGE_2013, Build, Version
 from ..queryset import QuerySetMixin
 from .methods import FolderMethods
 from .navigation import FolderNavigation
+from .sync import FolderSyncMethods
 
 Element = etree._Element
 VersionLike = Union[Version, Build, None]
@@ -29,7 +30,7 @@ CALENDAR_SHARING_RIGHTS_CHOICES = frozenset(("None", "TimeOnly", "TimeAndSubject
 SHARING_RIGHTS_CHOICES = frozenset(("None", "FullDetails"))
 
 
-class BaseFolder(QuerySetMixin, FolderMethods, FolderNavigation, IdentifiedElement):
+class BaseFolder(QuerySetMixin, FolderMethods, FolderSyncMethods, FolderNavigation, IdentifiedElement):
     """Fields every folder kind has (``BaseFolderType``).
 
     ``Folder(account=None, parent=None, root=None, **fields)``. ``account``, ``parent`` and ``root`` are
@@ -51,7 +52,7 @@ class BaseFolder(QuerySetMixin, FolderMethods, FolderNavigation, IdentifiedEleme
     LOCALIZED_NAMES: ClassVar[Dict[Optional[str], Tuple[str, ...]]] = {}
     #: First Exchange build that has this well-known folder.
     supported_from: ClassVar[Optional[Build]] = None
-    _EXTRA_ATTRS = ("account", "parent", "root")
+    _EXTRA_ATTRS = ("account", "parent", "root", "folder_sync_state", "item_sync_state")
 
     #: The account this folder belongs to.
     account: Any = None

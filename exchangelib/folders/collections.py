@@ -20,6 +20,7 @@ from ..queryset import QuerySet, QuerySetMixin
 from ..registry import ITEM_CLASSES
 from ..services.find_item import ASSOCIATED, SHALLOW, SOFT_DELETED
 from ..services.folders import GetFolder
+from .sync import FolderSyncMethods
 
 #: FindFolder traversal: the whole subtree (with SHALLOW, the peer's constants live here too).
 DEEP = "Deep"
@@ -28,10 +29,12 @@ FOLDER_TRAVERSAL_CHOICES = (SHALLOW, DEEP, SOFT_DELETED)
 __all__ = ["FolderCollection", "SingleFolderQuerySet", "DEEP", "SHALLOW", "SOFT_DELETED", "ASSOCIATED", "FOLDER_TRAVERSAL_CHOICES"]
 
 
-class FolderCollection(QuerySetMixin):
+class FolderCollection(QuerySetMixin, FolderSyncMethods):
     """A collection of folders of one account, searchable as one.
 
-    ``folders`` may be any iterable (a generator too): it is read once, on first use.
+    ``folders`` may be any iterable (a generator too): it is read once, on first use. Subscriptions
+    (``subscribe_to_pull()`` and the others) cover all its folders in one subscription; ``sync_items()``
+    and ``sync_hierarchy()`` need a collection of exactly one folder, since a sync state is per folder.
 
     https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/finditem
     """
@@ -110,6 +113,30 @@ class FolderCollection(QuerySetMixin):
     def all(self) -> QuerySet:
         qs = QuerySet(self)
         return qs if self.folders else qs.none()
+
+    # --- change tracking and notifications ------------------------------------------------------------
+    def _require_account(self) -> Any:
+        return self.account
+
+    def _subscription_folders(self) -> List[Any]:
+        if not self.folders:
+            raise ValueError("This FolderCollection has no folders to subscribe to (use account.subscribe_to_pull() "
+                             "and the like for every folder of the mailbox)")
+        return list(self.folders)
+
+    def _single(self, method: str) -> Any:
+        if len(self.folders) != 1:
+            raise ValueError(f"{method}() works on one folder (a sync state is per folder); this FolderCollection "
+                             f"has {len(self.folders)}")
+        return self.folders[0]
+
+    def sync_items(self, *args: Any, **kwargs: Any) -> Iterator[Tuple[str, Any]]:
+        """The one folder's :meth:`~exchangelib.folders.BaseFolder.sync_items`."""
+        return self._single("sync_items").sync_items(*args, **kwargs)
+
+    def sync_hierarchy(self, *args: Any, **kwargs: Any) -> Iterator[Tuple[str, Any]]:
+        """The one folder's :meth:`~exchangelib.folders.BaseFolder.sync_hierarchy`."""
+        return self._single("sync_hierarchy").sync_hierarchy(*args, **kwargs)
 
 
 class SingleFolderQuerySet:

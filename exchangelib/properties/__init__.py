@@ -17,6 +17,10 @@ from .ids import (
 )
 from .indexed import EmailAddress, ImAddress, IndexedEntry, PhoneNumber, PhysicalAddress
 from .mailbox import Attendee, AttendeesField, Mailbox, MailboxField, MailboxListField
+from .notifications import (
+    CopiedEvent, CreatedEvent, DeletedEvent, Event, FreeBusyChangedEvent, ModifiedEvent, MovedEvent, NewMailEvent,
+    Notification, StatusEvent, TimestampEvent,
+)
 
 __all__ = [
     "ATTACHMENT_CLASSES", "Attachment", "FileAttachment", "ItemAttachment", "ReferenceAttachment",
@@ -29,6 +33,8 @@ __all__ = [
     "RecurringMasterItemId", "RootItemId",
     "EmailAddress", "ImAddress", "IndexedEntry", "PhoneNumber", "PhysicalAddress",
     "Attendee", "AttendeesField", "Mailbox", "MailboxField", "MailboxListField",
+    "Event", "TimestampEvent", "CopiedEvent", "CreatedEvent", "DeletedEvent", "ModifiedEvent", "MovedEvent",
+    "NewMailEvent", "StatusEvent", "FreeBusyChangedEvent", "Notification",
 ]
 
 # Scheduling and directory (issue 14)

@@ -24,11 +24,20 @@ from .set_user_oof_settings import SetUserOofSettings
 from .update_folder import UpdateFolder
 from .update_item import UpdateItem
 from .upload_items import UploadItems
+from .get_events import GetEvents
+from .get_streaming_events import GetStreamingEvents
+from .send_notification import SendNotification
+from .subscribe import SubscribeToPull, SubscribeToPush, SubscribeToStreaming
+from .sync_folder_hierarchy import SyncFolderHierarchy
+from .sync_folder_items import SyncFolderItems
+from .unsubscribe import Unsubscribe
 
 __all__ = ["EWSService", "ConvertId", "CreateItem", "DeleteItem", "FindItem", "FindFolder", "GetFolder", "GetItem",
            "ResolveNames", "UpdateItem", "CreateFolder", "UpdateFolder", "DeleteFolder", "EmptyFolder",
            "MoveFolder", "ExportItems", "UploadItems", "CreateAttachment", "DeleteAttachment", "GetAttachment",
            "GetUserOofSettings", "SetUserOofSettings", "MoveItem", "CopyItem", "SendItem"]
+__all__ += ["SyncFolderItems", "SyncFolderHierarchy", "SubscribeToPull", "SubscribeToPush", "SubscribeToStreaming",
+            "Unsubscribe", "GetEvents", "GetStreamingEvents", "SendNotification"]
 
 # Scheduling and directory (issue 14)
 from .expand_dl import ExpandDL  # noqa: E402

@@ -31,6 +31,7 @@ _EXPORTS: Dict[str, str] = {
     "HTTPStatus": "faults",
     "ConnectionReset": "faults",
     "TruncatedResponse": "faults",
+    "DroppedStream": "faults",
     "Latency": "faults",
     "SERVER_VERSIONS": "soap",
     "SoapFault": "context",

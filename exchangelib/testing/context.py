@@ -12,7 +12,7 @@ models or services.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover
     from lxml.etree import _Element
@@ -81,7 +81,16 @@ class RequestContext:
         return mb
 
 
-Handler = Callable[[RequestContext, "_Element"], "_Element"]
+class StreamingResponse:
+    """What a handler returns when its response goes out as a stream of SOAP envelopes over one chunked
+    HTTP response (GetStreamingEvents): ``parts`` yields ``(response body element, commit)``; the
+    server writes and flushes each envelope as its own chunk, then calls ``commit`` (if not None)."""
+
+    def __init__(self, parts: Iterator[Tuple["_Element", Optional[Callable[[], None]]]]):
+        self.parts = parts
+
+
+Handler = Callable[[RequestContext, "_Element"], Any]  # returns the response element or a StreamingResponse
 
 # Filled by exchangelib.testing.ops: operation local name (e.g. 'GetItem') -> handler.
 OPERATIONS: Dict[str, Handler] = {}

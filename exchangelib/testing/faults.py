@@ -155,6 +155,14 @@ class TruncatedResponse(InjectableFault):
         self.declare_full_length = declare_full_length
 
 
+class DroppedStream(InjectableFault):
+    """For a streamed response (GetStreamingEvents): deliver ``after`` chunks with notifications, then
+    reset the connection half-way through the next one (its events are not marked delivered)."""
+
+    def __init__(self, after: int = 1):
+        self.after = after
+
+
 class Latency(InjectableFault):
     """Delay matching requests by ``ms`` milliseconds before they are processed."""
 

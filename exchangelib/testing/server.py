@@ -38,7 +38,7 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union, cast
+from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from lxml import etree
@@ -47,9 +47,10 @@ from ..xml import MNS, TNS
 from . import autodiscover
 from . import ops  # noqa: F401 - importing the package fills OPERATIONS
 from .auth import Authenticator, ConnectionAuth, Identity
-from .context import OPERATIONS, RequestContext, ResponseCodeError, SoapFault
-from .faults import (ConnectionReset, HTTPStatus, InjectableFault, Injection, Latency, ServerBusy,
+from .context import OPERATIONS, RequestContext, ResponseCodeError, SoapFault, StreamingResponse
+from .faults import (ConnectionReset, DroppedStream, HTTPStatus, InjectableFault, Injection, Latency, ServerBusy,
                      TruncatedResponse, concurrency_fault)
+from .notifications import NotificationHub, hub_for
 from .schema import SchemaNotFound, find_schema_dir, load_schema, validate
 from .soap import (EXCHANGE_VERSION_TYPES, Fault, RequestEnvelope, ServerVersion, build_fault, build_response,
                    element_position, parse_request, resolve_server_version, schema_fault, version_gate)
@@ -108,6 +109,8 @@ class _Reply:
     action: Optional[InjectableFault] = None  # ConnectionReset / TruncatedResponse
     response_code: Optional[str] = None
     mailbox: Optional[str] = None
+    # A streamed response (GetStreamingEvents): (envelope bytes, commit once delivered) per chunk
+    stream: Optional[Iterator[Tuple[bytes, Optional[Callable[[], None]]]]] = None
 
 
 def _is_loopback(host: str) -> bool:
@@ -240,6 +243,7 @@ class EWSServer:
         if self._httpd is not None:
             raise RuntimeError("EWSServer is already running")
         self._stopping.clear()
+        self.notifications.restart()
         if self.tls:
             self._tmpdir = tempfile.mkdtemp(prefix="exchangelib-tls-")
             self._certs = make_certificates(self._tmpdir)
@@ -265,6 +269,7 @@ class EWSServer:
         if httpd is None:
             return
         self._stopping.set()
+        self.notifications.shutdown()
         httpd.shutdown()
         with self._lock:
             handlers = list(self._handlers)
@@ -288,6 +293,12 @@ class EWSServer:
     @property
     def running(self) -> bool:
         return self._httpd is not None
+
+    @property
+    def notifications(self) -> NotificationHub:
+        """The store's notification subscriptions; its ``minute``, ``heartbeat`` and ``push_retry``
+        settings (seconds) make timeouts and heartbeats quick in tests."""
+        return hub_for(self.store)
 
     # -- addresses ------------------------------------------------------------------------------
 
@@ -663,7 +674,7 @@ class EWSServer:
             reply = self._apply_fault(fault, env) if fault is not None else None
             if reply is None:
                 reply = self._dispatch(env, ctx)
-                if isinstance(fault, TruncatedResponse):
+                if isinstance(fault, (TruncatedResponse, DroppedStream)):
                     reply.action = fault
             reply.mailbox = ctx.mailbox.primary_smtp_address.lower()
             return reply
@@ -723,6 +734,8 @@ class EWSServer:
                 self.internal_errors.append(f"{op}: {type(e).__name__}: {e}")
             raise Fault("ErrorInternalServerError", "An internal server error occurred. The operation failed.") \
                 from None
+        if isinstance(response, StreamingResponse):
+            return _Reply(200, stream=self._envelopes(op, response))
         if not isinstance(response, etree._Element):
             with self._lock:
                 self.internal_errors.append(f"{op}: handler returned {type(response).__name__}, not an element")
@@ -732,6 +745,14 @@ class EWSServer:
             if not ok:
                 self._schema_error(SchemaError(op, err, "response", _first_line(err)), response=True)
         return _Reply(200, build_response(response, self.server_version))
+
+    def _envelopes(self, op: str, response: StreamingResponse) -> Iterator[Tuple[bytes, Optional[Callable[[], None]]]]:
+        for elem, commit in response.parts:
+            if self.validate_responses and self._schema is not None:
+                ok, err = validate(elem, self._schema)
+                if not ok:
+                    self._schema_error(SchemaError(op, err, "response", _first_line(err)), response=True)
+            yield build_response(elem, self.server_version), commit
 
     def _handle_openid_configuration(self, path: str) -> _Reply:
         """OpenID Connect discovery for ``/<tenant>/v2.0/.well-known/openid-configuration`` (as MSAL reads it)."""
@@ -1012,6 +1033,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _write(self, reply: _Reply, close: bool = False) -> int:
         """Send the reply (or misbehave as an injected fault says). Returns the status sent (0 if none)."""
         action = reply.action
+        if reply.stream is not None:
+            return self._write_stream(reply)
         if isinstance(action, ConnectionReset):
             if action.mid_response:
                 try:
@@ -1046,6 +1069,48 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except OSError:
             self.close_connection = True
+        return reply.status
+
+    def _write_stream(self, reply: _Reply) -> int:
+        """Send a streamed response: chunked transfer encoding, one flushed chunk per SOAP envelope.
+
+        A part's commit runs once its chunk is flushed. With a :class:`DroppedStream` fault the
+        connection is reset half-way through a chunk carrying notifications, which then is not committed.
+        """
+        assert reply.stream is not None
+        action = reply.action
+        self.send_response_only(reply.status, None)
+        self.send_header("Server", self.version_string())
+        self.send_header("Date", self.date_time_string())
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("request-id", str(uuid.uuid4()))
+        self.send_header("X-Powered-By", "ASP.NET")
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self.end_headers()
+        delivered = 0
+        try:
+            for body, commit in reply.stream:
+                if isinstance(action, DroppedStream) and commit is not None and delivered >= action.after:
+                    half = body[: len(body) // 2]
+                    self.wfile.write(b"%x\r\n" % len(body) + half)
+                    self.wfile.flush()
+                    self._reset()
+                    return 0
+                self.wfile.write(b"%x\r\n" % len(body) + body + b"\r\n")
+                self.wfile.flush()
+                if commit is not None:
+                    commit()
+                    delivered += 1
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:
+            log.debug("Streaming response ended: the client went away")
+        finally:
+            close = getattr(reply.stream, "close", None)
+            if close is not None:
+                close()
         return reply.status
 
     def _reset(self) -> None:

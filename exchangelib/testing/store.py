@@ -31,8 +31,9 @@ import logging
 import secrets
 import struct
 import threading
+from collections import OrderedDict
 from datetime import datetime, timezone
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from lxml import etree
 
@@ -331,6 +332,81 @@ def valid_changekey_format(value: str) -> bool:
     return len(raw) == 30 and struct.unpack("<I", raw[4:8])[0] == 22
 
 
+# --- Change journals -----------------------------------------------------------------------------
+# Journal operations. An item's entries live in its folder's journal; a folder's in its mailbox's
+# hierarchy journal (with the parent folder's key, so a folder's place at any point can be replayed).
+ADD = "add"
+CHANGE = "change"
+READ = "read"  # a write that changed only IsRead
+MOVE = "move"  # folders only: a new parent
+REMOVE = "remove"
+
+
+class Journal:
+    """A change log: per object key its ``(seq, op, extra)`` entries (oldest first), and the keys
+    ordered by their latest change, so "what changed after seq N" is a walk from the newest end.
+
+    ``seq`` values come from :meth:`Store.next_journal_seq` (store-wide, increasing). Sync states
+    (see :mod:`exchangelib.testing.ops.sync`) are a position in this log, so they stay small
+    whatever the folder holds.
+    """
+
+    def __init__(self) -> None:
+        self.entries: Dict[bytes, List[Tuple[int, str, object]]] = {}
+        self.latest: "OrderedDict[bytes, int]" = OrderedDict()
+
+    def record(self, seq: int, key: bytes, op: str, extra: object = None) -> None:
+        entries = self.entries.setdefault(key, [])
+        last = entries[-1] if entries else None
+        # Writes in a row collapse into the newest (keeping an object's entries few however often it is
+        # written): presence never changes between them, and "only IsRead changed since s" gives the same
+        # answer for every s. A CHANGE is never folded into a later READ, which would turn it into one.
+        if last is not None and last[2] == extra and (
+                (op == CHANGE and last[1] in (CHANGE, READ)) or (op == READ and last[1] == READ)):
+            entries[-1] = (seq, op, extra)
+        else:
+            entries.append((seq, op, extra))
+        self.latest[key] = seq
+        self.latest.move_to_end(key)
+
+    def changed_since(self, seq: int) -> List[bytes]:
+        """Keys with an entry after ``seq``, ordered by their latest entry (oldest first)."""
+        out = []
+        for key in reversed(self.latest):
+            if self.latest[key] <= seq:
+                break
+            out.append(key)
+        out.reverse()
+        return out
+
+    def entry_at(self, key: bytes, seq: int) -> Optional[Tuple[int, str, object]]:
+        """The newest entry of ``key`` at or before ``seq`` (None: the object did not exist yet)."""
+        last = None
+        for e in self.entries.get(key, ()):
+            if e[0] > seq:
+                break
+            last = e
+        return last
+
+    def ops_after(self, key: bytes, seq: int) -> List[str]:
+        return [e[1] for e in self.entries.get(key, ()) if e[0] > seq]
+
+    def last_seq(self, key: bytes) -> int:
+        return self.latest.get(key, 0)
+
+
+class ChangeEvent(NamedTuple):
+    """A change, as notification subscriptions see it (see :mod:`exchangelib.testing.notifications`)."""
+
+    name: str  # 'CreatedEvent', 'ModifiedEvent', ... (EWS NotificationEventTypeType without Status)
+    mailbox: "Mailbox"
+    is_folder: bool
+    object_id: str
+    parent: Optional["FolderRecord"]
+    old_id: Optional[str] = None
+    old_parent: Optional["FolderRecord"] = None
+
+
 # --- Records -------------------------------------------------------------------------------------
 class _Versioned:
     """Something with an id and a ChangeKey that changes on every write."""
@@ -373,6 +449,8 @@ class FolderRecord(_Versioned):
         self.soft_deleted = False
         # For search folders created by clients: (predicate on item elements, base folders, deep?)
         self.search: Optional[Tuple[Callable[[etree._Element], bool], List["FolderRecord"], bool]] = None
+        # The folder's item change journal (SyncFolderItems reads it)
+        self.journal = Journal()
         self.change_guid = secrets.token_bytes(16)
         self.change_number = mailbox.store.next_change_number()
         self.seq = mailbox.store.next_seq()
@@ -380,6 +458,7 @@ class FolderRecord(_Versioned):
     def touch(self) -> None:
         """Record a write: new ChangeKey."""
         self.change_number = self.mailbox.store.next_change_number()
+        self.mailbox.store.folder_changed(self, CHANGE)
 
     @property
     def display_name(self) -> str:
@@ -452,8 +531,10 @@ class ItemRecord(_Versioned):
     def touch(self, changed: Iterable[str] = ()) -> None:
         """Record a write of the named properties: new ChangeKey."""
         self.change_number = self.mailbox.store.next_change_number()
-        self.history.append((self.changekey, frozenset(changed)))
+        changed = frozenset(changed)
+        self.history.append((self.changekey, changed))
         del self.history[:-50]
+        self.mailbox.store.item_changed(self, read_only=changed == frozenset(("IsRead",)))
 
     def changed_since(self, changekey: str) -> Optional[frozenset]:
         """Names of properties written after the version with this ChangeKey; None if unknown."""
@@ -482,6 +563,8 @@ class Mailbox:
         self.store_guid = secrets.token_bytes(16)
         self.folders: Dict[bytes, FolderRecord] = {}
         self.distinguished: Dict[str, FolderRecord] = {}
+        # The folder hierarchy's change journal (SyncFolderHierarchy reads it); entries carry the parent's key
+        self.hierarchy_journal = Journal()
         self._create_default_folders(DEFAULT_FOLDERS)
         if archive:
             self._create_default_folders(ARCHIVE_FOLDERS)
@@ -516,6 +599,7 @@ class Mailbox:
         folder = FolderRecord(self, self.store.new_key(), parent, kind, props, distinguished)
         self.folders[folder.key] = folder
         self.store.folders[folder.key] = folder
+        self.store.folder_changed(folder, ADD)
         if parent is not None:
             parent.children[folder.key] = folder
             parent.touch()
@@ -542,6 +626,7 @@ class Mailbox:
             self.store.remove_item(self.store.items[k])
         for rec in folder.soft_deleted_items():
             self.store.remove_item(rec)
+        self.store.folder_changed(folder, REMOVE)
         if folder.parent is not None:
             folder.parent.children.pop(folder.key, None)
             folder.parent.touch()
@@ -555,10 +640,12 @@ class Mailbox:
         if folder.parent is not None:
             folder.parent.children.pop(folder.key, None)
             folder.parent.touch()
+        old_parent = folder.parent
         folder.parent = new_parent
         new_parent.children[folder.key] = folder
         new_parent.touch()
-        folder.touch()
+        folder.change_number = self.store.next_change_number()
+        self.store.folder_changed(folder, MOVE, old_parent=old_parent)
 
     # -- addresses --
     def addresses(self) -> Tuple[str, ...]:
@@ -589,6 +676,11 @@ class Store:
         self._addresses: Dict[str, Mailbox] = {}
         self.folders: Dict[bytes, FolderRecord] = {}
         self.items: Dict[bytes, ItemRecord] = {}
+        self._journal_seq = 0
+        # Secret that signs sync states and watermarks (so a forged or foreign one is refused)
+        self.state_secret = secrets.token_bytes(32)
+        # Callables receiving every ChangeEvent (notification subscriptions), called under the lock
+        self.event_sinks: List[Callable[[ChangeEvent], None]] = []
 
     # -- bookkeeping --
     def now(self) -> datetime:
@@ -602,6 +694,43 @@ class Store:
 
     def next_change_number(self) -> int:
         return next(self._change_numbers)
+
+    def next_journal_seq(self) -> int:
+        self._journal_seq += 1
+        return self._journal_seq
+
+    @property
+    def journal_seq(self) -> int:
+        """The newest journal position handed out."""
+        return self._journal_seq
+
+    # -- change journals and events --
+    def emit(self, event: ChangeEvent) -> None:
+        for sink in list(self.event_sinks):
+            sink(event)
+
+    def _journal_item(self, rec: "ItemRecord", folder: "FolderRecord", op: str) -> None:
+        folder.journal.record(self.next_journal_seq(), rec.key, op, rec.associated)
+
+    def item_changed(self, rec: "ItemRecord", read_only: bool = False) -> None:
+        """An item was written (``read_only``: only its IsRead flag)."""
+        if rec.key not in self.items:
+            return
+        self._journal_item(rec, rec.folder, READ if read_only else CHANGE)
+        self.emit(ChangeEvent("ModifiedEvent", rec.mailbox, False, rec.id, rec.folder))
+
+    def folder_changed(self, folder: "FolderRecord", op: str, old_parent: Optional["FolderRecord"] = None) -> None:
+        """A folder was created (ADD), written (CHANGE), moved (MOVE) or deleted (REMOVE)."""
+        mb = folder.mailbox
+        mb.hierarchy_journal.record(self.next_journal_seq(), folder.key, op,
+                                    folder.parent.key if folder.parent is not None else None)
+        name = {ADD: "CreatedEvent", CHANGE: "ModifiedEvent", MOVE: "MovedEvent", REMOVE: "DeletedEvent"}[op]
+        self.emit(ChangeEvent(name, mb, True, folder.id, folder.parent, folder.id if op == MOVE else None,
+                              old_parent))
+
+    def new_mail(self, rec: "ItemRecord") -> None:
+        """Raise a NewMailEvent for an item just delivered to ``rec.folder``."""
+        self.emit(ChangeEvent("NewMailEvent", rec.mailbox, False, rec.id, rec.folder))
 
     def new_key(self) -> bytes:
         while True:
@@ -652,19 +781,39 @@ class Store:
         rec = ItemRecord(folder.mailbox, self.new_key(), folder, elem, associated)
         self.items[rec.key] = rec
         folder.item_keys[rec.key] = None
+        self._journal_item(rec, folder, ADD)
+        self.emit(ChangeEvent("CreatedEvent", rec.mailbox, False, rec.id, folder))
         return rec
 
-    def remove_item(self, rec: ItemRecord) -> None:
-        """Hard-delete an item."""
-        self.items.pop(rec.key, None)
-        rec.folder.item_keys.pop(rec.key, None)
+    def copy_item(self, rec: ItemRecord, folder: FolderRecord, elem: etree._Element) -> ItemRecord:
+        """Store ``elem`` (a copy of ``rec``'s element) in ``folder``: a CopiedEvent, not a CreatedEvent."""
+        new = ItemRecord(folder.mailbox, self.new_key(), folder, elem, rec.associated)
+        self.items[new.key] = new
+        folder.item_keys[new.key] = None
+        self._journal_item(new, folder, ADD)
+        self.emit(ChangeEvent("CopiedEvent", new.mailbox, False, new.id, folder, rec.id, rec.folder))
+        return new
 
-    def move_item(self, rec: ItemRecord, folder: FolderRecord) -> ItemRecord:
+    def remove_item(self, rec: ItemRecord, event: bool = True) -> None:
+        """Hard-delete an item."""
+        present = self.items.pop(rec.key, None) is not None
+        rec.folder.item_keys.pop(rec.key, None)
+        if present and not rec.soft_deleted:
+            self._journal_item(rec, rec.folder, REMOVE)
+            if event:
+                self.emit(ChangeEvent("DeletedEvent", rec.mailbox, False, rec.id, rec.folder))
+
+    def move_item(self, rec: ItemRecord, folder: FolderRecord, event: str = "MovedEvent") -> ItemRecord:
         """Move an item; like Exchange, the moved item gets a new id. Returns the new record."""
-        self.remove_item(rec)
+        self.remove_item(rec, event=False)
         new = ItemRecord(folder.mailbox, self.new_key(), folder, rec.elem, rec.associated)
         self.items[new.key] = new
         folder.item_keys[new.key] = None
+        self._journal_item(new, folder, ADD)
+        if event == "MovedEvent":
+            self.emit(ChangeEvent("MovedEvent", new.mailbox, False, new.id, folder, rec.id, rec.folder))
+        else:
+            self.emit(ChangeEvent(event, rec.mailbox, False, rec.id, rec.folder))
         return new
 
     def soft_delete_item(self, rec: ItemRecord) -> ItemRecord:
@@ -677,9 +826,11 @@ class Store:
         if dumpster is not None:
             if rec.folder is dumpster:
                 return rec
-            rec = self.move_item(rec, dumpster)
+            rec = self.move_item(rec, dumpster, event="DeletedEvent")
         else:
             rec.soft_deleted = True
+            self._journal_item(rec, origin, REMOVE)
+            self.emit(ChangeEvent("DeletedEvent", rec.mailbox, False, rec.id, origin))
         rec.deleted_from = origin
         return rec
 

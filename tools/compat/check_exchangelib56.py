@@ -367,6 +367,7 @@ def main(argv=None):
         steps.run("recipient finds the message in Inbox", received, needs=["Message.send_and_save() john -> mary"])
 
     scheduling_steps(steps, state, args, base, tz)  # scheduling and directory (issue 14), below
+    run_sync_and_notification_steps(steps, state, args)
 
     out["steps"] = steps.results
     with open(args.out, "w") as f:
@@ -463,6 +464,89 @@ def scheduling_steps(steps, state, args, base, tz):
         return f"max message size {tips.max_message_size}, mailbox full {tips.mailbox_full}"
 
     steps.run("account.mail_tips", mail_tips, needs=["connect (version probe)"])
+
+
+# --- sync and notifications (issue 13): SyncFolderItems, pull and streaming subscriptions --------------------
+def run_sync_and_notification_steps(steps, state, args):
+    """5.6.0's sync_items(), subscribe_to_pull()/get_events() and subscribe_to_streaming()/
+    get_streaming_events() against the local server, on a folder of its own."""
+    from exchangelib import Folder, Message
+    from exchangelib.properties import CreatedEvent, DeletedEvent, ModifiedEvent, StatusEvent
+
+    sync = {}
+
+    def make_folder():
+        account = state["account"]
+        folder = Folder(parent=account.inbox, name=f"Compat sync {uuid.uuid4().hex[:8]}")
+        folder.save()
+        sync["folder"] = folder
+        return "created"
+
+    steps.run("sync: a folder to sync", make_folder, needs=["connect (version probe)"])
+
+    def sync_items():
+        account, folder = state["account"], sync["folder"]
+        a, b, c = (Message(account=account, folder=folder, subject=f"sync {n}") for n in "abc")
+        for m in (a, b, c):
+            m.save()
+        first = list(folder.sync_items())
+        check(sorted(t for t, _ in first) == ["create"] * 3, f"first sync: {first!r}")
+        state_1 = folder.item_sync_state
+        check(isinstance(state_1, str) and state_1, f"item_sync_state={state_1!r}")
+        a.subject = "sync a (changed)"
+        a.save(update_fields=["subject"])
+        b_id = b.id
+        b.delete()
+        d = Message(account=account, folder=folder, subject="sync d")
+        d.save()
+        second = list(folder.sync_items(sync_state=state_1))
+        kinds = sorted(t for t, _ in second)
+        check(kinds == ["create", "delete", "update"], f"second sync: {kinds} {second!r}")
+        deleted = [v for t, v in second if t == "delete"][0]
+        check(deleted.id == b_id, f"deleted id {deleted.id!r} is not {b_id!r}")
+        check(list(folder.sync_items()) == [], "a third sync from the stored state reported changes")
+        return "create x3, then update/delete/create, then nothing"
+
+    steps.run("sync: folder.sync_items()", sync_items, needs=["sync: a folder to sync"])
+
+    def pull():
+        account, folder = state["account"], sync["folder"]
+        subscription_id, watermark = folder.subscribe_to_pull(event_types=["CreatedEvent", "ModifiedEvent",
+                                                                           "DeletedEvent"])
+        idle = list(folder.get_events(subscription_id, watermark))
+        check(idle and all(isinstance(e, StatusEvent) for n in idle for e in n.events), f"idle: {idle!r}")
+        m = Message(account=account, folder=folder, subject="pull me")
+        m.save()
+        m.subject = "pull me (changed)"
+        m.save(update_fields=["subject"])
+        m.delete()
+        events = [e for n in folder.get_events(subscription_id, watermark) for e in n.events]
+        kinds = [type(e) for e in events]
+        check(kinds == [CreatedEvent, ModifiedEvent, DeletedEvent], f"events: {kinds}")
+        folder.unsubscribe(subscription_id)
+        return "StatusEvent when idle, then Created/Modified/Deleted"
+
+    steps.run("notifications: subscribe_to_pull + get_events", pull, needs=["sync: a folder to sync"])
+
+    def streaming():
+        account, folder = state["account"], sync["folder"]
+        subscription_id = folder.subscribe_to_streaming(event_types=["CreatedEvent"])
+        Message(account=account, folder=folder, subject="streamed").save()
+        t0 = time.monotonic()
+        got = list(folder.get_streaming_events(subscription_id, connection_timeout=1, max_notifications_returned=1))
+        events = [e for n in got for e in n.events]
+        check(events and isinstance(events[0], CreatedEvent), f"streamed: {got!r}")
+        folder.unsubscribe(subscription_id)
+        return f"CreatedEvent streamed in {time.monotonic() - t0:.2f}s"
+
+    steps.run("notifications: subscribe_to_streaming + get_streaming_events", streaming,
+              needs=["sync: a folder to sync"])
+
+    def cleanup():
+        sync["folder"].delete()
+        return "deleted"
+
+    steps.run("sync: delete the folder", cleanup, needs=["sync: a folder to sync"])
 
 
 if __name__ == "__main__":

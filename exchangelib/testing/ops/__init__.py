@@ -11,5 +11,6 @@ from ..context import OPERATIONS
 # imported to register their handlers
 from . import attachments, convert_id, export, find, folders, items, names, oof  # noqa: F401
 from . import availability, directory, people, timezones  # noqa: F401  (scheduling and directory, issue 14)
+from . import notify, sync  # noqa: F401
 
 __all__ = ["OPERATIONS"]

@@ -87,7 +87,9 @@ def deliver(store: Store, mb: Mailbox, elem: etree._Element, sender: Mailbox,
         set_prop(copy, "ReceivedBy", elem=mailbox_element("ReceivedBy", mb))
         set_prop(copy, "ReceivedRepresenting", elem=mailbox_element("ReceivedRepresenting", mb))
     restamp(store, mb, copy)
-    return store.add_item(target, copy)
+    rec = store.add_item(target, copy)
+    store.new_mail(rec)
+    return rec
 
 
 # --- Meetings ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from lxml import etree
 
 from ...xml import TNS
 from ..context import RequestContext
-from ..store import DEFAULT_FOLDER_CLASS, FolderRecord, Mailbox
+from ..store import DEFAULT_FOLDER_CLASS, REMOVE, FolderRecord, Mailbox
 from .common import (add_result, bool_attr, child, children, err, folder_id_element, handler, local, m_el,
                      new_response, parse_shape, resolve_folder, resolve_target_folder)
 from .items import apply_update, delete_record
@@ -156,6 +156,7 @@ def _delete_folder(folder: FolderRecord, delete_type: str) -> None:
     trash = mb.folder("deleteditems")
     if delete_type == "SoftDelete" or trash is None or trash is folder.parent or trash in folder.ancestors():
         folder.soft_deleted = True
+        mb.store.folder_changed(folder, REMOVE)
         if folder.parent is not None:
             folder.parent.touch()
         return

@@ -427,7 +427,7 @@ def _move_or_copy(ctx: RequestContext, body: etree._Element, operation_name: str
             if operation_name == "MoveItem":
                 new = ctx.store.move_item(rec, target)
             else:
-                new = ctx.store.add_item(target, copy_element(rec.elem), associated=rec.associated)
+                new = ctx.store.copy_item(rec, target, copy_element(rec.elem))
                 restamp(ctx.store, target.mailbox, new.elem)
             return [m_el("Items", [id_only(new)] if return_ids else [])]
 
