@@ -38,7 +38,7 @@ from lxml import etree
 
 from ..version import API_VERSION_BUILDS, Build
 from ..xml import TNS
-from .context import ResponseCodeError
+from .errors import ResponseCodeError
 
 log = logging.getLogger(__name__)
 
