@@ -394,7 +394,8 @@ def _pox(server: "AutodiscoverHost", settings: AutodiscoverSettings, request: Au
         p = etree.SubElement(account, o + "Protocol")
         etree.SubElement(p, o + "Type").text = ptype
         etree.SubElement(p, o + "Server").text = urlsplit(url).hostname or ""
-        etree.SubElement(p, o + "ServerVersion").text = version_hex
+        if ptype == "EXCH":  # as in Exchange's answers, only the EXCH block carries the version
+            etree.SubElement(p, o + "ServerVersion").text = version_hex
         etree.SubElement(p, o + "ASUrl").text = url
         etree.SubElement(p, o + "EwsUrl").text = url
         etree.SubElement(p, o + "OOFUrl").text = url
