@@ -50,7 +50,7 @@ from .auth import Authenticator, ConnectionAuth, Identity
 from .context import OPERATIONS, RequestContext, ResponseCodeError, SoapFault
 from .faults import (ConnectionReset, HTTPStatus, InjectableFault, Injection, Latency, ServerBusy,
                      TruncatedResponse, concurrency_fault)
-from .schema import SchemaNotFound, find_schema_dir, load_schema, validate
+from .schema import SchemaNotFound, find_schema_dir, load_schema, message_elements, validate
 from .soap import (EXCHANGE_VERSION_TYPES, Fault, RequestEnvelope, ServerVersion, build_fault, build_response,
                    element_position, parse_request, resolve_server_version, schema_fault, version_gate)
 from .store import Store
@@ -464,6 +464,11 @@ class EWSServer:
             if not sv.accepts(requested):
                 raise Fault("ErrorInvalidServerVersion", "The specified server version is invalid.")
 
+        if env.namespace == MNS and op not in OPERATIONS and self._schema is not None and self.schema_dir \
+                and op not in message_elements(self.schema_dir):
+            # Exchange answers an element that is no operation at all as an invalid request, not a schema error
+            # (which would make clients retry with older RequestServerVersions).
+            raise Fault("ErrorInvalidRequest", "The request is invalid.")
         if self._schema is not None and self.strict:
             for name, elem in env.headers.items():
                 ok, err = validate(elem, self._schema)
