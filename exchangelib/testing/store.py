@@ -63,11 +63,12 @@ DEFAULT_FOLDERS: Tuple[Tuple[str, str, Optional[str], str, Optional[str], str], 
     ("tasks", "Tasks", "msgfolderroot", "TasksFolder", "IPF.Task", "Exchange2007"),
     ("notes", "Notes", "msgfolderroot", "Folder", "IPF.StickyNote", "Exchange2007"),
     ("journal", "Journal", "msgfolderroot", "Folder", "IPF.Journal", "Exchange2007"),
-    ("conversationhistory", "Conversation History", "msgfolderroot", "Folder", "IPF.Note", "Exchange2013"),
+    ("conversationhistory", "Conversation History", "msgfolderroot", "Folder", "IPF.Note.Microsoft.Conversation",
+     "Exchange2013"),
     ("syncissues", "Sync Issues", "msgfolderroot", "Folder", "IPF.Note", "Exchange2013"),
-    ("conflicts", "Conflicts", "syncissues", "Folder", "IPF.Note", "Exchange2013"),
-    ("localfailures", "Local Failures", "syncissues", "Folder", "IPF.Note", "Exchange2013"),
-    ("serverfailures", "Server Failures", "syncissues", "Folder", "IPF.Note", "Exchange2013"),
+    ("conflicts", "Conflicts", "syncissues", "Folder", None, "Exchange2013"),
+    ("localfailures", "Local Failures", "syncissues", "Folder", None, "Exchange2013"),
+    ("serverfailures", "Server Failures", "syncissues", "Folder", None, "Exchange2013"),
     ("recipientcache", "RecipientCache", "contacts", "ContactsFolder", "IPF.Contact.RecipientCache",
      "Exchange2013"),
     ("quickcontacts", "{06967759-274D-40B2-A3EB-D7F9E73727D7}", "contacts", "ContactsFolder",
@@ -80,7 +81,7 @@ DEFAULT_FOLDERS: Tuple[Tuple[str, str, Optional[str], str, Optional[str], str], 
     ("searchfolders", "Finder", "root", "Folder", None, "Exchange2007"),
     ("voicemail", "Voice Mail", "searchfolders", "SearchFolder", "IPF.Note.Microsoft.Voicemail", "Exchange2007"),
     ("todosearch", "To-Do Search", "root", "SearchFolder", "IPF.Task", "Exchange2013"),
-    ("mycontacts", "MyContacts", "root", "SearchFolder", "IPF.Contact", "Exchange2013"),
+    ("mycontacts", "MyContacts", "root", "SearchFolder", "IPF.Note", "Exchange2013"),
     ("adminauditlogs", "AdminAuditLogs", "root", "Folder", None, "Exchange2013"),
     ("directory", "Directory", "root", "Folder", None, "Exchange2013"),
     ("peopleconnect", "PeopleConnect", "root", "Folder", None, "Exchange2013"),
@@ -115,6 +116,55 @@ DEFAULT_FOLDERS: Tuple[Tuple[str, str, Optional[str], str, Optional[str], str], 
     ("onedrivevolume", "OneDriveVolume", "onedriveroot", "Folder", None, "V2018_01_08"),
     ("important", "Important", "root", "SearchFolder", "IPF.Note", "V2018_01_08"),
     ("starred", "Starred", "root", "SearchFolder", "IPF.Note", "V2018_01_08"),
+    # Distinguished ids Exchange Online accepts though no published XSD lists them (see LAX_DISTINGUISHED_IDS).
+    ("allitems", "AllItems", "root", "SearchFolder", "IPF", "V2018_01_08"),
+    ("allcontacts", "AllContacts", "root", "SearchFolder", "IPF.Note", "V2018_01_08"),
+    ("allpersonmetadata", "AllPersonMetadata", "root", "SearchFolder", "IPF.Note", "V2018_01_08"),
+    ("quarantinedemail", "QuarantinedEmail", "root", "Folder", "IPF.Note", "V2018_01_08"),
+    ("quarantinedemaildefaultcategory", "QuarantinedEmailDefaultCategory", "quarantinedemail", "Folder", "IPF.Note",
+     "V2018_01_08"),
+    ("recoverableitemssubstrateholds", "SubstrateHolds", "recoverableitemsroot", "Folder", None, "V2018_01_08"),
+)
+
+# Distinguished ids newer than the newest published XSD (V2018_01_08) that Exchange Online accepts; the
+# strict mode lets them through on an Exchange Online server (exchangelib.testing.lax).
+LAX_DISTINGUISHED_IDS = frozenset({"allitems", "allcontacts", "allpersonmetadata", "quarantinedemail",
+                                   "quarantinedemaildefaultcategory", "recoverableitemssubstrateholds"})
+
+# Folders every real mailbox has that have no distinguished id (Outlook's and the store's own), as
+# (display name, parent: a distinguished id, or '/'-joined display names below one, element kind,
+#  FolderClass, first RequestServerVersion of the Exchange release that creates them).
+SYSTEM_FOLDERS: Tuple[Tuple[str, str, str, Optional[str], str], ...] = (
+    ("Common Views", "root", "Folder", None, "Exchange2007"),
+    ("Deferred Action", "root", "Folder", None, "Exchange2007"),
+    ("Freebusy Data", "root", "Folder", None, "Exchange2007"),
+    ("Schedule", "root", "Folder", None, "Exchange2007"),
+    ("Shortcuts", "root", "Folder", None, "Exchange2007"),
+    ("Spooler Queue", "root", "Folder", None, "Exchange2007"),
+    ("Views", "root", "Folder", None, "Exchange2007"),
+    ("Reminders", "root", "Folder", "Outlook.Reminder", "Exchange2007"),
+    ("System", "root", "Folder", None, "Exchange2010"),
+    ("ExchangeSyncData", "root", "Folder", None, "Exchange2013"),
+    ("Location", "root", "Folder", None, "Exchange2013"),
+    ("MailboxAssociations", "root", "Folder", None, "Exchange2013"),
+    ("Sharing", "root", "Folder", "IPF.Note", "Exchange2013"),
+    ("TemporarySaves", "root", "Folder", None, "Exchange2016"),
+    ("Working Set", "root", "Folder", None, "Exchange2016"),
+    ("People I Know", "root", "ContactsFolder", "IPF.Contact", "Exchange2016"),
+    ("Audits", "recoverableitemsroot", "Folder", None, "Exchange2013"),
+    ("Calendar Version Store", "recoverableitemsroot", "Folder", None, "Exchange2010_SP1"),
+    ("Quick Step Settings", "msgfolderroot", "Folder", "IPF.Configuration", "Exchange2010"),
+    ("Calendar Logging", "recoverableitemsroot", "Folder", None, "Exchange2013"),
+    ("Conversation Action Settings", "msgfolderroot", "Folder", "IPF.Configuration", "Exchange2010"),
+    ("RSS Feeds", "msgfolderroot", "Folder", "IPF.Note.OutlookHomepage", "Exchange2010"),
+    ("Social Activity Notifications", "msgfolderroot", "Folder", "IPF.Note.SocialConnector.FeedItems",
+     "Exchange2013"),
+    ("Files", "msgfolderroot", "Folder", "IPF.Files", "Exchange2016"),
+    ("GAL Contacts", "contacts", "ContactsFolder", "IPF.Contact.GalContacts", "Exchange2016"),
+    ("Organizational Contacts", "contacts", "ContactsFolder", "IPF.Contact.OrganizationalContacts", "Exchange2016"),
+    ("PeopleCentricConversation Buddies", "contacts", "ContactsFolder",
+     "IPF.Contact.PeopleCentricConversationBuddies", "Exchange2016"),
+    ("Companies", "contacts", "ContactsFolder", "IPF.Contact.Company", "Exchange2016"),
 )
 
 # The archive mailbox's tree, created only for mailboxes with an archive.
@@ -136,14 +186,17 @@ ARCHIVE_FOLDERS: Tuple[Tuple[str, str, Optional[str], str, Optional[str], str], 
 # Distinguished id -> first RequestServerVersion that has it (for requests naming it).
 DISTINGUISHED_FOLDER_VERSIONS: Dict[str, str] = {row[0]: row[5] for row in DEFAULT_FOLDERS + ARCHIVE_FOLDERS}
 DISTINGUISHED_FOLDER_VERSIONS["publicfoldersroot"] = "Exchange2007"
+# Exchange Online takes these with any RequestServerVersion its schema has (they exist only there).
+DISTINGUISHED_FOLDER_VERSIONS.update({d: "Exchange2013" for d in LAX_DISTINGUISHED_IDS})
 
-# Folder element kind -> default FolderClass of a folder created without one.
-DEFAULT_FOLDER_CLASS = {
-    "Folder": "IPF.Note",
+# Folder element kind -> default FolderClass of a folder created without one. A generic t:Folder gets
+# none, as in Exchange (it is not a mail folder unless the client says so).
+DEFAULT_FOLDER_CLASS: Dict[str, Optional[str]] = {
+    "Folder": None,
     "CalendarFolder": "IPF.Appointment",
     "ContactsFolder": "IPF.Contact",
     "TasksFolder": "IPF.Task",
-    "SearchFolder": "IPF.Note",
+    "SearchFolder": None,
 }
 
 _CHANGEKEY_CLASS = {"Folder": 1, "CalendarFolder": 2, "ContactsFolder": 3, "TasksFolder": 4, "SearchFolder": 5,
@@ -500,6 +553,14 @@ class Mailbox:
                 continue
             folder = self.create_folder(parent, kind, name, folder_class, distinguished=dist_id)
             self.distinguished[dist_id] = folder
+        if table is DEFAULT_FOLDERS:
+            self._create_system_folders(server)
+
+    def _create_system_folders(self, server: Build) -> None:
+        for name, parent_id, kind, folder_class, min_version in SYSTEM_FOLDERS:
+            parent = self.distinguished.get(parent_id)
+            if parent is not None and server >= version_build(min_version):
+                self.create_folder(parent, kind, name, folder_class)
 
     def create_folder(self, parent: Optional[FolderRecord], kind: str, display_name: str = "",
                       folder_class: Optional[str] = None, distinguished: Optional[str] = None,

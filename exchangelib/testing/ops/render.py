@@ -486,6 +486,10 @@ def _render_folder_counts(folder: FolderRecord, wanted: Set[str], parts: _Parts)
         parts.add("UnreadCount", _text_el("UnreadCount", str(unread_count(items))))
 
 
+# Ids newer than the published XSD (Exchange Online's allitems ...) are accepted but never rendered.
+_XSD_DISTINGUISHED_IDS = frozenset(tables.DISTINGUISHED_FOLDER_IDS)
+
+
 def _render_folder_computed(folder: FolderRecord, wanted: Set[str], parts: _Parts) -> None:
     """Ids, rights, the distinguished id and default permissions: what the store computes for a folder."""
     kind = folder.element_kind
@@ -495,7 +499,7 @@ def _render_folder_computed(folder: FolderRecord, wanted: Set[str], parts: _Part
         parts.add("ParentFolderId", folder_id_element(folder.parent, "ParentFolderId"))
     if "EffectiveRights" in wanted:
         parts.add("EffectiveRights", _rights(items=False))
-    if "DistinguishedFolderId" in wanted and folder.distinguished:
+    if "DistinguishedFolderId" in wanted and folder.distinguished in _XSD_DISTINGUISHED_IDS:
         parts.add("DistinguishedFolderId", _text_el("DistinguishedFolderId", folder.distinguished))
     if "SharingEffectiveRights" in wanted and kind in ("CalendarFolder", "ContactsFolder"):
         parts.add("SharingEffectiveRights", _text_el("SharingEffectiveRights", "FullDetails"))

@@ -1,0 +1,86 @@
+"""The local server behaves like Exchange where clients notice (issue #19).
+
+Each test drives the server over HTTP (strict schema mode) and checks one documented Exchange behaviour
+that the server used to get wrong.
+"""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from exchangelib import Folder
+from exchangelib.response_codes import ErrorFolderExists, ErrorObjectTypeChanged
+from exchangelib.xml import MNS, SOAPNS, TNS
+
+JOHN = "john@example.com"
+
+
+# --- item 2: folder classes ------------------------------------------------------------------------------
+
+def _create_folder_raw(server, body: str) -> requests.Response:
+    """A CreateFolder request as any EWS client may send it (the XML is given, not built by our client)."""
+    envelope = (f'<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="{SOAPNS}" xmlns:m="{MNS}" '
+                f'xmlns:t="{TNS}"><s:Header><t:RequestServerVersion Version="Exchange2016"/></s:Header>'
+                f'<s:Body>{body}</s:Body></s:Envelope>')
+    creds = server.credentials(JOHN)
+    return requests.post(server.url, data=envelope.encode(), auth=(creds.username, creds.password),
+                         headers={"Content-Type": "text/xml; charset=utf-8"}, timeout=10)
+
+
+def test_generic_folder_without_class_has_none_and_class_cannot_change(make_exchange):
+    server = make_exchange()
+    r = _create_folder_raw(server, '<m:CreateFolder><m:ParentFolderId><t:DistinguishedFolderId Id="inbox"/>'
+                                   '</m:ParentFolderId><m:Folders><t:Folder><t:DisplayName>generic</t:DisplayName>'
+                                   '</t:Folder></m:Folders></m:CreateFolder>')
+    assert r.status_code == 200 and b'ResponseClass="Success"' in r.content
+    acc = server.account(JOHN)
+    generic = next(f for f in acc.inbox.children if f.name == "generic")
+    assert generic.folder_class is None  # not silently a mail folder
+    mail = Folder(parent=acc.inbox, name="mail", folder_class="IPF.Note")
+    mail.save()
+    mail.folder_class = "IPF.Appointment"
+    with pytest.raises(ErrorObjectTypeChanged):
+        mail.save(update_fields=["folder_class"])
+    again = server.account(JOHN, auth_type="basic")
+    assert next(f for f in again.inbox.children if f.name == "mail").folder_class == "IPF.Note"
+
+
+def test_built_in_folders_report_exchanges_classes(make_exchange):
+    acc = make_exchange().account(JOHN)
+    classes = {f.name: f.folder_class for f in acc.root.walk()}
+    assert classes["Conversation History"] == "IPF.Note.Microsoft.Conversation"
+    assert classes["Conflicts"] is None and classes["Local Failures"] is None and classes["Server Failures"] is None
+    assert classes["MyContacts"] == "IPF.Note"
+    assert classes["Inbox"] == "IPF.Note" and classes["Calendar"] == "IPF.Appointment"
+
+
+# --- item 3: a real mailbox's hierarchy, per version --------------------------------------------------------
+
+@pytest.mark.parametrize("version, at_least, present, absent", [
+    ("2010", 25, {"Common Views", "Schedule", "Spooler Queue", "System", "RSS Feeds"},
+     {"To-Do Search", "GAL Contacts", "AllItems"}),
+    ("2016", 60, {"Common Views", "Deferred Action", "Finder", "Freebusy Data", "Recoverable Items", "Audits",
+                  "Schedule", "Shortcuts", "Spooler Queue", "System", "TemporarySaves", "Views", "To-Do Search",
+                  "People I Know", "GAL Contacts", "RecipientCache"}, {"AllItems", "QuarantinedEmail"}),
+    ("online", 80, {"AllItems", "AllContacts", "QuarantinedEmail", "GAL Contacts", "TemporarySaves"}, set()),
+])
+def test_deep_folder_tree_matches_a_real_mailbox(make_exchange, version, at_least, present, absent):
+    acc = make_exchange(version=version).account(JOHN)
+    names = [f.name for f in acc.root.walk()]
+    assert len(names) >= at_least
+    assert present <= set(names)
+    assert not absent & set(names)
+    if version != "2010":
+        contacts = next(f for f in acc.root.walk() if f.name == "Contacts")
+        assert {"GAL Contacts", "RecipientCache"} <= {c.name for c in contacts.children}
+
+
+# --- item 15: the duplicate-folder answer is the documented one --------------------------------------------
+
+def test_duplicate_folder_error_is_exchanges(exchange):
+    acc = exchange.account(JOHN)
+    Folder(parent=acc.inbox, name="dup-once").save()
+    with pytest.raises(ErrorFolderExists) as info:
+        Folder(parent=acc.inbox, name="DUP-ONCE").save()  # names compare case-insensitively
+    # MessageText of the CreateFolder error example on Microsoft's ErrorFolderExists documentation
+    assert str(info.value).endswith("A folder with the specified name already exists.")
