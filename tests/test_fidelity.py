@@ -7,20 +7,84 @@ from __future__ import annotations
 
 import pytest
 import requests
+from lxml import etree
 
-from exchangelib import Folder
+from exchangelib import FileAttachment, Folder, Message
 from exchangelib.response_codes import ErrorFolderExists, ErrorObjectTypeChanged
-from exchangelib.xml import MNS, SOAPNS, TNS
+from exchangelib.xml import ENS, MNS, SOAPNS, TNS
 
 JOHN = "john@example.com"
 
 
+def _code(r: requests.Response) -> str:
+    root = etree.fromstring(r.content)
+    return (root.findtext(f".//{{{MNS}}}ResponseCode") or root.findtext(f".//{{{ENS}}}ResponseCode") or "")
+
+
+# --- item 1: the documented places where Exchange is laxer than its XSD ------------------------------------
+
+def test_attachment_ids_with_root_item_ids_are_accepted(make_exchange):
+    server = make_exchange()
+    acc = server.account(JOHN)
+    msg = Message(folder=acc.drafts, subject="with attachment")
+    msg.attach(FileAttachment(name="a.txt", content=b"hello"))
+    msg.save()
+    att = msg.attachments[0]
+    aid = (f'<t:AttachmentId Id="{att.attachment_id.id}" RootItemId="{msg.id}" '
+           f'RootItemChangeKey="{msg.changekey}"/>')
+    r = _post(server, f"<m:GetAttachment><m:AttachmentShape/><m:AttachmentIds>{aid}</m:AttachmentIds>"
+                      f"</m:GetAttachment>")
+    assert r.status_code == 200 and _code(r) == "NoError" and b"aGVsbG8=" in r.content
+    r = _post(server, f"<m:DeleteAttachment><m:AttachmentIds>{aid}</m:AttachmentIds></m:DeleteAttachment>")
+    assert r.status_code == 200 and _code(r) == "NoError"
+    assert server.schema_errors == []
+
+
+@pytest.mark.parametrize("version, accepted", [("online", True), ("2016", False)])
+def test_exchange_online_distinguished_ids_beyond_the_xsd(make_exchange, version, accepted):
+    server = make_exchange(version=version)
+    r = _post(server, '<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape>'
+                      '<m:FolderIds><t:DistinguishedFolderId Id="allitems"/></m:FolderIds></m:GetFolder>')
+    if accepted:
+        assert r.status_code == 200 and _code(r) == "NoError" and b"AllItems" in r.content
+        assert server.schema_errors == []
+    else:  # Exchange 2016's schema has no such id
+        assert r.status_code == 500 and _code(r) == "ErrorSchemaValidation"
+        server.reset_stats()
+
+
+def test_permission_children_in_any_order(make_exchange):
+    server = make_exchange()
+    acc = server.account(JOHN)
+    folder = Folder(parent=acc.inbox, name="shared")
+    folder.save()
+    perm = ("<t:Permission><t:UserId><t:PrimarySmtpAddress>mary@example.com</t:PrimarySmtpAddress></t:UserId>"
+            "<t:PermissionLevel>Reviewer</t:PermissionLevel><t:CanCreateItems>false</t:CanCreateItems></t:Permission>")
+    r = _post(server, f'<m:UpdateFolder><m:FolderChanges><t:FolderChange><t:FolderId Id="{folder.id}"/><t:Updates>'
+                      f'<t:SetFolderField><t:FieldURI FieldURI="folder:PermissionSet"/><t:Folder><t:PermissionSet>'
+                      f'<t:Permissions>{perm}</t:Permissions></t:PermissionSet></t:Folder></t:SetFolderField>'
+                      f'</t:Updates></t:FolderChange></m:FolderChanges></m:UpdateFolder>')
+    assert r.status_code == 200 and _code(r) == "NoError"
+    assert server.schema_errors == []
+
+
+def test_rule_without_is_enabled_passes_strict_validation(make_exchange):
+    server = make_exchange()
+    rule = ("<t:CreateRuleOperation><t:Rule><t:DisplayName>move</t:DisplayName><t:Priority>1</t:Priority>"
+            "<t:Actions><t:Delete>true</t:Delete></t:Actions></t:Rule></t:CreateRuleOperation>")
+    r = _post(server, f"<m:UpdateInboxRules><m:RemoveOutlookRuleBlob>true</m:RemoveOutlookRuleBlob>"
+                      f"<m:Operations>{rule}</m:Operations></m:UpdateInboxRules>")
+    assert _code(r) != "ErrorSchemaValidation"
+    assert server.schema_errors == []
+    server.reset_stats()
+
+
 # --- item 2: folder classes ------------------------------------------------------------------------------
 
-def _create_folder_raw(server, body: str) -> requests.Response:
-    """A CreateFolder request as any EWS client may send it (the XML is given, not built by our client)."""
+def _post(server, body: str, version: str = "Exchange2016") -> requests.Response:
+    """An EWS request as any client may send it (the XML is given here, not built by our client)."""
     envelope = (f'<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="{SOAPNS}" xmlns:m="{MNS}" '
-                f'xmlns:t="{TNS}"><s:Header><t:RequestServerVersion Version="Exchange2016"/></s:Header>'
+                f'xmlns:t="{TNS}"><s:Header><t:RequestServerVersion Version="{version}"/></s:Header>'
                 f'<s:Body>{body}</s:Body></s:Envelope>')
     creds = server.credentials(JOHN)
     return requests.post(server.url, data=envelope.encode(), auth=(creds.username, creds.password),
@@ -29,7 +93,7 @@ def _create_folder_raw(server, body: str) -> requests.Response:
 
 def test_generic_folder_without_class_has_none_and_class_cannot_change(make_exchange):
     server = make_exchange()
-    r = _create_folder_raw(server, '<m:CreateFolder><m:ParentFolderId><t:DistinguishedFolderId Id="inbox"/>'
+    r = _post(server, '<m:CreateFolder><m:ParentFolderId><t:DistinguishedFolderId Id="inbox"/>'
                                    '</m:ParentFolderId><m:Folders><t:Folder><t:DisplayName>generic</t:DisplayName>'
                                    '</t:Folder></m:Folders></m:CreateFolder>')
     assert r.status_code == 200 and b'ResponseClass="Success"' in r.content

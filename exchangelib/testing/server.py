@@ -50,6 +50,7 @@ from .auth import Authenticator, ConnectionAuth, Identity
 from .context import OPERATIONS, RequestContext, ResponseCodeError, SoapFault
 from .faults import (ConnectionReset, HTTPStatus, InjectableFault, Injection, Latency, ServerBusy,
                      TruncatedResponse, concurrency_fault)
+from .lax import relax
 from .schema import SchemaNotFound, find_schema_dir, load_schema, message_elements, validate
 from .soap import (EXCHANGE_VERSION_TYPES, Fault, RequestEnvelope, ServerVersion, build_fault, build_response,
                    element_position, parse_request, resolve_server_version, schema_fault, version_gate)
@@ -477,6 +478,9 @@ class EWSServer:
                     self._schema_error(SchemaError(op, err, "header", line))
                     raise schema_fault(_strip_line(err), line, element_position(env.raw, line, elem.tag))
             ok, err = validate(env.body_child, self._schema)
+            relaxed = None if ok else relax(env.body_child, tuple(sv.build))
+            if relaxed is not None and validate(relaxed[1], self._schema)[0]:
+                ok, env.body_child = True, relaxed[0]  # one of Exchange's documented laxities (testing/lax.py)
             if not ok:
                 line = _first_line(err) or cast(Optional[int], env.body_child.sourceline)
                 self._schema_error(SchemaError(op, err, "request", line))
