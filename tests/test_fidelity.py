@@ -9,11 +9,12 @@ import pytest
 import requests
 from lxml import etree
 
-from exchangelib import FileAttachment, Folder, Message
+from exchangelib import UTC, CalendarItem, EWSDateTime, FileAttachment, Folder, Mailbox, Message
 from exchangelib.response_codes import ErrorFolderExists, ErrorObjectTypeChanged
 from exchangelib.xml import ENS, MNS, SOAPNS, TNS
 
 JOHN = "john@example.com"
+MARY = "mary@example.com"
 
 
 def _code(r: requests.Response) -> str:
@@ -148,3 +149,30 @@ def test_duplicate_folder_error_is_exchanges(exchange):
         Folder(parent=acc.inbox, name="DUP-ONCE").save()  # names compare case-insensitively
     # MessageText of the CreateFolder error example on Microsoft's ErrorFolderExists documentation
     assert str(info.value).endswith("A folder with the specified name already exists.")
+
+
+# --- item 7: delivery does not copy the sender's categories -------------------------------------------------
+
+def test_delivered_mail_has_none_of_the_senders_categories(make_exchange):
+    server = make_exchange()
+    john, mary = server.account(JOHN), server.account(MARY)
+    Message(account=john, folder=john.sent, subject="categorised", body="hi", categories=["Secret project"],
+            to_recipients=[Mailbox(email_address=MARY)]).send_and_save()
+    [sent] = [m for m in john.sent.all() if m.subject == "categorised"]
+    assert sent.categories == ["Secret project"]  # the sender keeps them on their own copy
+    [received] = [m for m in mary.inbox.all() if m.subject == "categorised"]
+    assert not received.categories
+
+
+# --- item 10: CalendarView boundaries ---------------------------------------------------------------------
+
+def test_calendar_view_boundaries_follow_the_documented_rule(make_exchange):
+    # An item ending before StartDate, or starting on or after EndDate, is left out; all others are in.
+    acc = make_exchange().account(JOHN)
+    t = lambda h, m=0: EWSDateTime(2026, 3, 2, h, m, tzinfo=UTC)  # noqa: E731
+    for subject, start, end in (("ends at view start", t(8), t(9)), ("ends before", t(7), t(8, 59)),
+                                ("starts at view end", t(10), t(11)), ("inside", t(9, 15), t(9, 45)),
+                                ("zero length at start", t(9), t(9)), ("zero length at end", t(10), t(10))):
+        CalendarItem(account=acc, folder=acc.calendar, subject=subject, start=start, end=end).save()
+    seen = {i.subject for i in acc.calendar.view(start=t(9), end=t(10))}
+    assert seen == {"ends at view start", "inside", "zero length at start"}

@@ -448,6 +448,13 @@ def occurrence_by_start(master: ItemRecord, original_start: datetime) -> Occurre
     raise ResponseCodeError("ErrorItemNotFound", "The specified object was not found in the store.")
 
 
+def in_calendar_view(item_start: datetime, item_end: datetime, start: datetime, end: datetime) -> bool:
+    """Exchange's CalendarView rule: an item ending before StartDate, or starting on or after EndDate,
+    is left out; everything else is in (an item ending exactly at StartDate is in).
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/calendarview"""
+    return item_end >= start and item_start < end
+
+
 def occurrences_between(master: ItemRecord, start: datetime, end: datetime) -> List[OccurrenceRecord]:
     """The visible instances (occurrences and exceptions) overlapping [start, end), by their current times."""
     out: List[OccurrenceRecord] = []
@@ -462,7 +469,7 @@ def occurrences_between(master: ItemRecord, start: datetime, end: datetime) -> L
             return
         s = parse_datetime(get_text(elem, "Start") or "")
         e = parse_datetime(get_text(elem, "End") or "")
-        if s < end and e > start or (s == e and start <= s < end):
+        if in_calendar_view(s, e, start, end):
             out.append(OccurrenceRecord(master, index, o_start, elem))
 
     for index, o_start, _o_end in series.instances():
