@@ -9,7 +9,7 @@ import pytest
 import requests
 from lxml import etree
 
-from exchangelib import UTC, CalendarItem, EWSDateTime, FileAttachment, Folder, Mailbox, Message
+from exchangelib import UTC, CalendarItem, EWSDateTime, ExtendedProperty, FileAttachment, Folder, Mailbox, Message
 from exchangelib.response_codes import ErrorFolderExists, ErrorObjectTypeChanged
 from exchangelib.xml import ENS, MNS, SOAPNS, TNS
 
@@ -176,3 +176,36 @@ def test_calendar_view_boundaries_follow_the_documented_rule(make_exchange):
         CalendarItem(account=acc, folder=acc.calendar, subject=subject, start=start, end=end).save()
     seen = {i.subject for i in acc.calendar.view(start=t(9), end=t(10))}
     assert seen == {"ends at view start", "inside", "zero length at start"}
+
+
+# --- item 6: FindItem takes item:Body but returns no body, and cuts long values ----------------------------
+
+class LongNote(ExtendedProperty):
+    distinguished_property_set_id = "PublicStrings"
+    property_name = "fidelity-long-note"
+    property_type = "String"
+
+
+def test_find_item_accepts_body_returns_none_and_cuts_streamable_values(make_exchange):
+    server = make_exchange()
+    acc = server.account(JOHN)
+    Message.register("long_note", LongNote)
+    try:
+        Message(account=acc, folder=acc.drafts, subject="long", body="the body", long_note="n" * 1000).save()
+        r = _post(server, '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>'
+                          '<t:AdditionalProperties><t:FieldURI FieldURI="item:Subject"/>'
+                          '<t:FieldURI FieldURI="item:Body"/><t:ExtendedFieldURI '
+                          'DistinguishedPropertySetId="PublicStrings" PropertyName="fidelity-long-note" '
+                          'PropertyType="String"/></t:AdditionalProperties></m:ItemShape><m:ParentFolderIds>'
+                          '<t:DistinguishedFolderId Id="drafts"/></m:ParentFolderIds></m:FindItem>')
+        assert r.status_code == 200 and _code(r) == "NoError"
+        root = etree.fromstring(r.content)
+        assert root.find(f".//{{{TNS}}}Message/{{{TNS}}}Body") is None  # no body format comes back
+        value = root.findtext(f".//{{{TNS}}}ExtendedProperty/{{{TNS}}}Value")
+        assert value == "n" * 255  # the first 255 characters of a streamable property
+        # Our QuerySet never hands out the cut value as the whole one: it reads such an item again.
+        [(subject, note)] = list(acc.drafts.filter(subject="long").values_list("subject", "long_note"))
+        assert (subject, note) == ("long", "n" * 1000)
+        assert [i.long_note for i in acc.drafts.filter(subject="long").only("long_note")] == ["n" * 1000]
+    finally:
+        Message.deregister("long_note")

@@ -60,16 +60,22 @@ GET_ITEM_DEFAULT: Dict[str, Set[str]] = {
     "PostItem": set(_ITEM_DEFAULT + ("From", "IsRead", "PostedTime", "ConversationTopic")),
 }
 
+# Body formats FindItem accepts in AdditionalProperties but never returns ("FindItem does not return any
+# of the message body formats"); other streamable properties come back cut to 512 bytes / 255 characters.
+# https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/finditem-operation
+FIND_ITEM_SILENT_URIS = frozenset({"item:Body", "item:UniqueBody", "item:NormalizedBody", "item:TextBody"})
+FIND_ITEM_SILENT = frozenset(tables.FIELD_URIS[u][1] for u in FIND_ITEM_SILENT_URIS if u in tables.FIELD_URIS)
+FIND_STREAM_CHARS = 255
+FIND_STREAM_BYTES = 512
 # Properties FindItem cannot return (Exchange answers ErrorInvalidPropertyRequest when asked).
 FIND_ITEM_FORBIDDEN_URIS = frozenset({
-    "item:Body", "item:MimeContent", "item:MimeContentUTF8", "item:Attachments", "item:UniqueBody",
-    "item:NormalizedBody", "message:ToRecipients", "message:CcRecipients", "message:BccRecipients",
+    "item:MimeContent", "item:MimeContentUTF8", "item:Attachments", "message:ToRecipients", "message:CcRecipients", "message:BccRecipients",
     "message:ReplyTo", "calendar:RequiredAttendees", "calendar:OptionalAttendees", "calendar:Resources",
     "calendar:ConflictingMeetings", "calendar:AdjacentMeetings", "calendar:ModifiedOccurrences",
     "calendar:DeletedOccurrences", "distributionlist:Members", "contacts:DirectReports",
 })
 FIND_ITEM_FORBIDDEN = frozenset(tables.FIELD_URIS[u][1] for u in FIND_ITEM_FORBIDDEN_URIS
-                                if u in tables.FIELD_URIS)
+                                if u in tables.FIELD_URIS) | FIND_ITEM_SILENT
 # Single mailboxes FindItem returns with the Name only in old schema versions.
 _SUMMARY_MAILBOXES = ("From", "Sender", "Organizer", "ReceivedBy", "ReceivedRepresenting")
 # Computed properties returned only when asked for by FieldURI (or IncludeMimeContent)
@@ -77,7 +83,7 @@ _ON_REQUEST = frozenset({"UniqueBody", "NormalizedBody", "TextBody", "Preview", 
                          "StoreEntryId"})
 
 def check_find_item_shape(shape: Shape) -> None:
-    """FindItem refuses body, attachment and recipient-list properties, as Exchange does."""
+    """FindItem refuses attachment, MIME and recipient-list properties; it accepts body formats (and omits them)."""
     for p in shape.additional:
         if p.kind == "FieldURI" and p.uri in FIND_ITEM_FORBIDDEN_URIS:
             raise err("ErrorInvalidPropertyRequest", field_uri=p)
@@ -207,6 +213,8 @@ class _ItemSelection:
                 self.ext_keys.add(ext_path_key(p))
         if shape.include_mime:
             self.explicit.add("MimeContent")
+        if find:
+            self.explicit -= FIND_ITEM_SILENT
 
     def want(self, name: str) -> bool:
         if name in self.explicit:
@@ -271,6 +279,34 @@ _COMPUTED = frozenset({"MimeContent", "ItemId", "ParentFolderId", "EffectiveRigh
                        "NormalizedBody", "TextBody", "Preview"})
 
 
+def _truncate_streamable(el: etree._Element) -> etree._Element:
+    """FindItem's copy of a text property: the first 255 characters of a longer value."""
+    if len(el) == 0 and el.text and len(el.text) > FIND_STREAM_CHARS:
+        el = _copy(el)
+        el.text = el.text[:FIND_STREAM_CHARS]
+    return el
+
+
+def _truncate_extended(ep: etree._Element) -> etree._Element:
+    """FindItem's copy of a string or binary extended property: 255 characters / 512 bytes of each value."""
+    uri = ep.find(T + "ExtendedFieldURI")
+    kind = (uri.get("PropertyType") or "") if uri is not None else ""
+    if kind not in ("String", "StringArray", "Binary", "BinaryArray"):
+        return ep
+    for v in ep.iter(T + "Value"):
+        text = v.text or ""
+        if kind.startswith("String") and len(text) > FIND_STREAM_CHARS:
+            v.text = text[:FIND_STREAM_CHARS]
+        elif kind.startswith("Binary") and len(text) > FIND_STREAM_BYTES * 4 // 3:
+            try:
+                raw = base64.b64decode(text)
+            except ValueError:
+                continue
+            if len(raw) > FIND_STREAM_BYTES:
+                v.text = base64.b64encode(raw[:FIND_STREAM_BYTES]).decode("ascii")
+    return ep
+
+
 def _stored_property(ctx: RequestContext, rec: ItemRecord, c: etree._Element, name: str, shape: Shape,
                      summary_names: bool) -> etree._Element:
     """The response element of one stored property (bodies converted, attachments as metadata)."""
@@ -294,9 +330,10 @@ def _render_stored(ctx: RequestContext, rec: ItemRecord, stored: etree._Element,
         if name == "ExtendedProperty":
             uri = c.find(T + "ExtendedFieldURI")
             if uri is not None and extended_key(dict(cast(Dict[str, str], uri.attrib))) in sel.ext_keys:
-                parts.add(name, _copy(c))
+                parts.add(name, _truncate_extended(_copy(c)) if sel.find else _copy(c))
         elif name not in _COMPUTED and sel.want(name):
-            parts.add(name, _stored_property(ctx, rec, c, name, shape, summary_names))
+            el = _stored_property(ctx, rec, c, name, shape, summary_names)
+            parts.add(name, _truncate_streamable(el) if sel.find else el)
 
 
 def _add_indexed_entry(cont: etree._Element, target: etree._Element, index_attr: str, sub: Optional[str]) -> None:
