@@ -466,7 +466,7 @@ class QuerySet:
                 needs_get = True
             additional.extend(fp.expand())
         if not needs_get:
-            return self._complete_cut_values(self._found(additional=additional), paths or [], additional)
+            return self._complete_cut_values(self._found(additional=additional), list(paths or ()), additional)
         found = self._found(id_only=True)
         shape, extra = (ALL_PROPERTIES, None) if paths is None else (ID_ONLY, additional)
         return self._get_items(found, shape, extra)

@@ -281,9 +281,10 @@ _COMPUTED = frozenset({"MimeContent", "ItemId", "ParentFolderId", "EffectiveRigh
 
 def _truncate_streamable(el: etree._Element) -> etree._Element:
     """FindItem's copy of a text property: the first 255 characters of a longer value."""
-    if len(el) == 0 and el.text and len(el.text) > FIND_STREAM_CHARS:
+    text = el.text
+    if len(el) == 0 and text and len(text) > FIND_STREAM_CHARS:
         el = _copy(el)
-        el.text = el.text[:FIND_STREAM_CHARS]
+        el.text = text[:FIND_STREAM_CHARS]
     return el
 
 
