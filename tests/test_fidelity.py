@@ -9,7 +9,8 @@ import pytest
 import requests
 from lxml import etree
 
-from exchangelib import UTC, CalendarItem, EWSDateTime, ExtendedProperty, FileAttachment, Folder, Mailbox, Message
+from exchangelib import (UTC, CalendarItem, Contact, EWSDateTime, ExtendedProperty, FileAttachment, Folder, Mailbox,
+                         Message)
 from exchangelib.response_codes import ErrorFolderExists, ErrorObjectTypeChanged
 from exchangelib.xml import ENS, MNS, SOAPNS, TNS
 
@@ -209,3 +210,30 @@ def test_find_item_accepts_body_returns_none_and_cuts_streamable_values(make_exc
         assert [i.long_note for i in acc.drafts.filter(subject="long").only("long_note")] == ["n" * 1000]
     finally:
         Message.deregister("long_note")
+
+
+# --- item 5: Exchange's length limits -----------------------------------------------------------------------
+
+def _create_raw(server, folder: str, item: str, disposition: str = "") -> requests.Response:
+    return _post(server, f'<m:CreateItem{disposition}><m:SavedItemFolderId><t:DistinguishedFolderId Id="{folder}"/>'
+                         f'</m:SavedItemFolderId><m:Items>{item}</m:Items></m:CreateItem>')
+
+
+def test_subject_is_cut_to_255_and_long_contact_names_are_refused(make_exchange):
+    # Sent as raw XML: our own client already refuses such values before sending.
+    server = make_exchange()
+    acc = server.account(JOHN)
+    r = _create_raw(server, "drafts", f"<t:Message><t:Subject>{'s' * 4000}</t:Subject></t:Message>",
+                    ' MessageDisposition="SaveOnly"')
+    assert _code(r) == "NoError"
+    assert [m.subject for m in acc.drafts.all()] == ["s" * 255]  # Exchange keeps the first 255 characters
+    r = _create_raw(server, "contacts", f"<t:Contact><t:GivenName>{'g' * 256}</t:GivenName></t:Contact>")
+    assert _code(r) == "ErrorInvalidPropertySet"
+    c = Contact(account=acc, folder=acc.contacts, given_name="g" * 255, display_name="at the limit")
+    c.save()
+    r = _post(server, f'<m:UpdateItem ConflictResolution="AlwaysOverwrite"><m:ItemChanges><t:ItemChange>'
+                      f'<t:ItemId Id="{c.id}"/><t:Updates><t:SetItemField><t:FieldURI FieldURI="contacts:Surname"/>'
+                      f'<t:Contact><t:Surname>{"n" * 300}</t:Surname></t:Contact></t:SetItemField></t:Updates>'
+                      f'</t:ItemChange></m:ItemChanges></m:UpdateItem>')
+    assert _code(r) == "ErrorPropertyUpdate"
+    assert [(x.given_name, x.surname) for x in acc.contacts.all()] == [("g" * 255, None)]

@@ -237,12 +237,28 @@ def field_path(name: str) -> Optional[Path]:
     return Path("FieldURI", uri=uri) if uri else None
 
 
+# Exchange's length limits (characters). Subject is cut to its limit; the contact name parts are refused.
+SUBJECT_LIMIT = 255
+CONTACT_NAME_LIMITS = {"GivenName": 255, "MiddleName": 255, "Surname": 255}
+
+
+def check_lengths(elem: etree._Element, code: str = "ErrorInvalidPropertySet") -> None:
+    """Refuse over-long contact name parts (``code``: ErrorInvalidPropertySet on create, ErrorPropertyUpdate
+    on update), as Exchange does."""
+    if local(elem) != "Contact":
+        return
+    for name, limit in CONTACT_NAME_LIMITS.items():
+        if len(get_text(elem, name) or "") > limit:
+            raise err(code, f"The property {name} is longer than {limit} characters.", field_uri=field_path(name))
+
+
 def check_client_properties(elem: etree._Element, allow: Iterable[str] = ()) -> None:
-    """Refuse server-only properties in a CreateItem item, as Exchange does."""
+    """Refuse server-only properties and over-long values in a CreateItem item, as Exchange does."""
     allowed = set(allow)
     for c in elem:
         if isinstance(c.tag, str) and local(c) in READ_ONLY and local(c) not in allowed:
             raise err("ErrorInvalidPropertySet", field_uri=field_path(local(c)))
+    check_lengths(elem)
 
 
 def stamp_new(store: Store, mailbox: Mailbox, elem: etree._Element, *, draft: bool = False,
@@ -355,6 +371,9 @@ def restamp(store: Store, mailbox: Mailbox, elem: etree._Element, now: Optional[
     kind = local(elem)
     now = now or format_datetime(store.now())
     normalise_values(elem)
+    subject = get_text(elem, "Subject")
+    if subject is not None and len(subject) > SUBJECT_LIMIT:
+        set_prop(elem, "Subject", subject[:SUBJECT_LIMIT])  # Exchange keeps the first 255 characters
     resolve_recipients(store, elem)
     atts = get(elem, "Attachments")
     set_prop(elem, "HasAttachments", "true" if atts is not None and len(atts) else "false")
