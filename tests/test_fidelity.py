@@ -5,12 +5,16 @@ that the server used to get wrong.
 """
 from __future__ import annotations
 
+import datetime
+
 import pytest
 import requests
 from lxml import etree
 
 from exchangelib import (UTC, CalendarItem, Contact, EWSDateTime, ExtendedProperty, FileAttachment, Folder, Mailbox,
-                         Message)
+                         MeetingRequest, Message)
+from exchangelib.items import SEND_ONLY_TO_ALL, SEND_TO_NONE
+from exchangelib.recurrence import DailyPattern, Recurrence
 from exchangelib.response_codes import ErrorFolderExists, ErrorObjectTypeChanged
 from exchangelib.xml import ENS, MNS, SOAPNS, TNS
 
@@ -237,3 +241,30 @@ def test_subject_is_cut_to_255_and_long_contact_names_are_refused(make_exchange)
                       f'</t:ItemChange></m:ItemChanges></m:UpdateItem>')
     assert _code(r) == "ErrorPropertyUpdate"
     assert [(x.given_name, x.surname) for x in acc.contacts.all()] == [("g" * 255, None)]
+
+
+# --- item 8: Exchange's IsRecurring table -------------------------------------------------------------------
+
+def test_is_recurring_follows_exchanges_table(make_exchange):
+    server = make_exchange()
+    john, mary = server.account(JOHN), server.account(MARY)
+    start = EWSDateTime(2026, 6, 1, 9, tzinfo=UTC)
+    single = CalendarItem(account=john, folder=john.calendar, subject="single", start=start,
+                          end=start + datetime.timedelta(hours=1))
+    single.save()
+    master = CalendarItem(account=john, folder=john.calendar, subject="weekly sync", start=start,
+                          end=start + datetime.timedelta(hours=1), required_attendees=[MARY],
+                          recurrence=Recurrence(pattern=DailyPattern(interval=1), start=start.date(), number=5))
+    master.save(send_meeting_invitations=SEND_ONLY_TO_ALL)
+    second = master.occurrence(2)
+    second.subject = "moved sync"
+    second.save(send_meeting_invitations=SEND_TO_NONE)
+    got = {i.subject: i.is_recurring for i in john.calendar.all()}
+    assert got == {"single": False, "weekly sync": False}  # the organizer's master: false (sic)
+    view = {(o.subject, o.type): o.is_recurring
+            for o in john.calendar.view(start=start, end=start + datetime.timedelta(days=3))}
+    assert view[("weekly sync", "Occurrence")] is True and view[("moved sync", "Exception")] is True
+    [request] = [m for m in mary.inbox.all() if isinstance(m, MeetingRequest)]
+    assert request.is_recurring is True  # meeting requests: true
+    [attendee_copy] = [i for i in mary.calendar.all() if i.subject == "weekly sync"]
+    assert attendee_copy.type == "RecurringMaster" and attendee_copy.is_recurring is True  # attendees: true

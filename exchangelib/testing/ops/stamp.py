@@ -401,7 +401,10 @@ def restamp(store: Store, mailbox: Mailbox, elem: etree._Element, now: Optional[
             normalise_master(elem)  # validates the pattern; Start/End move to the first occurrence
             start, end = (parse_datetime(cast(str, get_text(elem, "Start"))),
                           parse_datetime(cast(str, get_text(elem, "End"))))
-        set_prop(elem, "IsRecurring", "true" if recurring else "false")
+        # Exchange's documented table: a recurring master is IsRecurring=false in the organizer's calendar,
+        # true in attendees' copies (and in meeting requests); occurrences and exceptions are true.
+        # https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/isrecurring
+        set_prop(elem, "IsRecurring", "true" if recurring and get_text(elem, "IsOrganizer") == "false" else "false")
         set_prop(elem, "CalendarItemType", "RecurringMaster" if recurring else "Single")
         is_meeting = bool(attendee_addresses(elem))
         set_prop(elem, "IsMeeting", "true" if is_meeting else "false")
@@ -414,6 +417,8 @@ def restamp(store: Store, mailbox: Mailbox, elem: etree._Element, now: Optional[
         for att in elem.iter(T + "Attendee"):
             if att.find(T + "ResponseType") is None:
                 insert_ordered(att, _text(T + "ResponseType", "Unknown"), "AttendeeType")
+    if kind == "MeetingRequest":  # a request for a series is recurring (see the IsRecurring table above)
+        set_prop(elem, "IsRecurring", "true" if get(elem, "Recurrence") is not None else "false")
     if kind == "Task":
         status = get_text(elem, "Status")
         pct = get_text(elem, "PercentComplete")
