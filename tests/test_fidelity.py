@@ -11,8 +11,8 @@ import pytest
 import requests
 from lxml import etree
 
-from exchangelib import (UTC, CalendarItem, Contact, EWSDateTime, ExtendedProperty, FileAttachment, Folder, Mailbox,
-                         MeetingRequest, Message)
+from exchangelib import (UTC, CalendarItem, Contact, EWSDateTime, EWSTimeZone, ExtendedProperty, FileAttachment,
+                         Folder, Mailbox, MeetingRequest, Message)
 from exchangelib.items import SEND_ONLY_TO_ALL, SEND_TO_NONE
 from exchangelib.recurrence import DailyPattern, Recurrence
 from exchangelib.response_codes import ErrorFolderExists, ErrorObjectTypeChanged
@@ -268,3 +268,21 @@ def test_is_recurring_follows_exchanges_table(make_exchange):
     assert request.is_recurring is True  # meeting requests: true
     [attendee_copy] = [i for i in mary.calendar.all() if i.subject == "weekly sync"]
     assert attendee_copy.type == "RecurringMaster" and attendee_copy.is_recurring is True  # attendees: true
+
+
+# --- item 9: all-day events span whole days in their zone ---------------------------------------------------
+
+def test_all_day_event_times_move_to_midnight_in_the_events_zone(make_exchange):
+    acc = make_exchange().account(JOHN)
+    tz = EWSTimeZone("Europe/Copenhagen")
+    item = CalendarItem(account=acc, folder=acc.calendar, subject="offsite", is_all_day=True,
+                        start=EWSDateTime(2026, 3, 10, 10, 30, tzinfo=tz), end=EWSDateTime(2026, 3, 10, 15, tzinfo=tz),
+                        start_timezone=tz, end_timezone=tz)
+    item.save()
+    two_days = CalendarItem(account=acc, folder=acc.calendar, subject="conference", is_all_day=True,
+                            start=EWSDateTime(2026, 3, 28, 0, tzinfo=tz), end=EWSDateTime(2026, 3, 30, 0, tzinfo=tz),
+                            start_timezone=tz, end_timezone=tz)  # midnight to midnight stays, across the DST change
+    two_days.save()
+    got = {i.subject: (i.start.astimezone(tz), i.end.astimezone(tz)) for i in acc.calendar.all()}
+    assert got["offsite"] == (EWSDateTime(2026, 3, 10, 0, tzinfo=tz), EWSDateTime(2026, 3, 11, 0, tzinfo=tz))
+    assert got["conference"] == (EWSDateTime(2026, 3, 28, 0, tzinfo=tz), EWSDateTime(2026, 3, 30, 0, tzinfo=tz))

@@ -84,6 +84,19 @@ def zone_of(elem: etree._Element) -> timezone:
     return timezone.utc
 
 
+def all_day_span(elem: etree._Element, start: datetime, end: datetime) -> Tuple[datetime, datetime]:
+    """Exchange's all-day event times: start moves back to midnight and end on to the following midnight
+    (at least one day after the start), in the event's time zone; returned in UTC."""
+    tz = zone_of(elem)
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    first = local_start.date()
+    last = local_end.date() if local_end.time() == time(0) else local_end.date() + timedelta(days=1)
+    if last <= first:
+        last = first + timedelta(days=1)
+    return (datetime.combine(first, time(0), tzinfo=tz).astimezone(timezone.utc),
+            datetime.combine(last, time(0), tzinfo=tz).astimezone(timezone.utc))
+
+
 # --- patterns ------------------------------------------------------------------------------------
 def _date(text: Optional[str]) -> date:
     try:

@@ -24,7 +24,7 @@ from ...xml import TNS
 from .. import schema_tables as tables
 from ..store import ATTACHMENT_TOKEN_LEN, Mailbox, Store, format_datetime
 from .common import Path, err, local
-from .recurrence import normalise_master
+from .recurrence import all_day_span, normalise_master
 from .props import (get, get_text, insert_ordered, normalise_values, parse_datetime, remove_prop, set_default,
                     set_prop)
 
@@ -392,6 +392,9 @@ def restamp(store: Store, mailbox: Mailbox, elem: etree._Element, now: Optional[
         end = parse_datetime(end_s) if end_s else start + timedelta(minutes=30)
         if end < start:
             raise err("ErrorCalendarEndDateIsEarlierThanStartDate", "EndDate is earlier than StartDate")
+        if get_text(elem, "IsAllDayEvent") == "true":
+            start, end = all_day_span(elem, start, end)
+            start_s = end_s = None  # written below
         if not start_s:
             set_prop(elem, "Start", format_datetime(start))
         if not end_s:
