@@ -286,3 +286,31 @@ def test_all_day_event_times_move_to_midnight_in_the_events_zone(make_exchange):
     got = {i.subject: (i.start.astimezone(tz), i.end.astimezone(tz)) for i in acc.calendar.all()}
     assert got["offsite"] == (EWSDateTime(2026, 3, 10, 0, tzinfo=tz), EWSDateTime(2026, 3, 11, 0, tzinfo=tz))
     assert got["conference"] == (EWSDateTime(2026, 3, 28, 0, tzinfo=tz), EWSDateTime(2026, 3, 30, 0, tzinfo=tz))
+
+
+# --- item 4: recurrence range dates carry the series zone's offset, as Exchange sends them -----------------
+
+@pytest.mark.parametrize("version, rsv, expected", [
+    ("2016", "Exchange2016", ("2026-03-02+01:00", "2026-04-30+02:00")),  # Copenhagen: winter, then summer time
+    ("2007_SP1", "Exchange2007_SP1", ("2026-03-02", "2026-04-30")),
+])
+def test_recurrence_range_dates_as_exchange_sends_them(make_exchange, version, rsv, expected):
+    server = make_exchange(version=version)
+    acc = server.account(JOHN)
+    tz = EWSTimeZone("Europe/Copenhagen")
+    start = EWSDateTime(2026, 3, 2, 9, tzinfo=tz)
+    zones = dict(start_timezone=tz, end_timezone=tz) if version != "2007_SP1" else {}  # 2007 has neither
+    item = CalendarItem(account=acc, folder=acc.calendar, subject="series", start=start,
+                        end=start + datetime.timedelta(hours=1), **zones,
+                        recurrence=Recurrence(pattern=DailyPattern(interval=1), start=start.date(),
+                                              end=EWSDateTime(2026, 4, 30, 9, tzinfo=tz).date()))
+    item.save()
+    r = _post(server, f'<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>'
+                      f'<t:FieldURI FieldURI="calendar:Recurrence"/></t:AdditionalProperties></m:ItemShape>'
+                      f'<m:ItemIds><t:ItemId Id="{item.id}"/></m:ItemIds></m:GetItem>', version=rsv)
+    root = etree.fromstring(r.content)
+    got = (root.findtext(f".//{{{TNS}}}StartDate"), root.findtext(f".//{{{TNS}}}EndDate"))
+    assert got == expected
+    # and our client reads every form back as the same dates
+    [fresh] = acc.fetch([(item.id, item.changekey)])
+    assert (fresh.recurrence.boundary.start, fresh.recurrence.boundary.end) == (start.date(), datetime.date(2026, 4, 30))

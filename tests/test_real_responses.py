@@ -325,3 +325,45 @@ def test_mid_atlantic_is_not_utc():
     tz = EWSTimeZone.from_ms_id("Mid-Atlantic Standard Time")
     assert tz.ms_id == "Mid-Atlantic Standard Time"
     assert datetime.datetime(2026, 1, 15, 12, tzinfo=tz).utcoffset() == datetime.timedelta(hours=-2)
+
+
+# --- item 4: recurrence dates in every form Exchange sends -------------------------------------------------
+
+# A recurring master as in the GetItem calendar example, with the range dates in the forms real servers
+# send: with the series zone's offset (Exchange 2010 and later), 'Z' for a zero offset, or bare.
+def _recurring_master_response(start_date: str, end_date: str) -> bytes:
+    return soap(f"""
+    <m:GetItemResponse {M} {T}>
+      <m:ResponseMessages>
+        <m:GetItemResponseMessage ResponseClass="Success">
+          <m:ResponseCode>NoError</m:ResponseCode>
+          <m:Items>
+            <t:CalendarItem>
+              <t:ItemId Id="AAMkADFmNDBjNWM0LWNhY2EtNDY2Yi04YTViLTM0MDljMWY4MzJhMgBGAAAAAACZs2" ChangeKey="DwAAABYA"/>
+              <t:Subject>Weekly status</t:Subject>
+              <t:Start>2016-01-04T17:00:00Z</t:Start>
+              <t:End>2016-01-04T18:00:00Z</t:End>
+              <t:CalendarItemType>RecurringMaster</t:CalendarItemType>
+              <t:Recurrence>
+                <t:WeeklyRecurrence><t:Interval>1</t:Interval><t:DaysOfWeek>Monday</t:DaysOfWeek>
+                  <t:FirstDayOfWeek>Sunday</t:FirstDayOfWeek></t:WeeklyRecurrence>
+                <t:EndDateRecurrence><t:StartDate>{start_date}</t:StartDate><t:EndDate>{end_date}</t:EndDate>
+                </t:EndDateRecurrence>
+              </t:Recurrence>
+            </t:CalendarItem>
+          </m:Items>
+        </m:GetItemResponseMessage>
+      </m:ResponseMessages>
+    </m:GetItemResponse>""")
+
+
+@pytest.mark.parametrize("start_date, end_date", [
+    ("2016-01-04-08:00", "2016-02-29-08:00"), ("2016-01-04Z", "2016-02-29Z"), ("2016-01-04", "2016-02-29"),
+    ("2016-01-04+05:30", "2016-02-29+05:30"),
+])
+def test_recurrence_dates_are_read_in_every_form(make_exchange, replay, start_date, end_date):
+    _server, acc = _account(make_exchange)
+    replay.answers["GetItem"] = _recurring_master_response(start_date, end_date)
+    [item] = acc.fetch([("AAMkADFmNDBjNWM0LWNhY2EtNDY2Yi04YTViLTM0MDljMWY4MzJhMgBGAAAAAACZs2", "DwAAABYA")])
+    assert (item.recurrence.boundary.start, item.recurrence.boundary.end) == (
+        datetime.date(2016, 1, 4), datetime.date(2016, 2, 29))

@@ -317,6 +317,25 @@ def normalise_master(elem: etree._Element) -> None:
     set_prop(elem, "End", format_datetime(end))
 
 
+def stamp_range_dates(elem: etree._Element, with_offset: bool) -> None:
+    """Write a recurrence range's StartDate/EndDate as Exchange sends them: from Exchange 2010 on, an
+    xs:date with the series zone's UTC offset on that day ('2016-01-01-08:00', '2016-01-01Z' for offset 0);
+    Exchange 2007 sends the bare date."""
+    rec = get(elem, "Recurrence")
+    if rec is None:
+        return
+    tz = zone_of(elem)
+    for el in rec.iter(T + "StartDate", T + "EndDate"):
+        day = _date(el.text)
+        if not with_offset:
+            el.text = day.isoformat()
+            continue
+        offset = datetime.combine(day, time(0), tzinfo=tz).utcoffset() or timedelta(0)
+        minutes = int(offset.total_seconds() // 60)
+        sign = "+" if minutes >= 0 else "-"
+        el.text = day.isoformat() + ("Z" if minutes == 0 else f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}")
+
+
 # --- occurrence ids ------------------------------------------------------------------------------
 _OCCURRENCE_ID_VERSION = 0x03
 

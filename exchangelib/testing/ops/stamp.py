@@ -24,7 +24,7 @@ from ...xml import TNS
 from .. import schema_tables as tables
 from ..store import ATTACHMENT_TOKEN_LEN, Mailbox, Store, format_datetime
 from .common import Path, err, local
-from .recurrence import all_day_span, normalise_master
+from .recurrence import all_day_span, normalise_master, stamp_range_dates
 from .props import (get, get_text, insert_ordered, normalise_values, parse_datetime, remove_prop, set_default,
                     set_prop)
 
@@ -402,6 +402,7 @@ def restamp(store: Store, mailbox: Mailbox, elem: etree._Element, now: Optional[
         recurring = get(elem, "Recurrence") is not None
         if recurring:
             normalise_master(elem)  # validates the pattern; Start/End move to the first occurrence
+            stamp_range_dates(elem, with_offset=store.server_build[0] >= 14)
             start, end = (parse_datetime(cast(str, get_text(elem, "Start"))),
                           parse_datetime(cast(str, get_text(elem, "End"))))
         # Exchange's documented table: a recurring master is IsRecurring=false in the organizer's calendar,
@@ -441,6 +442,7 @@ def restamp(store: Store, mailbox: Mailbox, elem: etree._Element, now: Optional[
             remove_prop(elem, "CompleteDate")
         set_prop(elem, "IsComplete", "true" if get_text(elem, "Status") == "Completed" else "false")
         set_prop(elem, "IsRecurring", "true" if get(elem, "Recurrence") is not None else "false")
+        stamp_range_dates(elem, with_offset=store.server_build[0] >= 14)
     set_prop(elem, "LastModifiedName", mailbox.display_name)
     set_prop(elem, "LastModifiedTime", now)
     set_prop(elem, "Size", "0")
