@@ -5,7 +5,10 @@ that the server used to get wrong.
 """
 from __future__ import annotations
 
+import base64
 import datetime
+import struct
+import uuid
 
 import pytest
 import requests
@@ -15,7 +18,9 @@ from exchangelib import (UTC, CalendarItem, Contact, EWSDateTime, EWSTimeZone, E
                          Folder, Mailbox, MeetingRequest, Message)
 from exchangelib.items import SEND_ONLY_TO_ALL, SEND_TO_NONE
 from exchangelib.recurrence import DailyPattern, Recurrence
-from exchangelib.response_codes import ErrorFolderExists, ErrorObjectTypeChanged
+from exchangelib.response_codes import (ErrorFolderExists, ErrorInvalidIdMalformed, ErrorItemNotFound,
+                                        ErrorObjectTypeChanged)
+from exchangelib.services import ConvertId
 from exchangelib.xml import ENS, MNS, SOAPNS, TNS
 
 JOHN = "john@example.com"
@@ -314,3 +319,47 @@ def test_recurrence_range_dates_as_exchange_sends_them(make_exchange, version, r
     # and our client reads every form back as the same dates
     [fresh] = acc.fetch([(item.id, item.changekey)])
     assert (fresh.recurrence.boundary.start, fresh.recurrence.boundary.end) == (start.date(), datetime.date(2026, 4, 30))
+
+
+# --- item 12: ids in Exchange's binary layout, generated, accepted and converted ---------------------------
+
+# A well-formed mailbox-GUID-based EwsId of an item in a mailbox this server does not hold.
+FOREIGN_ITEM_ID = ("AAMkAGI2NGVhZTVlLTI1OGMtNDI4My1iZmE5LTA5OGJlZGZjNmFiMABGAAAAAAAYQ4/9D+FkR4Z6bI5JYV9HBwBvHIbMSMGCQqG"
+                   "2Q0xx/cy8AAAAAAENAABvHIbMSMGCQqG2Q0xx/cy8AAAo/HzcAAA=")
+
+
+def _layout(ews_id: str):
+    raw = base64.b64decode(ews_id)
+    (n,) = struct.unpack("<H", raw[2:4])
+    (m,) = struct.unpack("<H", raw[5 + n:7 + n])
+    return raw[:2], raw[4:4 + n].decode("ascii"), raw[7 + n:], m
+
+
+def test_ids_have_exchanges_layout_and_convert_between_formats(make_exchange):
+    server = make_exchange()
+    acc = server.account(JOHN)
+    m = Message(account=acc, folder=acc.drafts, subject="id layout")
+    m.save()
+    assert m.id.startswith("AAMk") and acc.drafts.id.startswith("AAMk")
+    header, mailbox_guid, entry_id, length = _layout(m.id)
+    assert header == b"\x00\x03" and str(uuid.UUID(mailbox_guid)) == mailbox_guid
+    assert length == len(entry_id) == 70 and entry_id[:4] == b"\x00\x00\x00\x00" and entry_id[20:22] == b"\x07\x00"
+    _header, _guid, folder_entry_id, _length = _layout(acc.drafts.id)
+    assert len(folder_entry_id) == 46 and folder_entry_id[20:22] == b"\x01\x00"
+
+    convert = ConvertId(account=acc)
+    [(hex_id, fmt, _mb)] = list(convert.call([(m.id, "EwsId", JOHN)], "HexEntryId"))
+    assert fmt == "HexEntryId" and bytes.fromhex(hex_id) == entry_id  # the MAPI entry id itself
+    [(legacy, _fmt, _mb)] = list(convert.call([(hex_id, "HexEntryId", JOHN)], "EwsLegacyId"))
+    assert _layout(legacy)[:2] == (b"\x00\x00", JOHN)  # Exchange 2007's SMTP-based layout
+    [(back, _fmt, _mb)] = list(convert.call([(legacy, "EwsLegacyId", JOHN)], "EwsId"))
+    assert back == m.id
+    assert [i.subject for i in acc.fetch([(back, None)])] == ["id layout"]
+
+
+def test_a_well_formed_real_id_of_something_else_is_not_found_rather_than_malformed(make_exchange):
+    acc = make_exchange().account(JOHN)
+    [result] = acc.fetch([(FOREIGN_ITEM_ID, None)])
+    assert isinstance(result, ErrorItemNotFound)
+    [converted] = list(ConvertId(account=acc).call([(FOREIGN_ITEM_ID, "EwsId", JOHN)], "HexEntryId"))
+    assert not isinstance(converted, ErrorInvalidIdMalformed)

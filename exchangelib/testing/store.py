@@ -5,10 +5,12 @@ Items and folders are kept as the lxml elements of the EWS ``types`` namespace (
 ``t:CalendarFolder`` ...), so the operation handlers in :mod:`exchangelib.testing.ops` work from
 XML and the XSD alone, never from the client's models.
 
-Identifiers behave like Exchange's: ``ItemId``/``FolderId`` values are opaque base64 strings
-that encode the owning mailbox and a random 16-byte key (see :func:`encode_id`), and every write
-gives the object a new ``ChangeKey``. Alternate id formats for ConvertId (EwsLegacyId, EntryId,
-HexEntryId, StoreId, OwaId) encode the same key; see :func:`convert_id`.
+Identifiers behave like Exchange's: ``ItemId``/``FolderId`` values have Exchange's binary layout
+(``AAMk...``: the mailbox GUID and the object's MAPI entry id, which holds a random 16-byte key;
+see :func:`encode_id`), any well-formed id in that layout is accepted (an unknown one is "not
+found", not "malformed"), and every write gives the object a new ``ChangeKey``. Alternate id
+formats for ConvertId (EwsLegacyId, the SMTP-based layout of Exchange 2007; EntryId, HexEntryId,
+StoreId, OwaId) carry the same entry id; see :func:`convert_id`.
 
 Each new mailbox gets the folders a new Exchange mailbox has, limited to the distinguished
 folder names the emulated server build knows (rule: each name is tagged with the first
@@ -31,6 +33,7 @@ import logging
 import secrets
 import struct
 import threading
+import uuid
 from datetime import datetime, timezone
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -228,12 +231,8 @@ def format_datetime(dt: datetime) -> str:
 
 
 # --- Identifiers ---------------------------------------------------------------------------------
-_EWS_ID_VERSION = 0x01
-_LEGACY_ID_VERSION = 0x00
 _KEY_LEN = 16
 _ENTRY_ID_FLAGS = b"\x00\x00\x00\x00"
-_ENTRY_ID_TYPE = {FOLDER: 0x0001, ITEM: 0x0007}
-_ENTRY_ID_KIND = {v: k for k, v in _ENTRY_ID_TYPE.items()}
 _STORE_ID_MAGIC = b"\x53\x49"  # 'SI'
 _OWA_ID_MAGIC = 0x52
 ID_FORMATS = ("EwsLegacyId", "EwsId", "EntryId", "HexEntryId", "StoreId", "OwaId")
@@ -270,16 +269,85 @@ def _b64decode(s: str, urlsafe: bool = False) -> bytes:
         raise _malformed() from None
 
 
-def encode_id(kind: str, mailbox: str, key: bytes) -> str:
-    """The EwsId of an object: base64 of (format version, kind, mailbox address, 16-byte key)."""
-    return base64.b64encode(_pack_ews(_EWS_ID_VERSION, kind, mailbox, key)).decode("ascii")
+# Exchange's EwsId layout (Exchange 2010 SP1 and later, "AAMk..."): a compression byte (0, none), the id
+# storage type (3: based on the mailbox GUID; 0: on the SMTP address, as in Exchange 2007's ids), the mailbox
+# GUID or address as a length-prefixed (u16, little-endian) ASCII string, a processing-instruction byte (0:
+# normal), then the length-prefixed store id: the MAPI entry id of the object. An entry id is 4 flag bytes,
+# the mailbox's store (provider) GUID, the object type (u16 LE: 1 folder, 7 message), then one (folder) or
+# two (the item's folder, then the item) 24-byte ids: a 16-byte GUID and a 6-byte counter plus 2 padding
+# bytes. This server keeps each object's 16-byte key in the GUID of the last id.
+_STORAGE_SMTP = 0x00
+_STORAGE_MAILBOX_GUID = 0x03
+_EID_TYPE = {FOLDER: 0x0001, ITEM: 0x0007}
+_EID_KIND = {v: k for k, v in _EID_TYPE.items()}
+_EID_LEN = {FOLDER: 46, ITEM: 70}
+
+
+def _global_id(key: bytes) -> bytes:
+    return key + key[:6] + b"\x00\x00"
+
+
+def real_entry_id(kind: str, key: bytes, store_guid: bytes, folder_key: Optional[bytes] = None) -> bytes:
+    """The MAPI entry id of a folder (46 bytes) or an item (70 bytes, with its folder's id)."""
+    out = _ENTRY_ID_FLAGS + store_guid + struct.pack("<H", _EID_TYPE[kind])
+    if kind == ITEM:
+        out += _global_id(folder_key or bytes(_KEY_LEN))
+    return out + _global_id(key)
+
+
+def _parse_real_entry_id(raw: bytes) -> Tuple[str, bytes]:
+    """(kind, object key) of a well-formed folder or message entry id."""
+    if len(raw) not in (46, 70) or raw[:4] != _ENTRY_ID_FLAGS:
+        raise _malformed()
+    (typ,) = struct.unpack("<H", raw[20:22])
+    kind = _EID_KIND.get(typ) or (FOLDER if len(raw) == 46 else ITEM)
+    if len(raw) != _EID_LEN[kind]:
+        raise _malformed()
+    return kind, raw[-24:-8]
+
+
+def _pack_real(storage: int, mailbox_ref: str, store_id: bytes) -> bytes:
+    ref = mailbox_ref.encode("ascii")
+    return (bytes((0, storage)) + struct.pack("<H", len(ref)) + ref + b"\x00"
+            + struct.pack("<H", len(store_id)) + store_id)
+
+
+def _unpack_real(raw: bytes) -> Tuple[str, str, bytes]:
+    """(kind, mailbox GUID or address, key) of a well-formed EwsId/EwsLegacyId."""
+    if len(raw) < 6 or raw[0] != 0 or raw[1] not in (_STORAGE_SMTP, _STORAGE_MAILBOX_GUID):
+        raise _malformed()
+    (n,) = struct.unpack("<H", raw[2:4])
+    try:
+        ref = raw[4:4 + n].decode("ascii")
+    except UnicodeDecodeError:
+        raise _malformed() from None
+    rest = raw[4 + n:]
+    if len(ref) != n or len(rest) < 3 or rest[0] != 0:
+        raise _malformed()
+    (m,) = struct.unpack("<H", rest[1:3])
+    if len(rest) != 3 + m:
+        raise _malformed()
+    kind, key = _parse_real_entry_id(rest[3:])
+    return kind, ref, key
+
+
+def encode_id(kind: str, mailbox: "Mailbox", key: bytes, folder_key: Optional[bytes] = None,
+              legacy: bool = False) -> str:
+    """The EwsId of an object in Exchange's layout (see above); ``legacy`` gives the SMTP-based EwsLegacyId."""
+    store_id = real_entry_id(kind, key, mailbox.store_guid, folder_key)
+    if legacy:
+        raw = _pack_real(_STORAGE_SMTP, mailbox.primary_smtp_address, store_id)
+    else:
+        raw = _pack_real(_STORAGE_MAILBOX_GUID, mailbox.guid, store_id)
+    return base64.b64encode(raw).decode("ascii")
 
 
 def decode_id(value: Optional[str]) -> Tuple[str, str, bytes]:
-    """Decode an EwsId into (kind, mailbox address, key). Raises ErrorInvalidIdEmpty/ErrorInvalidIdMalformed."""
+    """Decode an EwsId into (kind, mailbox GUID or address, key): any well-formed id in Exchange's layout,
+    GUID- or SMTP-based. Raises ErrorInvalidIdEmpty/ErrorInvalidIdMalformed. (Store.get_mailbox takes both.)"""
     if not value:
         raise ResponseCodeError("ErrorInvalidIdEmpty", "Id must be non-empty.")
-    return _unpack_ews(_b64decode(value), _EWS_ID_VERSION)
+    return _unpack_real(_b64decode(value))
 
 
 _ATTACHMENT_ID_VERSION = 0x02
@@ -305,20 +373,6 @@ def decode_attachment_id(value: Optional[str]) -> Tuple[str, bytes, bytes]:
     return addr, key, raw[-ATTACHMENT_TOKEN_LEN:]
 
 
-def entry_id(kind: str, key: bytes, mailbox: "Mailbox") -> bytes:
-    """A MAPI-style entry id: flags, the mailbox's store GUID, object type, object key."""
-    return _ENTRY_ID_FLAGS + mailbox.store_guid + struct.pack(">H", _ENTRY_ID_TYPE[kind]) + key
-
-
-def _parse_entry_id(raw: bytes) -> Tuple[str, bytes, bytes]:
-    if len(raw) != 4 + 16 + 2 + _KEY_LEN or raw[:4] != _ENTRY_ID_FLAGS:
-        raise _malformed()
-    (typ,) = struct.unpack(">H", raw[20:22])
-    if typ not in _ENTRY_ID_KIND:
-        raise _malformed()
-    return _ENTRY_ID_KIND[typ], raw[4:20], raw[22:]
-
-
 def convert_id(store: "Store", value: str, source_format: str, dest_format: str,
                mailbox_address: str) -> Tuple[str, str]:
     """Convert an id between the ConvertId formats. Returns (new id, mailbox address).
@@ -330,10 +384,8 @@ def convert_id(store: "Store", value: str, source_format: str, dest_format: str,
         raise ResponseCodeError("ErrorInvalidRequest", "Unknown id format.")
     if not value:
         raise ResponseCodeError("ErrorInvalidIdEmpty", "Id must be non-empty.")
-    if source_format == "EwsId":
+    if source_format in ("EwsId", "EwsLegacyId"):
         kind, addr, key = decode_id(value)
-    elif source_format == "EwsLegacyId":
-        kind, addr, key = _unpack_ews(_b64decode(value), _LEGACY_ID_VERSION)
     else:
         if source_format == "EntryId":
             raw = _b64decode(value)
@@ -355,17 +407,17 @@ def convert_id(store: "Store", value: str, source_format: str, dest_format: str,
             if not raw or raw[0] != _OWA_ID_MAGIC:
                 raise _malformed()
             raw = raw[1:]
-        kind, _guid, key = _parse_entry_id(raw)
+        kind, key = _parse_real_entry_id(raw)
         addr = mailbox_address
     mb = store.get_mailbox(addr)
     if mb is None:
         raise ResponseCodeError("ErrorNonExistentMailbox", f"No mailbox with SMTP address {addr}")
     addr = mb.primary_smtp_address
-    if dest_format == "EwsId":
-        return encode_id(kind, addr, key), addr
-    if dest_format == "EwsLegacyId":
-        return base64.b64encode(_pack_ews(_LEGACY_ID_VERSION, kind, addr, key)).decode("ascii"), addr
-    raw = entry_id(kind, key, mb)
+    rec = store.find_item(key) if kind == ITEM else None
+    folder_key = rec.folder.key if rec is not None else None
+    if dest_format in ("EwsId", "EwsLegacyId"):
+        return encode_id(kind, mb, key, folder_key, legacy=dest_format == "EwsLegacyId"), addr
+    raw = real_entry_id(kind, key, mb.store_guid, folder_key)
     if dest_format == "EntryId":
         return base64.b64encode(raw).decode("ascii"), addr
     if dest_format == "HexEntryId":
@@ -397,7 +449,8 @@ class _Versioned:
 
     @property
     def id(self) -> str:
-        return encode_id(self.kind_code, self.mailbox.primary_smtp_address, self.key)
+        folder = getattr(self, "folder", None)
+        return encode_id(self.kind_code, self.mailbox, self.key, folder.key if folder is not None else None)
 
     @property
     def changekey(self) -> str:
@@ -533,6 +586,8 @@ class Mailbox:
         self.aliases = tuple(a.lower() for a in aliases)
         self.has_archive = archive
         self.store_guid = secrets.token_bytes(16)
+        # The mailbox GUID that EwsIds carry ('AAMk...'), derived from the address so it is stable.
+        self.guid = str(uuid.uuid5(uuid.NAMESPACE_URL, "mailbox:" + self.primary_smtp_address))
         self.folders: Dict[bytes, FolderRecord] = {}
         self.distinguished: Dict[str, FolderRecord] = {}
         self._create_default_folders(DEFAULT_FOLDERS)
@@ -691,6 +746,7 @@ class Store:
             self._mailboxes[mb.primary_smtp_address] = mb
             for a in addresses:
                 self._addresses[a] = mb
+            self._addresses[mb.guid] = mb  # ids name mailboxes by GUID
             log.debug("Created mailbox %s", mb.primary_smtp_address)
             return mb
 

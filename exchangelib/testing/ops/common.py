@@ -221,7 +221,7 @@ def resolve_folder(ctx: RequestContext, id_elem: etree._Element) -> FolderRecord
         return folder
     if name == "FolderId":
         kind, addr, key = decode_id(id_elem.get("Id"))
-        if kind != FOLDER:
+        if kind != FOLDER or ctx.store.get_mailbox(addr) is None:  # a well-formed id of nothing we hold
             raise err("ErrorFolderNotFound")
         mb = ctx.mailbox_for(addr)
         folder = ctx.store.find_folder(key)
@@ -261,7 +261,7 @@ def resolve_item(ctx: RequestContext, id_elem: etree._Element, check_changekey: 
     else:
         raise err("ErrorInvalidIdMalformed")
     kind, addr, key = decode_id(raw_id)
-    if kind != ITEM:
+    if kind != ITEM or ctx.store.get_mailbox(addr) is None:  # a well-formed id of nothing we hold
         raise err("ErrorItemNotFound")
     mb = ctx.mailbox_for(addr)
     rec = ctx.store.find_item(key)
