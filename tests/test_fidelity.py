@@ -15,9 +15,10 @@ import requests
 from lxml import etree
 
 from exchangelib import (UTC, CalendarItem, Contact, EWSDateTime, EWSTimeZone, ExtendedProperty, FileAttachment,
-                         Folder, Mailbox, MeetingRequest, Message)
+                         Folder, Mailbox, MeetingRequest, Message, Task)
 from exchangelib.items import SEND_ONLY_TO_ALL, SEND_TO_NONE
-from exchangelib.recurrence import DailyPattern, Recurrence
+from exchangelib.recurrence import (AUGUST, AbsoluteYearlyPattern, DailyPattern, DailyRegeneration, Recurrence,
+                                    TaskRecurrence)
 from exchangelib.response_codes import (ErrorFolderExists, ErrorInvalidIdMalformed, ErrorItemNotFound,
                                         ErrorObjectTypeChanged)
 from exchangelib.services import ConvertId
@@ -363,3 +364,33 @@ def test_a_well_formed_real_id_of_something_else_is_not_found_rather_than_malfor
     assert isinstance(result, ErrorItemNotFound)
     [converted] = list(ConvertId(account=acc).call([(FOREIGN_ITEM_ID, "EwsId", JOHN)], "HexEntryId"))
     assert not isinstance(converted, ErrorInvalidIdMalformed)
+
+
+# --- item 11: completing a recurring task splits off the completed instance --------------------------------
+
+def test_completing_recurring_tasks_splits_off_a_one_off(make_exchange):
+    acc = make_exchange().account(JOHN)
+    start = EWSDateTime(2026, 8, 3, 9, tzinfo=UTC)
+    regen = Task(account=acc, folder=acc.tasks, subject="water the plants", start_date=start,
+                 due_date=start + datetime.timedelta(days=1),
+                 recurrence=TaskRecurrence(pattern=DailyRegeneration(interval=4), start=start.date()))
+    regen.save()
+    yearly = Task(account=acc, folder=acc.tasks, subject="renew the domain", start_date=start, due_date=start,
+                  recurrence=TaskRecurrence(pattern=AbsoluteYearlyPattern(day_of_month=3, month=AUGUST),
+                                            start=start.date(), number=3))
+    yearly.save()
+    for task in (regen, yearly):
+        task.status = "Completed"
+        task.save(update_fields=["status"])
+    tasks = sorted(acc.tasks.all(), key=lambda t: (t.subject, t.is_recurring))
+    summary = [(t.subject, t.status, t.is_recurring) for t in tasks]
+    assert summary == [("renew the domain", "Completed", False), ("renew the domain", "NotStarted", True),
+                       ("water the plants", "Completed", False), ("water the plants", "NotStarted", True)]
+    series = {t.subject: t for t in tasks if t.is_recurring}
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    # a regenerating series starts again its interval after the day it was completed (due date kept 1 day on)
+    assert series["water the plants"].start_date.date() == today + datetime.timedelta(days=4)
+    assert series["water the plants"].due_date - series["water the plants"].start_date == datetime.timedelta(days=1)
+    # a pattern series moves to its next date, and the numbered range counts the done instance
+    assert series["renew the domain"].start_date == EWSDateTime(2027, 8, 3, 9, tzinfo=UTC)
+    assert series["renew the domain"].recurrence.boundary.number == 2
