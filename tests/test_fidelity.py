@@ -16,6 +16,7 @@ from lxml import etree
 
 from exchangelib import (UTC, CalendarItem, Contact, EWSDateTime, EWSTimeZone, ExtendedProperty, FileAttachment,
                          Folder, Mailbox, MeetingRequest, Message, Task)
+from exchangelib.folders.base import BaseFolder
 from exchangelib.items import SEND_ONLY_TO_ALL, SEND_TO_NONE
 from exchangelib.recurrence import (AUGUST, AbsoluteYearlyPattern, DailyPattern, DailyRegeneration, Recurrence,
                                     TaskRecurrence)
@@ -394,3 +395,29 @@ def test_completing_recurring_tasks_splits_off_a_one_off(make_exchange):
     # a pattern series moves to its next date, and the numbered range counts the done instance
     assert series["renew the domain"].start_date == EWSDateTime(2027, 8, 3, 9, tzinfo=UTC)
     assert series["renew the domain"].recurrence.boundary.number == 2
+
+
+# --- item 14: the folder size property (0x0E08) counts the items a folder holds ----------------------------
+
+class FolderSize(ExtendedProperty):
+    property_tag = 0x0E08
+    property_type = "Integer"
+
+
+def test_folder_size_property_reads_the_items_sizes(make_exchange):
+    server = make_exchange()
+    john, mary = server.account(JOHN), server.account(MARY)
+    BaseFolder.register("size_on_disk", FolderSize)
+    try:
+        Message(account=john, subject="to mary", body="x" * 2000, to_recipients=[Mailbox(email_address=MARY)]).send()
+        Contact(account=mary, folder=mary.contacts, given_name="Ann", display_name="Ann").save()
+        CalendarItem(account=mary, folder=mary.calendar, subject="c", start=EWSDateTime(2026, 1, 5, 9, tzinfo=UTC),
+                     end=EWSDateTime(2026, 1, 5, 10, tzinfo=UTC)).save()
+        reader = server.account(MARY, auth_type="basic")  # a fresh account: its folder tree is read now
+        sizes = {f.name: f.size_on_disk for f in reader.root.walk() if f.name in ("Inbox", "Contacts", "Calendar",
+                                                                                    "Drafts")}
+        items = {"Inbox": mary.inbox, "Contacts": mary.contacts, "Calendar": mary.calendar, "Drafts": mary.drafts}
+        assert sizes == {name: sum(i.size for i in folder.all()) for name, folder in items.items()}
+        assert sizes["Inbox"] > 2000 and sizes["Contacts"] > 0 and sizes["Calendar"] > 0 and sizes["Drafts"] == 0
+    finally:
+        BaseFolder.deregister("size_on_disk")
