@@ -60,6 +60,11 @@ def test_exchange_online_distinguished_ids_beyond_the_xsd(make_exchange, version
                       '<m:FolderIds><t:DistinguishedFolderId Id="allitems"/></m:FolderIds></m:GetFolder>')
     if accepted:
         assert r.status_code == 200 and _code(r) == "NoError" and b"AllItems" in r.content
+        # and a V2018_01_08 id with an older RequestServerVersion, as Exchange Online clients send them
+        r = _post(server, '<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape>'
+                          '<m:FolderIds><t:DistinguishedFolderId Id="allcategorizeditems"/>'
+                          '<t:DistinguishedFolderId Id="shortnotes"/></m:FolderIds></m:GetFolder>', version="Exchange2016")
+        assert r.status_code == 200 and _code(r) == "NoError"
         assert server.schema_errors == []
     else:  # Exchange 2016's schema has no such id
         assert r.status_code == 500 and _code(r) == "ErrorSchemaValidation"

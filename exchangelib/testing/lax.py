@@ -11,7 +11,9 @@ Nothing else is ever let through. The list (also in docs/local-server.rst):
    and clients send them back as they are).
 2. ``t:DistinguishedFolderId`` values newer than the newest published XSD that Exchange Online accepts
    (``allitems``, ``allcontacts``, ``quarantinedemail`` ...; see
-   :data:`~exchangelib.testing.store.LAX_DISTINGUISHED_IDS`), on an Exchange Online server only.
+   :data:`~exchangelib.testing.store.LAX_DISTINGUISHED_IDS`), on an Exchange Online server only; and
+   there, any distinguished id whatever the request's RequestServerVersion (clients send
+   ``Exchange2016`` with V2018 ids such as ``allcategorizeditems``; checked in ops/common.py).
 3. The children of ``t:Permission``/``t:CalendarPermission`` in any order (the XSD has a sequence).
 4. ``t:Rule`` without ``IsEnabled`` in UpdateInboxRules (Exchange takes it as enabled).
 

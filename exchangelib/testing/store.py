@@ -127,12 +127,33 @@ DEFAULT_FOLDERS: Tuple[Tuple[str, str, Optional[str], str, Optional[str], str], 
     ("quarantinedemaildefaultcategory", "QuarantinedEmailDefaultCategory", "quarantinedemail", "Folder", "IPF.Note",
      "V2018_01_08"),
     ("recoverableitemssubstrateholds", "SubstrateHolds", "recoverableitemsroot", "Folder", None, "V2018_01_08"),
+    ("companycontacts", "Companies", "contacts", "ContactsFolder", "IPF.Contact.Company", "V2018_01_08"),
+    ("peoplecentricconversationbuddies", "PeopleCentricConversation Buddies", "contacts", "ContactsFolder",
+     "IPF.Contact.PeopleCentricConversationBuddies", "V2018_01_08"),
+    ("relevantcontacts", "RelevantContacts", "contacts", "ContactsFolder", "IPF.Contact", "V2018_01_08"),
+    ("usercuratedcontacts", "UserCuratedContacts", "contacts", "ContactsFolder", "IPF.Contact", "V2018_01_08"),
+    ("temporarysaves", "TemporarySaves", "root", "Folder", None, "V2018_01_08"),
+    ("dlppolicyevaluation", "DlpPolicyEvaluation", "root", "Folder", "IPF.StoreItem.DlpPolicyEvaluation",
+     "V2018_01_08"),
+    ("fromfavoritesenders", "From Favorite Senders", "root", "SearchFolder", "IPF.Note", "V2018_01_08"),
+    ("inference", "Inference", "root", "Folder", None, "V2018_01_08"),
+    ("onenotepagepreviews", "OneNotePagePreviews", "root", "Folder", None, "V2018_01_08"),
+    ("qedcdefaultretention", "QedcDefaultRetention", "root", "Folder", None, "V2018_01_08"),
+    ("qedclongretention", "QedcLongRetention", "root", "Folder", None, "V2018_01_08"),
+    ("qedcmediumretention", "QedcMediumRetention", "root", "Folder", None, "V2018_01_08"),
+    ("qedcshortretention", "QedcShortRetention", "root", "Folder", None, "V2018_01_08"),
+    ("sharepointnotifications", "SharePointNotifications", "root", "Folder", None, "V2018_01_08"),
+    ("shortnotes", "ShortNotes", "root", "Folder", "IPF.ShortNotes", "V2018_01_08"),
 )
 
 # Distinguished ids newer than the newest published XSD (V2018_01_08) that Exchange Online accepts; the
 # strict mode lets them through on an Exchange Online server (exchangelib.testing.lax).
-LAX_DISTINGUISHED_IDS = frozenset({"allitems", "allcontacts", "allpersonmetadata", "quarantinedemail",
-                                   "quarantinedemaildefaultcategory", "recoverableitemssubstrateholds"})
+LAX_DISTINGUISHED_IDS = frozenset({
+    "allitems", "allcontacts", "allpersonmetadata", "quarantinedemail", "quarantinedemaildefaultcategory",
+    "recoverableitemssubstrateholds", "companycontacts", "peoplecentricconversationbuddies", "relevantcontacts",
+    "usercuratedcontacts", "temporarysaves", "dlppolicyevaluation", "fromfavoritesenders", "inference",
+    "onenotepagepreviews", "qedcdefaultretention", "qedclongretention", "qedcmediumretention", "qedcshortretention",
+    "sharepointnotifications", "shortnotes"})
 
 # Folders every real mailbox has that have no distinguished id (Outlook's and the store's own), as
 # (display name, parent: a distinguished id, or '/'-joined display names below one, element kind,
@@ -614,8 +635,11 @@ class Mailbox:
     def _create_system_folders(self, server: Build) -> None:
         for name, parent_id, kind, folder_class, min_version in SYSTEM_FOLDERS:
             parent = self.distinguished.get(parent_id)
-            if parent is not None and server >= version_build(min_version):
-                self.create_folder(parent, kind, name, folder_class)
+            if parent is None or server < version_build(min_version):
+                continue
+            if any(c.display_name == name for c in parent.live_children()):
+                continue  # Exchange Online has it as a distinguished folder already
+            self.create_folder(parent, kind, name, folder_class)
 
     def create_folder(self, parent: Optional[FolderRecord], kind: str, display_name: str = "",
                       folder_class: Optional[str] = None, distinguished: Optional[str] = None,
