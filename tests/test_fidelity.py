@@ -363,6 +363,22 @@ def test_ids_have_exchanges_layout_and_convert_between_formats(make_exchange):
     assert back == m.id
     assert [i.subject for i in acc.fetch([(back, None)])] == ["id layout"]
 
+    # attachment ids are the item's id with the attachment part after it; occurrence ids carry the
+    # Recurrence processing instruction and the master's entry id
+    m.attach(FileAttachment(name="a.txt", content=b"x"))
+    att_raw = base64.b64decode(m.attachments[0].attachment_id.id)
+    assert att_raw[:2] == b"\x00\x03" and att_raw[:4 + 36 + 3 + 70][4:40] == mailbox_guid.encode()
+    start = EWSDateTime(2026, 9, 1, 9, tzinfo=UTC)
+    master = CalendarItem(account=acc, folder=acc.calendar, subject="ids", start=start,
+                          end=start + datetime.timedelta(hours=1),
+                          recurrence=Recurrence(pattern=DailyPattern(interval=1), start=start.date(), number=3))
+    master.save()
+    occurrence = master.occurrence(2)
+    occ_header, occ_guid, occ_store_id, occ_length = _layout(occurrence.id)
+    assert occurrence.id.startswith("AAMk") and base64.b64decode(occurrence.id)[40] == 1  # processing: Recurrence
+    assert occ_length == 78 and occ_store_id[:70] == _layout(master.id)[2]
+    assert list(acc.fetch([(occurrence.id, None)]))[0].start == start + datetime.timedelta(days=1)
+
 
 def test_a_well_formed_real_id_of_something_else_is_not_found_rather_than_malformed(make_exchange):
     acc = make_exchange().account(JOHN)

@@ -34,7 +34,7 @@ import secrets
 import struct
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from lxml import etree
@@ -263,24 +263,6 @@ def _malformed(message: str = "Id is malformed.") -> ResponseCodeError:
     return ResponseCodeError("ErrorInvalidIdMalformed", message)
 
 
-def _pack_ews(version: int, kind: str, mailbox: str, key: bytes) -> bytes:
-    addr = mailbox.lower().encode("utf-8")
-    return bytes((version, ord(kind))) + struct.pack(">H", len(addr)) + addr + key
-
-
-def _unpack_ews(raw: bytes, version: int) -> Tuple[str, str, bytes]:
-    if len(raw) < 4 + _KEY_LEN or raw[0] != version or chr(raw[1]) not in (FOLDER, ITEM):
-        raise _malformed()
-    (addr_len,) = struct.unpack(">H", raw[2:4])
-    if len(raw) != 4 + addr_len + _KEY_LEN:
-        raise _malformed()
-    try:
-        addr = raw[4:4 + addr_len].decode("utf-8")
-    except UnicodeDecodeError:
-        raise _malformed() from None
-    return chr(raw[1]), addr, raw[4 + addr_len:]
-
-
 def _b64decode(s: str, urlsafe: bool = False) -> bytes:
     try:
         if urlsafe:
@@ -327,14 +309,22 @@ def _parse_real_entry_id(raw: bytes) -> Tuple[str, bytes]:
     return kind, raw[-24:-8]
 
 
-def _pack_real(storage: int, mailbox_ref: str, store_id: bytes) -> bytes:
+def _pack_real(storage: int, mailbox_ref: str, store_id: bytes, processing: int = 0) -> bytes:
     ref = mailbox_ref.encode("ascii")
-    return (bytes((0, storage)) + struct.pack("<H", len(ref)) + ref + b"\x00"
+    return (bytes((0, storage)) + struct.pack("<H", len(ref)) + ref + bytes((processing,))
             + struct.pack("<H", len(store_id)) + store_id)
 
 
-def _unpack_real(raw: bytes) -> Tuple[str, str, bytes]:
-    """(kind, mailbox GUID or address, key) of a well-formed EwsId/EwsLegacyId."""
+# Processing instructions: a plain object, or an occurrence of a recurring series (its store id is the
+# master's entry id followed by the occurrence's original start as a FILETIME).
+_NORMAL = 0x00
+_RECURRENCE = 0x01
+_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=timezone.utc)
+
+
+def _parse_real(raw: bytes) -> Tuple[str, str, bytes, int, bytes, bytes]:
+    """(kind, mailbox GUID or address, key, processing instruction, bytes after the entry id in the store id,
+    bytes after the store id) of an id in Exchange's layout. Raises ErrorInvalidIdMalformed."""
     if len(raw) < 6 or raw[0] != 0 or raw[1] not in (_STORAGE_SMTP, _STORAGE_MAILBOX_GUID):
         raise _malformed()
     (n,) = struct.unpack("<H", raw[2:4])
@@ -343,13 +333,15 @@ def _unpack_real(raw: bytes) -> Tuple[str, str, bytes]:
     except UnicodeDecodeError:
         raise _malformed() from None
     rest = raw[4 + n:]
-    if len(ref) != n or len(rest) < 3 or rest[0] != 0:
+    if len(ref) != n or len(rest) < 3 or rest[0] not in (_NORMAL, _RECURRENCE):
         raise _malformed()
     (m,) = struct.unpack("<H", rest[1:3])
-    if len(rest) != 3 + m:
+    store_id, tail = rest[3:3 + m], rest[3 + m:]
+    if len(store_id) != m:
         raise _malformed()
-    kind, key = _parse_real_entry_id(rest[3:])
-    return kind, ref, key
+    eid_len = 46 if len(store_id) == 46 else 70
+    kind, key = _parse_real_entry_id(store_id[:eid_len])
+    return kind, ref, key, rest[0], store_id[eid_len:], tail
 
 
 def encode_id(kind: str, mailbox: "Mailbox", key: bytes, folder_key: Optional[bytes] = None,
@@ -368,30 +360,57 @@ def decode_id(value: Optional[str]) -> Tuple[str, str, bytes]:
     GUID- or SMTP-based. Raises ErrorInvalidIdEmpty/ErrorInvalidIdMalformed. (Store.get_mailbox takes both.)"""
     if not value:
         raise ResponseCodeError("ErrorInvalidIdEmpty", "Id must be non-empty.")
-    return _unpack_real(_b64decode(value))
+    kind, ref, key, processing, extra, tail = _parse_real(_b64decode(value))
+    if processing != _NORMAL or extra or tail:
+        raise _malformed()  # an occurrence or attachment id where an item or folder id belongs
+    return kind, ref, key
 
 
-_ATTACHMENT_ID_VERSION = 0x02
+def encode_occurrence_id(mailbox: "Mailbox", master_key: bytes, folder_key: Optional[bytes],
+                         original_start: datetime) -> str:
+    """The ItemId of one occurrence: the master's EwsId with the Recurrence processing instruction and the
+    occurrence's original start (FILETIME, 100 ns since 1601) after the master's entry id."""
+    ticks = (original_start - _FILETIME_EPOCH) // timedelta(microseconds=1) * 10
+    store_id = real_entry_id(ITEM, master_key, mailbox.store_guid, folder_key) + struct.pack("<q", ticks)
+    return base64.b64encode(_pack_real(_STORAGE_MAILBOX_GUID, mailbox.guid, store_id, _RECURRENCE)).decode("ascii")
+
+
+def decode_occurrence_id(value: Optional[str]) -> Optional[Tuple[str, bytes, datetime]]:
+    """(mailbox GUID or address, master key, original start) of an occurrence id; None for any other id."""
+    try:
+        raw = base64.b64decode((value or "").encode("ascii"), validate=True)
+        kind, ref, key, processing, extra, tail = _parse_real(raw)
+    except (ResponseCodeError, binascii.Error, ValueError, UnicodeEncodeError):
+        return None
+    if kind != ITEM or processing != _RECURRENCE or len(extra) != 8 or tail:
+        return None
+    (ticks,) = struct.unpack("<q", extra)
+    return ref, key, _FILETIME_EPOCH + timedelta(microseconds=ticks // 10)
+
+
 ATTACHMENT_TOKEN_LEN = 8
 
 
-def encode_attachment_id(mailbox: str, item_key: bytes, token: bytes) -> str:
-    """An AttachmentId: base64 of (format version, mailbox, the parent item's key, the attachment's token).
-
-    Like Exchange's, it embeds the parent item, so it changes when the item moves.
-    """
-    return base64.b64encode(_pack_ews(_ATTACHMENT_ID_VERSION, ITEM, mailbox, item_key) + token).decode("ascii")
+def encode_attachment_id(mailbox: "Mailbox", item_key: bytes, folder_key: Optional[bytes], tokens: bytes) -> str:
+    """An AttachmentId as Exchange builds one: the parent item's EwsId followed by the length-prefixed
+    attachment part (here the tokens of the attachment and, for an attachment of an attached item, of
+    every attachment on the way down). Like Exchange's, it changes when the item moves."""
+    raw = base64.b64decode(encode_id(ITEM, mailbox, item_key, folder_key))
+    return base64.b64encode(raw + struct.pack("<H", len(tokens)) + tokens).decode("ascii")
 
 
 def decode_attachment_id(value: Optional[str]) -> Tuple[str, bytes, bytes]:
-    """(mailbox address, parent item key, attachment token) of an AttachmentId."""
+    """(mailbox GUID or address, parent item key, attachment tokens) of an AttachmentId."""
     if not value:
         raise ResponseCodeError("ErrorInvalidIdEmpty", "Id must be non-empty.")
-    raw = _b64decode(value)
-    if len(raw) <= ATTACHMENT_TOKEN_LEN:
+    kind, ref, key, processing, extra, tail = _parse_real(_b64decode(value))
+    if kind != ITEM or processing != _NORMAL or extra or len(tail) < 2:
         raise _malformed()
-    _kind, addr, key = _unpack_ews(raw[:-ATTACHMENT_TOKEN_LEN], _ATTACHMENT_ID_VERSION)
-    return addr, key, raw[-ATTACHMENT_TOKEN_LEN:]
+    (n,) = struct.unpack("<H", tail[:2])
+    tokens = tail[2:]
+    if len(tokens) != n or not n or n % ATTACHMENT_TOKEN_LEN:
+        raise _malformed()
+    return ref, key, tokens
 
 
 def convert_id(store: "Store", value: str, source_format: str, dest_format: str,

@@ -23,11 +23,8 @@ https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-service
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import calendar
 import copy
-import struct
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Dict, Iterator, List, Optional, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,7 +34,7 @@ from lxml import etree
 from ...winzone import MS_TO_IANA
 from ...xml import TNS
 from ..context import RequestContext, ResponseCodeError
-from ..store import ITEM, ItemRecord, Mailbox, format_datetime
+from ..store import ItemRecord, Mailbox, decode_occurrence_id, encode_occurrence_id, format_datetime
 from .common import item_id_element, local, resolve_item
 from .props import get, get_text, parse_datetime, remove_prop, set_prop
 
@@ -337,33 +334,8 @@ def stamp_range_dates(elem: etree._Element, with_offset: bool) -> None:
 
 
 # --- occurrence ids ------------------------------------------------------------------------------
-_OCCURRENCE_ID_VERSION = 0x03
-
-
-def encode_occurrence_id(mailbox: str, master_key: bytes, original_start: datetime) -> str:
-    addr = mailbox.lower().encode("utf-8")
-    raw = (bytes((_OCCURRENCE_ID_VERSION, ord(ITEM))) + struct.pack(">H", len(addr)) + addr + master_key
-           + struct.pack(">q", int(original_start.timestamp())))
-    return base64.b64encode(raw).decode("ascii")
-
-
-def decode_occurrence_id(value: Optional[str]) -> Optional[Tuple[str, bytes, datetime]]:
-    """(mailbox, master key, original start) of an occurrence id; None for any other id."""
-    try:
-        raw = base64.b64decode((value or "").encode("ascii"), validate=True)
-    except (binascii.Error, ValueError, UnicodeEncodeError):
-        return None
-    if len(raw) < 4 or raw[0] != _OCCURRENCE_ID_VERSION or raw[1] != ord(ITEM):
-        return None
-    (n,) = struct.unpack(">H", raw[2:4])
-    if len(raw) != 4 + n + 16 + 8:
-        return None
-    try:
-        addr = raw[4:4 + n].decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    (ts,) = struct.unpack(">q", raw[4 + n + 16:])
-    return addr, raw[4 + n:4 + n + 16], datetime.fromtimestamp(ts, timezone.utc)
+# Occurrence ids have Exchange's layout (the master's EwsId with the Recurrence processing instruction and
+# the original start): see exchangelib.testing.store.encode_occurrence_id.
 
 
 # --- occurrences as records ----------------------------------------------------------------------
@@ -404,7 +376,7 @@ class OccurrenceRecord:
 
     @property
     def id(self) -> str:
-        return encode_occurrence_id(self.master.mailbox.primary_smtp_address, self.master.key, self.original_start)
+        return encode_occurrence_id(self.master.mailbox, self.master.key, self.master.folder.key, self.original_start)
 
     def touch(self, changed: Tuple[str, ...] = ()) -> None:
         self.master.touch(changed)

@@ -398,7 +398,7 @@ def public_attachment_id(rec: ItemRecord, stored: etree._Element, root_ids: bool
     token_el = stored.find(T + "AttachmentId")
     token = base64.b64decode(token_el.get("Id", "")) if token_el is not None else b""
     el = etree.Element(T + "AttachmentId",
-                       Id=encode_attachment_id(rec.mailbox.primary_smtp_address, rec.key, token))
+                       Id=encode_attachment_id(rec.mailbox, rec.key, rec.folder.key, token))
     if root_ids:
         el.set("RootItemId", rec.id)
         el.set("RootItemChangeKey", rec.changekey)
