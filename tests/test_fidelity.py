@@ -14,15 +14,16 @@ import pytest
 import requests
 from lxml import etree
 
-from exchangelib import (UTC, CalendarItem, Contact, EWSDateTime, EWSTimeZone, ExtendedProperty, FileAttachment,
-                         Folder, Mailbox, MeetingRequest, Message, Task)
+from exchangelib import (UTC, Account, CalendarItem, Contact, EWSDateTime, EWSTimeZone, ExtendedProperty,
+                         FileAttachment, Folder, Mailbox, MeetingRequest, Message, Task)
 from exchangelib.folders.base import BaseFolder
 from exchangelib.items import SEND_ONLY_TO_ALL, SEND_TO_NONE
 from exchangelib.recurrence import (AUGUST, AbsoluteYearlyPattern, DailyPattern, DailyRegeneration, Recurrence,
                                     TaskRecurrence)
-from exchangelib.response_codes import (ErrorFolderExists, ErrorInvalidIdMalformed, ErrorItemNotFound,
-                                        ErrorObjectTypeChanged)
+from exchangelib.response_codes import (ErrorFolderExists, ErrorInvalidIdMalformed, ErrorInvalidRequest,
+                                        ErrorItemNotFound, ErrorObjectTypeChanged)
 from exchangelib.services import ConvertId
+from exchangelib.testing.context import OPERATIONS
 from exchangelib.xml import ENS, MNS, SOAPNS, TNS
 
 JOHN = "john@example.com"
@@ -442,3 +443,18 @@ def test_folder_size_property_reads_the_items_sizes(make_exchange):
         assert sizes["Inbox"] > 2000 and sizes["Contacts"] > 0 and sizes["Calendar"] > 0 and sizes["Drafts"] == 0
     finally:
         BaseFolder.deregister("size_on_disk")
+
+
+# --- item 13: an operation the server lacks never sends a client down through every version ---------------
+
+def test_unimplemented_operation_stops_a_version_probe_at_once(make_exchange, monkeypatch):
+    server = make_exchange()
+    monkeypatch.delitem(OPERATIONS, "ResolveNames")  # the operation the version probe uses
+    acc = Account(JOHN, config=server.config(login=JOHN, auth_type="basic"), autodiscover=False)
+    with pytest.raises(ErrorInvalidRequest):
+        acc.version
+    codes = [r.response_code for r in server.request_log if r.operation == "ResolveNames"]
+    # versions newer than the server's are refused as such; the first it knows ends the probe
+    assert codes[-1] == "ErrorInvalidRequest" and codes.count("ErrorInvalidRequest") == 1
+    assert set(codes[:-1]) <= {"ErrorInvalidServerVersion"}
+    server.reset_stats()  # (the unimplemented operation is recorded; that is the point of this test)
