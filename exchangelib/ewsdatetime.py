@@ -62,6 +62,8 @@ del _ms_id, _display
 # Results of forgiving from_ms_id() lookups, so each unknown name is resolved (and warned about) once.
 _FALLBACK_CACHE: Dict[str, "EWSTimeZone"] = {}
 _FALLBACK_LOCK = threading.Lock()
+# Zones for Windows ids that share an IANA zone with another Windows id (see EWSTimeZone.ms_id).
+_OWN_ID_ZONES: Dict[str, "EWSTimeZone"] = {}
 
 
 def _fmt_offset(offset: datetime.timedelta) -> str:
@@ -113,8 +115,12 @@ class EWSTimeZone(zoneinfo.ZoneInfo):
 
     @property
     def ms_id(self) -> str:
-        """The Windows time zone id, e.g. 'Romance Standard Time'. Raises UnknownTimeZone if there is none."""
-        own = self.__dict__.get("_server_ms_id")  # a zone built from a server's definition
+        """The Windows time zone id, e.g. 'Romance Standard Time'. Raises UnknownTimeZone if there is none.
+
+        A zone read from a Windows id that is not the IANA zone's usual one (e.g. 'Kamchatka Standard Time',
+        an old Windows zone with Asia/Kamchatka's offsets) keeps that id, so saving an item back does not
+        change its zone."""
+        own = self.__dict__.get("_server_ms_id") or self.__dict__.get("_ms_id")  # from a server definition / id
         if own:
             return own
         try:
@@ -130,7 +136,7 @@ class EWSTimeZone(zoneinfo.ZoneInfo):
         """The Windows display name, e.g. '(UTC+01:00) Brussels, Copenhagen, Madrid, Paris', or None."""
         if self.__dict__.get("_server_ms_name"):
             return self.__dict__["_server_ms_name"]
-        ms_id = IANA_TO_MS.get(self.key)
+        ms_id = self.__dict__.get("_ms_id") or IANA_TO_MS.get(self.key)
         return MS_DISPLAY_NAMES.get(ms_id) if ms_id else None
 
     @classmethod
@@ -189,7 +195,11 @@ class EWSTimeZone(zoneinfo.ZoneInfo):
             raise TypeError(f"from_ms_id() expects a Windows time zone id (str), got {type(ms_id).__name__}")
         iana = MS_TO_IANA.get(ms_id)
         if iana is not None:
-            return UTC if iana == "Etc/UTC" else cls(iana)
+            if iana == "Etc/UTC":
+                return UTC
+            if IANA_TO_MS.get(iana, ms_id) != ms_id:
+                return cls._with_ms_id(iana, ms_id)
+            return cls(iana)
         if not fallback:
             raise UnknownTimeZone(f"Unknown Windows time zone id {ms_id!r}")
         try:
@@ -201,6 +211,17 @@ class EWSTimeZone(zoneinfo.ZoneInfo):
             if len(_FALLBACK_CACHE) > 1000:  # bound memory if a server sends many distinct custom names
                 _FALLBACK_CACHE.clear()
             _FALLBACK_CACHE[ms_id] = tz
+        return tz
+
+    @classmethod
+    def _with_ms_id(cls, iana: str, ms_id: str) -> "EWSTimeZone":
+        """The IANA zone, as a separate instance that reports ``ms_id`` as its Windows id (one per id)."""
+        with _FALLBACK_LOCK:
+            tz = _OWN_ID_ZONES.get(ms_id)
+            if tz is None:
+                tz = cls.no_cache(iana)
+                tz.__dict__["_ms_id"] = ms_id
+                _OWN_ID_ZONES[ms_id] = tz
         return tz
 
     @classmethod

@@ -33,7 +33,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 
 from lxml import etree
 
-from .ewsdatetime import UTC, EWSDate, EWSDateTime, EWSTimeZone, NaiveDateTimeNotAllowed
+from .ewsdatetime import UTC, EWSDate, EWSDateTime, EWSTimeZone, NaiveDateTimeNotAllowed, UnknownTimeZone
 from .version import Build, Version
 from .xml import MNS, TNS
 
@@ -642,10 +642,17 @@ class TimeZoneField(Field):
         elem.set("Id", value.ms_id)
 
     def from_xml(self, elem: Element, account: Any = None) -> Any:
-        ms_id = elem.get("Id") or elem.get("Name")
-        if not ms_id:
-            return None
-        return EWSTimeZone.from_ms_id(ms_id)
+        ms_id, name = elem.get("Id"), elem.get("Name")
+        if ms_id:
+            try:
+                return EWSTimeZone.from_ms_id(ms_id, fallback=False)
+            except UnknownTimeZone:
+                pass
+        # An Id we don't know: the display name ('(UTC+12:00) ...') carries the place names and the offset,
+        # which the forgiving lookup uses; only then guess from the Id itself.
+        if name:
+            return EWSTimeZone.from_ms_id(name)
+        return EWSTimeZone.from_ms_id(ms_id) if ms_id else None
 
     def to_text(self, value: Any) -> str:
         return value.ms_id

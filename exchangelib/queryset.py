@@ -68,6 +68,22 @@ def _sort_value(value: Any) -> Any:
     return value
 
 
+# FindItem cuts streamable values to this many characters / bytes.
+FIND_ITEM_TEXT_LIMIT = 255
+FIND_ITEM_BYTES_LIMIT = 512
+
+
+def _maybe_cut(value: Any) -> bool:
+    """Could FindItem have cut this value short? (It is as long as FindItem's limit, or longer.)"""
+    if isinstance(value, str):
+        return len(value) >= FIND_ITEM_TEXT_LIMIT
+    if isinstance(value, bytes):
+        return len(value) >= FIND_ITEM_BYTES_LIMIT
+    if isinstance(value, (list, tuple)):
+        return any(_maybe_cut(v) for v in value)
+    return False
+
+
 class QuerySet:
     """A lazy search of one folder's items. Get one from a folder: ``folder.all()``, ``folder.filter(...)``.
 
@@ -534,10 +550,23 @@ class QuerySet:
                 needs_get = True
             additional.extend(fp.expand())
         if not needs_get:
-            return self._found(additional=additional)
+            return self._complete_cut_values(self._found(additional=additional), list(paths or ()), additional)
         found = self._found(id_only=True)
         shape, extra = (ALL_PROPERTIES, None) if paths is None else (ID_ONLY, additional)
         return self._get_items(found, shape, extra)
+
+    def _complete_cut_values(self, found: Iterator[Any], paths: List[FieldPath],
+                             additional: List[FieldPath]) -> Iterator[Any]:
+        """FindItem returns only the first 255 characters (512 bytes) of a long text or binary value. An
+        item with a value that long is read again with GetItem, so no cut value passes for the whole one.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/finditem-operation"""
+        for item in found:
+            if any(_maybe_cut(fp.get_value(item)) for fp in paths if fp.attr is None):
+                whole = list(self._get_items(iter([item]), ID_ONLY, additional))
+                if not whole:
+                    continue  # deleted in between
+                item = whole[0]
+            yield item
 
     def _get_items(self, found: Iterator[Any], shape: str, additional: Optional[List[FieldPath]]) -> Iterator[Any]:
         svc = GetItem(account=self.account, chunk_size=self.chunk_size)

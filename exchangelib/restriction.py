@@ -9,7 +9,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
 from .ewsdatetime import UTC, EWSDateTime
 from .xml import Element, add_child, create_element
@@ -388,9 +388,8 @@ def _equals(fp: FieldPath, value: Any, version: Any, q: Q) -> Element:
     return _compare("IsEqualTo", fp, value, version, q)
 
 
-def _leaf_xml(q: Q, resolver: FieldResolver, version: Any) -> Element:
-    assert q.field_path is not None  # only called for leaves
-    fp = resolver.resolve(q.field_path)
+def _check_leaf_path(q: Q, fp: Any, version: Any) -> None:
+    """Refuse a leaf whose field path cannot be searched on the server, saying what to search instead."""
     field = fp.field
     if fp.attr is not None or not field.is_searchable:
         raise ValueError(f"Field {fp.path!r} is not searchable on the server")
@@ -404,51 +403,83 @@ def _leaf_xml(q: Q, resolver: FieldResolver, version: Any) -> Element:
         raise ValueError(f"{q.field_path}: search one entry of {field.name!r}, e.g. "
                          f"{field.name}__{labels[0] if labels else 'Label'}"
                          + (f"__{field.subfields[0].name}" if field.subfields else ""))
-    lookup, value = q.lookup, q.value
-    is_list = getattr(field, "is_list", False) and fp.label is None
-    if lookup == LOOKUP_EXISTS:
-        exists = create_element("t:Exists")
-        exists.append(fp.field_path_xml())
-        if value:
-            return exists
-        return _group("t:Not", [exists])
-    if lookup == LOOKUP_IN:
-        values = list(value)
-        if not values:
-            raise ValueError(f"{q.field_path}__in: the list of values is empty; it would match nothing")
-        exprs = [_equals(fp, v, version, q) for v in values]
-        return exprs[0] if len(exprs) == 1 else _group("t:Or", exprs)
-    if lookup == LOOKUP_RANGE:
-        start, end = value
-        return _group("t:And", [_compare("IsGreaterThanOrEqualTo", fp, start, version, q),
-                                _compare("IsLessThanOrEqualTo", fp, end, version, q)])
-    if is_list and lookup in (LOOKUP_EXACT, LOOKUP_CONTAINS) and isinstance(value, (list, tuple, set, frozenset)):
-        # On a multi-valued property a comparison matches when any value matches. A list of values means
-        # the item has every one of them.
-        values = list(value)
-        if not values:
-            raise ValueError(f"{q.field_path}__{lookup}: empty list of values")
-        exprs = [_equals(fp, v, version, q) for v in values]
-        return exprs[0] if len(exprs) == 1 else _group("t:And", exprs)
-    if is_list and lookup == LOOKUP_EXACT:
-        return _equals(fp, value, version, q)
-    if lookup == LOOKUP_EXACT:
-        return _equals(fp, value, version, q)
-    if lookup == LOOKUP_NOT:
-        if fp.is_text:
-            return _group("t:Not", [_equals(fp, value, version, q)])
-        return _compare("IsNotEqualTo", fp, value, version, q)
-    if lookup in _ORDERED:
-        return _compare(_ORDERED[lookup], fp, value, version, q)
-    if lookup in _STRING_LOOKUPS:
-        if not fp.is_text:
-            raise ValueError(f"{q.field_path}__{lookup}: '{lookup}' works on text fields only; "
-                             f"{fp.path!r} holds {fp.value_field._value_desc()}")
-        if not isinstance(value, str):
-            raise TypeError(f"{q.field_path}__{lookup} needs a str value, got {type(value).__name__}")
-        mode, comparison = _STRING_LOOKUPS[lookup]
-        return _contains(mode, comparison, fp, value, version, q)
-    raise ValueError(f"Unsupported lookup {lookup!r}")  # pragma: no cover - LOOKUPS is exhaustive
+
+
+def _exists_leaf(q: Q, fp: Any, version: Any) -> Element:
+    exists = create_element("t:Exists")
+    exists.append(fp.field_path_xml())
+    return exists if q.value else _group("t:Not", [exists])
+
+
+def _in_leaf(q: Q, fp: Any, version: Any) -> Element:
+    values = list(q.value)
+    if not values:
+        raise ValueError(f"{q.field_path}__in: the list of values is empty; it would match nothing")
+    exprs = [_equals(fp, v, version, q) for v in values]
+    return exprs[0] if len(exprs) == 1 else _group("t:Or", exprs)
+
+
+def _range_leaf(q: Q, fp: Any, version: Any) -> Element:
+    start, end = q.value
+    return _group("t:And", [_compare("IsGreaterThanOrEqualTo", fp, start, version, q),
+                            _compare("IsLessThanOrEqualTo", fp, end, version, q)])
+
+
+def _all_values_leaf(q: Q, fp: Any, version: Any) -> Element:
+    # On a multi-valued property a comparison matches when any value matches. A list of values means
+    # the item has every one of them.
+    values = list(q.value)
+    if not values:
+        raise ValueError(f"{q.field_path}__{q.lookup}: empty list of values")
+    exprs = [_equals(fp, v, version, q) for v in values]
+    return exprs[0] if len(exprs) == 1 else _group("t:And", exprs)
+
+
+def _exact_leaf(q: Q, fp: Any, version: Any) -> Element:
+    return _equals(fp, q.value, version, q)
+
+
+def _not_leaf(q: Q, fp: Any, version: Any) -> Element:
+    if fp.is_text:
+        return _group("t:Not", [_equals(fp, q.value, version, q)])
+    return _compare("IsNotEqualTo", fp, q.value, version, q)
+
+
+def _ordered_leaf(q: Q, fp: Any, version: Any) -> Element:
+    return _compare(_ORDERED[str(q.lookup)], fp, q.value, version, q)
+
+
+def _string_leaf(q: Q, fp: Any, version: Any) -> Element:
+    lookup, value = str(q.lookup), q.value
+    if not fp.is_text:
+        raise ValueError(f"{q.field_path}__{lookup}: '{lookup}' works on text fields only; "
+                         f"{fp.path!r} holds {fp.value_field._value_desc()}")
+    if not isinstance(value, str):
+        raise TypeError(f"{q.field_path}__{lookup} needs a str value, got {type(value).__name__}")
+    mode, comparison = _STRING_LOOKUPS[lookup]
+    return _contains(mode, comparison, fp, value, version, q)
+
+
+_LEAF_BUILDERS: Dict[str, Callable[[Q, Any, Any], Element]] = {
+    LOOKUP_EXISTS: _exists_leaf, LOOKUP_IN: _in_leaf, LOOKUP_RANGE: _range_leaf, LOOKUP_EXACT: _exact_leaf,
+    LOOKUP_NOT: _not_leaf,
+}
+
+
+def _leaf_xml(q: Q, resolver: FieldResolver, version: Any) -> Element:
+    assert q.field_path is not None  # only called for leaves
+    fp = resolver.resolve(q.field_path)
+    _check_leaf_path(q, fp, version)
+    lookup = str(q.lookup)
+    is_list = getattr(fp.field, "is_list", False) and fp.label is None
+    if is_list and lookup in (LOOKUP_EXACT, LOOKUP_CONTAINS) and isinstance(q.value, (list, tuple, set, frozenset)):
+        return _all_values_leaf(q, fp, version)
+    builder = _LEAF_BUILDERS.get(lookup)
+    if builder is None:
+        builder = _ordered_leaf if lookup in _ORDERED else _string_leaf if lookup in _STRING_LOOKUPS else None
+    if builder is None:  # pragma: no cover - LOOKUPS is exhaustive
+        raise ValueError(f"Unsupported lookup {lookup!r}")
+    return builder(q, fp, version)
 
 
 def restriction_xml(q: Q, model_classes: Sequence[Type[Any]], version: Any) -> Optional[Element]:

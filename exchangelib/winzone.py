@@ -149,6 +149,8 @@ MS_TO_IANA: Dict[str, str] = {
     'Tonga Standard Time': 'Pacific/Tongatapu',
     'Samoa Standard Time': 'Pacific/Apia',
     'Line Islands Standard Time': 'Pacific/Kiritimati',
+    'Mid-Atlantic Standard Time': 'Etc/GMT+2',
+    'Kamchatka Standard Time': 'Asia/Kamchatka',
 }
 
 
@@ -894,6 +896,8 @@ MS_DISPLAY_NAMES: Dict[str, str] = {
     'Tonga Standard Time': "(UTC+13:00) Nuku'alofa",
     'Samoa Standard Time': '(UTC+13:00) Samoa',
     'Line Islands Standard Time': '(UTC+14:00) Kiritimati Island',
+    'Mid-Atlantic Standard Time': '(UTC-02:00) Mid-Atlantic - Old',
+    'Kamchatka Standard Time': '(UTC+12:00) Petropavlovsk-Kamchatsky - Old',
 }
 
 # exchangelib 5.x's name for MS_TO_IANA.

@@ -221,8 +221,10 @@ def test_root_tree_shows_the_whole_mailbox(account: Account):
     mk(account.inbox, "todos")
     lines = reader(account).root.tree().splitlines()
     assert lines[0] == "root"
-    assert "└── Top of Information Store" in lines
-    assert "    ├── Inbox" in lines and "    │   └── todos" in lines
+    top = next(i for i, line in enumerate(lines) if line[4:] == "Top of Information Store")
+    assert lines[top][:4] in ("├── ", "└── ")
+    indent = "│   " if lines[top].startswith("├") else "    "
+    assert indent + "├── Inbox" in lines and indent + "│   └── todos" in lines
     assert all(line[:4] in ("├── ", "└── ", "│   ", "    ") for line in lines[1:])
 
 

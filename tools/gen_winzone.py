@@ -178,6 +178,14 @@ IANA_ALIASES: Tuple[Tuple[str, str], ...] = (
     ("WET", "Europe/Lisbon"),
 )
 
+# Windows ids that Exchange's GetServerTimeZones still lists (Windows keeps them as "- Old" zones) but CLDR
+# dropped: (Windows id, IANA zone with the same offsets today, Windows display name). They map to IANA
+# only one way: the IANA zones keep their CLDR Windows ids.
+WINDOWS_ONLY_ZONES: Tuple[Tuple[str, str, str], ...] = (
+    ("Mid-Atlantic Standard Time", "Etc/GMT+2", "(UTC-02:00) Mid-Atlantic - Old"),
+    ("Kamchatka Standard Time", "Asia/Kamchatka", "(UTC+12:00) Petropavlovsk-Kamchatsky - Old"),
+)
+
 _DISPLAY_NAME_RE = re.compile(r"^\((UTC|GMT)([+-]\d\d:\d\d)?\) ")
 
 
@@ -226,6 +234,13 @@ def read_table(path: str) -> Tuple[Dict[str, str], Dict[str, str], Dict[str, str
         if target not in iana_to_ms:
             raise ValueError(f"Alias target {target!r} (for {alias!r}) is not in {path}")
         iana_to_ms[alias] = iana_to_ms[target]
+    for ms_id, iana, display in WINDOWS_ONLY_ZONES:
+        if ms_id in ms_to_iana:
+            continue  # CLDR lists it again; its mapping wins
+        if iana not in iana_to_ms:
+            raise ValueError(f"{iana!r} (for the Windows-only zone {ms_id!r}) is not in {path}")
+        ms_to_iana[ms_id] = iana
+        display_names[ms_id] = display
     return ms_to_iana, iana_to_ms, display_names
 
 

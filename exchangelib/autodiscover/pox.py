@@ -92,6 +92,12 @@ def parse_response(data: bytes) -> Answer:
         version = version_from_hex(_text(proto, "ServerVersion"))
         if ews_url:
             break
+    if version is None:
+        # Exchange puts ServerVersion in the EXCH block only: read it there when the URL came from EXPR.
+        for ptype in _PROTOCOL_PREFERENCE:
+            version = version_from_hex(_text(protocols.get(ptype), "ServerVersion"))
+            if version is not None:
+                break
     if not ews_url:
         return Answer(ERROR, error_code="NoEwsUrl", error_message="no EXPR or EXCH protocol with an EwsUrl/ASUrl")
     user = _child(response, "User")

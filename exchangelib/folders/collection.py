@@ -26,7 +26,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from ..errors import EWSError
 from ..properties import ParentFolderId
-from ..registry import DISTINGUISHED_FOLDER_CLASSES
+from ..properties.extended import registered_property_paths
+from ..registry import DISTINGUISHED_FOLDER_CLASSES, FOLDER_CLASSES
 from ..services import FindFolder, GetFolder
 from ..services.shapes import ID_ONLY
 from ..version import EXCHANGE_2013
@@ -57,11 +58,14 @@ def tree_root_of(distinguished_id: str) -> str:
 
 
 def _tree_fields(version: Any) -> List[Any]:
-    fields = []
+    """What the tree reads of each folder: its place and counts, and every registered extended property
+    (a folder size registered as in the seed example must be there when the folder comes from walk())."""
+    fields: List[Any] = []
     for name in _TREE_FIELD_NAMES:
         f = Folder.FIELDS.get(name)
         if f is not None and f.is_supported(version):
             fields.append(f)
+    fields.extend(registered_property_paths(FOLDER_CLASSES.values()))
     return fields
 
 

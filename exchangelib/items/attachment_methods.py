@@ -208,8 +208,12 @@ class AttachmentMethods:
         """Fill in a saved attachment's content (file) or item (item attachment) with GetAttachment."""
         if isinstance(attachment, FileAttachment):
             # Read the content off the stream: a big file's base64 text never becomes one XML text node.
-            content = b"".join(self._stream_attachment(attachment))
+            metadata: List[Any] = []
+            content = b"".join(GetAttachment(account=self._attachment_account()).stream_file_content(
+                attachment, on_metadata=metadata.append))
             attachment._set_field("content", content)
+            if metadata:  # the other fields of the answer (content type, size ...) fill what is still unset
+                self._fill_attachment_fields(attachment, FileAttachment.from_xml(metadata[0], account=self.account))
             return
         res = next(GetAttachment(account=self._attachment_account()).call([attachment]))
         if isinstance(res, Exception):
@@ -221,6 +225,10 @@ class AttachmentMethods:
             if item is not None:
                 item.account = self.account
             attachment._set_field("item", item)
+        self._fill_attachment_fields(attachment, res)
+
+    @staticmethod
+    def _fill_attachment_fields(attachment: Attachment, res: Any) -> None:
         for f in type(attachment).FIELDS:
             if f.name not in ("content", "item", "attachment_id") and attachment.__dict__.get(f.name) is None \
                     and res.__dict__.get(f.name) is not None:

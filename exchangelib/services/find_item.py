@@ -32,8 +32,9 @@ BASE_POINT_CHOICES = (BEGINNING, END)
 _ROOT_FOLDER = f"{{{MNS}}}RootFolder"
 _ITEMS = f"{{{TNS}}}Items"
 
-#: Properties FindItem refuses to return (Exchange answers ErrorInvalidPropertyRequest): bodies,
-#: attachments, MIME content and the recipient/attendee/member lists. Ask GetItem for them.
+#: Properties FindItem does not return: bodies (accepted in the request, never in the answer),
+#: attachments, MIME content and the recipient/attendee/member lists (refused with
+#: ErrorInvalidPropertyRequest). Ask GetItem for them.
 FIND_ITEM_UNSUPPORTED_URIS = frozenset({
     "item:Body", "item:MimeContent", "item:MimeContentUTF8", "item:Attachments", "item:UniqueBody",
     "item:NormalizedBody", "item:TextBody", "message:ToRecipients", "message:CcRecipients",

@@ -13,7 +13,7 @@ import base64
 import binascii
 import logging
 import time
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, cast
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, cast
 
 import requests
 from lxml import etree
@@ -80,11 +80,14 @@ class GetAttachment(EWSService):
         return [None]
 
     # --- streaming ----------------------------------------------------------------------------------
-    def stream_file_content(self, attachment: Any) -> Iterator[bytes]:
+    def stream_file_content(self, attachment: Any,
+                            on_metadata: Optional[Callable[[Element], None]] = None) -> Iterator[bytes]:
         """Yield the decoded content of one file attachment in chunks, never holding it whole.
 
         Raises the EWS exception if the server refuses (e.g. ErrorInvalidAttachmentId) before any byte
-        is yielded. Stopping early (closing the generator) closes the HTTP connection.
+        is yielded. Stopping early (closing the generator) closes the HTTP connection. When the whole
+        answer was read, ``on_metadata`` gets a ``t:FileAttachment`` element with every other field the
+        server returned (name, content type, size ...), without the content.
         """
         attachment_id = attachment_id_text(attachment)
         protocol = self.protocol
@@ -111,6 +114,8 @@ class GetAttachment(EWSService):
                 total += len(out)
                 yield out
             ok = True
+            if on_metadata is not None:
+                on_metadata(parser.metadata())
             log.debug("GetAttachment streamed %d bytes in %.3fs", total, time.monotonic() - t0)
         except (requests.exceptions.RequestException, OSError) as e:
             raise TransportError(f"The connection to {protocol.service_endpoint} broke while streaming an "
@@ -206,6 +211,9 @@ class _StreamTarget:
         self.saw_message = False
         self.saw_content = False
         self.fault = False
+        # The file attachment's other fields (direct children but Content): [tag, attributes, text parts]
+        self.fields: List[Tuple[str, Dict[str, str], List[str]]] = []
+        self.field_depth = 0
 
     def start(self, tag: str, attrib: Dict[str, str]) -> None:
         if tag == _RESPONSE_MESSAGE:
@@ -215,9 +223,13 @@ class _StreamTarget:
             self.fault = True
         elif tag == _FILE_ATTACHMENT:
             self.file_depth += 1
-        elif tag == _CONTENT and self.file_depth == 1:
+        elif tag == _CONTENT and self.file_depth == 1 and self.field_depth == 0:
             self.depth_in_content = True
             self.saw_content = True
+        elif self.file_depth == 1:
+            if self.field_depth == 0:
+                self.fields.append((tag, dict(attrib), []))
+            self.field_depth += 1
         if tag in _KEEP_TEXT:
             self.current = tag
             self.text[tag] = []
@@ -230,6 +242,8 @@ class _StreamTarget:
                 self.sink(out)
         elif tag == _FILE_ATTACHMENT:
             self.file_depth -= 1
+        elif self.file_depth == 1 and self.field_depth:
+            self.field_depth -= 1
         elif tag in _KEEP_TEXT:
             self.current = None
             if tag == f"{{{MNS}}}ResponseCode" and self.response_class not in (None, "Success"):
@@ -240,6 +254,8 @@ class _StreamTarget:
             out = self.decoder.add(text)
             if out:
                 self.sink(out)
+        elif self.field_depth == 1:
+            self.fields[-1][2].append(text)
         elif self.current is not None:
             self.text[self.current].append(text)
 
@@ -272,6 +288,14 @@ class _ContentStreamParser:
         self._target = _StreamTarget(operation, self._out.append)
         self._parser = etree.XMLParser(target=cast(Any, self._target), resolve_entities=False, no_network=True,
                                        load_dtd=False, huge_tree=True, remove_comments=True, remove_pis=True)
+
+    def metadata(self) -> Element:
+        """A ``t:FileAttachment`` element with the fields read besides the content (simple fields only)."""
+        el = etree.Element(_FILE_ATTACHMENT)
+        for tag, attrib, text in self._target.fields:
+            child = etree.SubElement(el, tag, attrib)
+            child.text = "".join(text) or None
+        return el
 
     def _drain(self) -> List[bytes]:
         out, self._out[:] = list(self._out), []

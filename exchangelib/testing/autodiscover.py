@@ -34,22 +34,19 @@ import weakref
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union, cast
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Protocol, Sequence, Tuple, Union, cast
 from urllib.parse import urlsplit
 
 from lxml import etree
 
 from ..xml import SOAPNS, XSI, ParseError, parse
-from .auth import ConnectionAuth
-from .soap import EXCHANGE_VERSION_TYPES, api_version_index
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .server import EWSServer
-    from .users import User
+from .auth import Authenticator, ConnectionAuth
+from .soap import EXCHANGE_VERSION_TYPES, ServerVersion, api_version_index
+from .users import User, UserDirectory
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AUTODISCOVER_PATHS", "is_autodiscover_path", "AutodiscoverRequest", "AutodiscoverReply",
+__all__ = ["AUTODISCOVER_PATHS", "is_autodiscover_path", "AutodiscoverHost", "AutodiscoverRequest", "AutodiscoverReply",
            "AutodiscoverSettings", "settings_for", "handle", "AutodiscoverFrontend", "FrontendRecord"]
 
 AD_NS = "http://schemas.microsoft.com/exchange/2010/Autodiscover"
@@ -58,6 +55,20 @@ POX_REQUEST_NS = "http://schemas.microsoft.com/exchange/autodiscover/outlook/req
 POX_RESPONSE_NS = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
 POX_OUTLOOK_NS = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
 SOAP_ACTION = "http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/GetUserSettings"
+
+class AutodiscoverHost(Protocol):
+    """What autodiscover needs from the EWS server it answers for (:class:`~.server.EWSServer` has it).
+
+    Declared here so that this module does not import the server module (which imports this one).
+    """
+
+    users: UserDirectory
+    authenticator: Authenticator
+    server_version: ServerVersion
+
+    @property
+    def url(self) -> str: ...
+
 
 AUTODISCOVER_PATHS = ("/autodiscover/autodiscover.svc", "/autodiscover/autodiscover.xml")
 _HTML_404 = b"<!DOCTYPE html><html><head><title>404 - Not Found</title></head><body><h1>404</h1></body></html>"
@@ -147,7 +158,7 @@ _SETTINGS: "weakref.WeakKeyDictionary[Any, AutodiscoverSettings]" = weakref.Weak
 _SETTINGS_LOCK = threading.Lock()
 
 
-def settings_for(server: "EWSServer") -> AutodiscoverSettings:
+def settings_for(server: "AutodiscoverHost") -> AutodiscoverSettings:
     """The (mutable) autodiscover settings of a server, created with defaults on first use."""
     with _SETTINGS_LOCK:
         s = _SETTINGS.get(server)
@@ -158,7 +169,7 @@ def settings_for(server: "EWSServer") -> AutodiscoverSettings:
 
 # --- dispatch ------------------------------------------------------------------------------------------
 
-def handle(server: "EWSServer", request: AutodiscoverRequest,
+def handle(server: "AutodiscoverHost", request: AutodiscoverRequest,
            settings: Optional[AutodiscoverSettings] = None) -> AutodiscoverReply:
     """Answer one request to an autodiscover path for ``server``'s users."""
     settings = settings or settings_for(server)
@@ -182,7 +193,7 @@ def handle(server: "EWSServer", request: AutodiscoverRequest,
     return _pox(server, settings, request)
 
 
-def _ews_urls(server: "EWSServer", settings: AutodiscoverSettings) -> Tuple[str, str]:
+def _ews_urls(server: "AutodiscoverHost", settings: AutodiscoverSettings) -> Tuple[str, str]:
     external = settings.ews_url or server.url
     return external, settings.internal_ews_url or external
 
@@ -193,7 +204,7 @@ def _cas_version(build: Tuple[int, ...]) -> str:
     return f"{major}.{minor:02d}.{major_build:04d}.{minor_build:03d}"
 
 
-def _supported_schemas(server: "EWSServer") -> str:
+def _supported_schemas(server: "AutodiscoverHost") -> str:
     last = api_version_index(server.server_version.max_api_version)
     return ", ".join(EXCHANGE_VERSION_TYPES[:last + 1])
 
@@ -202,7 +213,7 @@ def _legacy_dn(user: "User") -> str:
     return f"/o=First Organization/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn={user.username}"
 
 
-def _deployment_id(server: "EWSServer") -> str:
+def _deployment_id(server: "AutodiscoverHost") -> str:
     return str(uuid.UUID(bytes=hashlib.sha256(f"deployment:{id(server)}".encode()).digest()[:16]))
 
 
@@ -211,7 +222,7 @@ def _deployment_id(server: "EWSServer") -> str:
 _A = f"{{{AD_NS}}}"
 
 
-def _soap(server: "EWSServer", settings: AutodiscoverSettings, request: AutodiscoverRequest) -> AutodiscoverReply:
+def _soap(server: "AutodiscoverHost", settings: AutodiscoverSettings, request: AutodiscoverRequest) -> AutodiscoverReply:
     try:
         root = parse(request.body)
     except ParseError:
@@ -249,7 +260,7 @@ def _soap(server: "EWSServer", settings: AutodiscoverSettings, request: Autodisc
     return AutodiscoverReply(200, _serialise(env))
 
 
-def _soap_user_response(server: "EWSServer", settings: AutodiscoverSettings, path: str, address: str,
+def _soap_user_response(server: "AutodiscoverHost", settings: AutodiscoverSettings, path: str, address: str,
                         requested: List[str], parent: etree._Element) -> None:
     ur = etree.SubElement(parent, _A + "UserResponse")
     redirect_addr = settings.redirect_address_for(address)
@@ -337,7 +348,7 @@ def _server_version_hex(build: Tuple[int, ...]) -> str:
     return f"{n:08X}"
 
 
-def _pox(server: "EWSServer", settings: AutodiscoverSettings, request: AutodiscoverRequest) -> AutodiscoverReply:
+def _pox(server: "AutodiscoverHost", settings: AutodiscoverSettings, request: AutodiscoverRequest) -> AutodiscoverReply:
     try:
         root = parse(request.body)
     except ParseError:
@@ -383,7 +394,8 @@ def _pox(server: "EWSServer", settings: AutodiscoverSettings, request: Autodisco
         p = etree.SubElement(account, o + "Protocol")
         etree.SubElement(p, o + "Type").text = ptype
         etree.SubElement(p, o + "Server").text = urlsplit(url).hostname or ""
-        etree.SubElement(p, o + "ServerVersion").text = version_hex
+        if ptype == "EXCH":  # as in Exchange's answers, only the EXCH block carries the version
+            etree.SubElement(p, o + "ServerVersion").text = version_hex
         etree.SubElement(p, o + "ASUrl").text = url
         etree.SubElement(p, o + "EwsUrl").text = url
         etree.SubElement(p, o + "OOFUrl").text = url
@@ -412,7 +424,7 @@ class AutodiscoverFrontend:
     (default: the server's :func:`settings_for`). ``host``/``port``: where to listen.
     """
 
-    def __init__(self, server: "EWSServer", *, host: str = "127.0.0.1", port: int = 0,
+    def __init__(self, server: "AutodiscoverHost", *, host: str = "127.0.0.1", port: int = 0,
                  ssl_context: Optional[ssl.SSLContext] = None, redirect_to: Optional[str] = None,
                  settings: Optional[AutodiscoverSettings] = None, redirect_status: int = 302):
         if not host.startswith("127.") and host not in ("::1", "localhost"):

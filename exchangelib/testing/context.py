@@ -12,36 +12,14 @@ models or services.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
-if TYPE_CHECKING:  # pragma: no cover
-    from lxml.etree import _Element
+from lxml.etree import _Element
 
-    from .store import Mailbox, Store
+from .errors import ResponseCodeError, SoapFault
+from .store import Mailbox, Store
 
-
-class SoapFault(Exception):
-    """A whole-request failure, answered as a SOAP fault (HTTP 500) carrying an EWS ResponseCode."""
-
-    def __init__(self, response_code: str, message: str, fault_code: str = "a:ErrorSchemaValidation",
-                 http_status: int = 500, line: Optional[int] = None, position: Optional[int] = None):
-        super().__init__(f"{response_code}: {message}")
-        self.response_code = response_code
-        self.message = message
-        self.fault_code = fault_code
-        self.http_status = http_status
-        self.line = line
-        self.position = position
-
-
-class ResponseCodeError(Exception):
-    """Raised inside a handler for one item's failure; the handler turns it into an Error ResponseMessage."""
-
-    def __init__(self, response_code: str, message: str = "", **extra: Any):
-        super().__init__(f"{response_code}: {message}")
-        self.response_code = response_code
-        self.message = message or response_code
-        self.extra = extra  # e.g. back_off_ms for ErrorServerBusy -> MessageXml
+__all__ = ["SoapFault", "ResponseCodeError", "RequestContext", "StreamingResponse", "Handler", "OPERATIONS", "operation"]
 
 
 @dataclass

@@ -11,7 +11,7 @@ import functools
 import os
 import threading
 from pathlib import Path
-from typing import Any, Iterable, Optional, Tuple, cast
+from typing import Any, FrozenSet, Iterable, Optional, Tuple, cast
 
 from lxml import etree
 
@@ -61,6 +61,19 @@ def _compile(schema_dir: str) -> etree.XMLSchema:
     parser = etree.XMLParser(no_network=True, resolve_entities=False)
     wrapper = etree.fromstring(_WRAPPER, parser=parser, base_url=str(d / "wrapper.xsd"))
     return etree.XMLSchema(wrapper)
+
+
+@functools.lru_cache(maxsize=None)
+def _message_elements(schema_dir: str) -> FrozenSet[str]:
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    tree = etree.parse(str(Path(schema_dir) / "messages.xsd"), parser=parser)
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    return frozenset(e.get("name", "") for e in tree.getroot().iterchildren(xs + "element"))
+
+
+def message_elements(schema_dir: Path) -> FrozenSet[str]:
+    """The global elements of messages.xsd: every operation (``GetItem`` ...) and response element."""
+    return _message_elements(str(Path(schema_dir).resolve()))
 
 
 def load_schema(schema_dir: Optional[Path] = None) -> etree.XMLSchema:

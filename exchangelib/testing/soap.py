@@ -24,7 +24,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, cast
 from lxml import etree
 
 from ..xml import ENS, MNS, SOAPNS, TNS, XSI, ForbiddenDTDError, ParseError, parse
-from .context import SoapFault
+from .errors import SoapFault
 
 __all__ = [
     "ServerVersion", "SERVER_VERSIONS", "EXCHANGE_VERSION_TYPES", "resolve_server_version",

@@ -5,10 +5,12 @@ Items and folders are kept as the lxml elements of the EWS ``types`` namespace (
 ``t:CalendarFolder`` ...), so the operation handlers in :mod:`exchangelib.testing.ops` work from
 XML and the XSD alone, never from the client's models.
 
-Identifiers behave like Exchange's: ``ItemId``/``FolderId`` values are opaque base64 strings
-that encode the owning mailbox and a random 16-byte key (see :func:`encode_id`), and every write
-gives the object a new ``ChangeKey``. Alternate id formats for ConvertId (EwsLegacyId, EntryId,
-HexEntryId, StoreId, OwaId) encode the same key; see :func:`convert_id`.
+Identifiers behave like Exchange's: ``ItemId``/``FolderId`` values have Exchange's binary layout
+(``AAMk...``: the mailbox GUID and the object's MAPI entry id, which holds a random 16-byte key;
+see :func:`encode_id`), any well-formed id in that layout is accepted (an unknown one is "not
+found", not "malformed"), and every write gives the object a new ``ChangeKey``. Alternate id
+formats for ConvertId (EwsLegacyId, the SMTP-based layout of Exchange 2007; EntryId, HexEntryId,
+StoreId, OwaId) carry the same entry id; see :func:`convert_id`.
 
 Each new mailbox gets the folders a new Exchange mailbox has, limited to the distinguished
 folder names the emulated server build knows (rule: each name is tagged with the first
@@ -31,15 +33,16 @@ import logging
 import secrets
 import struct
 import threading
+import uuid
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from lxml import etree
 
 from ..version import API_VERSION_BUILDS, Build
 from ..xml import TNS
-from .context import ResponseCodeError
+from .errors import ResponseCodeError
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +67,12 @@ DEFAULT_FOLDERS: Tuple[Tuple[str, str, Optional[str], str, Optional[str], str], 
     ("tasks", "Tasks", "msgfolderroot", "TasksFolder", "IPF.Task", "Exchange2007"),
     ("notes", "Notes", "msgfolderroot", "Folder", "IPF.StickyNote", "Exchange2007"),
     ("journal", "Journal", "msgfolderroot", "Folder", "IPF.Journal", "Exchange2007"),
-    ("conversationhistory", "Conversation History", "msgfolderroot", "Folder", "IPF.Note", "Exchange2013"),
+    ("conversationhistory", "Conversation History", "msgfolderroot", "Folder", "IPF.Note.Microsoft.Conversation",
+     "Exchange2013"),
     ("syncissues", "Sync Issues", "msgfolderroot", "Folder", "IPF.Note", "Exchange2013"),
-    ("conflicts", "Conflicts", "syncissues", "Folder", "IPF.Note", "Exchange2013"),
-    ("localfailures", "Local Failures", "syncissues", "Folder", "IPF.Note", "Exchange2013"),
-    ("serverfailures", "Server Failures", "syncissues", "Folder", "IPF.Note", "Exchange2013"),
+    ("conflicts", "Conflicts", "syncissues", "Folder", None, "Exchange2013"),
+    ("localfailures", "Local Failures", "syncissues", "Folder", None, "Exchange2013"),
+    ("serverfailures", "Server Failures", "syncissues", "Folder", None, "Exchange2013"),
     ("recipientcache", "RecipientCache", "contacts", "ContactsFolder", "IPF.Contact.RecipientCache",
      "Exchange2013"),
     ("quickcontacts", "{06967759-274D-40B2-A3EB-D7F9E73727D7}", "contacts", "ContactsFolder",
@@ -81,7 +85,7 @@ DEFAULT_FOLDERS: Tuple[Tuple[str, str, Optional[str], str, Optional[str], str], 
     ("searchfolders", "Finder", "root", "Folder", None, "Exchange2007"),
     ("voicemail", "Voice Mail", "searchfolders", "SearchFolder", "IPF.Note.Microsoft.Voicemail", "Exchange2007"),
     ("todosearch", "To-Do Search", "root", "SearchFolder", "IPF.Task", "Exchange2013"),
-    ("mycontacts", "MyContacts", "root", "SearchFolder", "IPF.Contact", "Exchange2013"),
+    ("mycontacts", "MyContacts", "root", "SearchFolder", "IPF.Note", "Exchange2013"),
     ("adminauditlogs", "AdminAuditLogs", "root", "Folder", None, "Exchange2013"),
     ("directory", "Directory", "root", "Folder", None, "Exchange2013"),
     ("peopleconnect", "PeopleConnect", "root", "Folder", None, "Exchange2013"),
@@ -116,6 +120,76 @@ DEFAULT_FOLDERS: Tuple[Tuple[str, str, Optional[str], str, Optional[str], str], 
     ("onedrivevolume", "OneDriveVolume", "onedriveroot", "Folder", None, "V2018_01_08"),
     ("important", "Important", "root", "SearchFolder", "IPF.Note", "V2018_01_08"),
     ("starred", "Starred", "root", "SearchFolder", "IPF.Note", "V2018_01_08"),
+    # Distinguished ids Exchange Online accepts though no published XSD lists them (see LAX_DISTINGUISHED_IDS).
+    ("allitems", "AllItems", "root", "SearchFolder", "IPF", "V2018_01_08"),
+    ("allcontacts", "AllContacts", "root", "SearchFolder", "IPF.Note", "V2018_01_08"),
+    ("allpersonmetadata", "AllPersonMetadata", "root", "SearchFolder", "IPF.Note", "V2018_01_08"),
+    ("quarantinedemail", "QuarantinedEmail", "root", "Folder", "IPF.Note", "V2018_01_08"),
+    ("quarantinedemaildefaultcategory", "QuarantinedEmailDefaultCategory", "quarantinedemail", "Folder", "IPF.Note",
+     "V2018_01_08"),
+    ("recoverableitemssubstrateholds", "SubstrateHolds", "recoverableitemsroot", "Folder", None, "V2018_01_08"),
+    ("companycontacts", "Companies", "contacts", "ContactsFolder", "IPF.Contact.Company", "V2018_01_08"),
+    ("peoplecentricconversationbuddies", "PeopleCentricConversation Buddies", "contacts", "ContactsFolder",
+     "IPF.Contact.PeopleCentricConversationBuddies", "V2018_01_08"),
+    ("relevantcontacts", "RelevantContacts", "contacts", "ContactsFolder", "IPF.Contact", "V2018_01_08"),
+    ("usercuratedcontacts", "UserCuratedContacts", "contacts", "ContactsFolder", "IPF.Contact", "V2018_01_08"),
+    ("temporarysaves", "TemporarySaves", "root", "Folder", None, "V2018_01_08"),
+    ("dlppolicyevaluation", "DlpPolicyEvaluation", "root", "Folder", "IPF.StoreItem.DlpPolicyEvaluation",
+     "V2018_01_08"),
+    ("fromfavoritesenders", "From Favorite Senders", "root", "SearchFolder", "IPF.Note", "V2018_01_08"),
+    ("inference", "Inference", "root", "Folder", None, "V2018_01_08"),
+    ("onenotepagepreviews", "OneNotePagePreviews", "root", "Folder", None, "V2018_01_08"),
+    ("qedcdefaultretention", "QedcDefaultRetention", "root", "Folder", None, "V2018_01_08"),
+    ("qedclongretention", "QedcLongRetention", "root", "Folder", None, "V2018_01_08"),
+    ("qedcmediumretention", "QedcMediumRetention", "root", "Folder", None, "V2018_01_08"),
+    ("qedcshortretention", "QedcShortRetention", "root", "Folder", None, "V2018_01_08"),
+    ("sharepointnotifications", "SharePointNotifications", "root", "Folder", None, "V2018_01_08"),
+    ("shortnotes", "ShortNotes", "root", "Folder", "IPF.ShortNotes", "V2018_01_08"),
+)
+
+# Distinguished ids newer than the newest published XSD (V2018_01_08) that Exchange Online accepts; the
+# strict mode lets them through on an Exchange Online server (exchangelib.testing.lax).
+LAX_DISTINGUISHED_IDS = frozenset({
+    "allitems", "allcontacts", "allpersonmetadata", "quarantinedemail", "quarantinedemaildefaultcategory",
+    "recoverableitemssubstrateholds", "companycontacts", "peoplecentricconversationbuddies", "relevantcontacts",
+    "usercuratedcontacts", "temporarysaves", "dlppolicyevaluation", "fromfavoritesenders", "inference",
+    "onenotepagepreviews", "qedcdefaultretention", "qedclongretention", "qedcmediumretention", "qedcshortretention",
+    "sharepointnotifications", "shortnotes"})
+
+# Folders every real mailbox has that have no distinguished id (Outlook's and the store's own), as
+# (display name, parent: a distinguished id, or '/'-joined display names below one, element kind,
+#  FolderClass, first RequestServerVersion of the Exchange release that creates them).
+SYSTEM_FOLDERS: Tuple[Tuple[str, str, str, Optional[str], str], ...] = (
+    ("Common Views", "root", "Folder", None, "Exchange2007"),
+    ("Deferred Action", "root", "Folder", None, "Exchange2007"),
+    ("Freebusy Data", "root", "Folder", None, "Exchange2007"),
+    ("Schedule", "root", "Folder", None, "Exchange2007"),
+    ("Shortcuts", "root", "Folder", None, "Exchange2007"),
+    ("Spooler Queue", "root", "Folder", None, "Exchange2007"),
+    ("Views", "root", "Folder", None, "Exchange2007"),
+    ("Reminders", "root", "Folder", "Outlook.Reminder", "Exchange2007"),
+    ("System", "root", "Folder", None, "Exchange2010"),
+    ("ExchangeSyncData", "root", "Folder", None, "Exchange2013"),
+    ("Location", "root", "Folder", None, "Exchange2013"),
+    ("MailboxAssociations", "root", "Folder", None, "Exchange2013"),
+    ("Sharing", "root", "Folder", "IPF.Note", "Exchange2013"),
+    ("TemporarySaves", "root", "Folder", None, "Exchange2016"),
+    ("Working Set", "root", "Folder", None, "Exchange2016"),
+    ("People I Know", "root", "ContactsFolder", "IPF.Contact", "Exchange2016"),
+    ("Audits", "recoverableitemsroot", "Folder", None, "Exchange2013"),
+    ("Calendar Version Store", "recoverableitemsroot", "Folder", None, "Exchange2010_SP1"),
+    ("Quick Step Settings", "msgfolderroot", "Folder", "IPF.Configuration", "Exchange2010"),
+    ("Calendar Logging", "recoverableitemsroot", "Folder", None, "Exchange2013"),
+    ("Conversation Action Settings", "msgfolderroot", "Folder", "IPF.Configuration", "Exchange2010"),
+    ("RSS Feeds", "msgfolderroot", "Folder", "IPF.Note.OutlookHomepage", "Exchange2010"),
+    ("Social Activity Notifications", "msgfolderroot", "Folder", "IPF.Note.SocialConnector.FeedItems",
+     "Exchange2013"),
+    ("Files", "msgfolderroot", "Folder", "IPF.Files", "Exchange2016"),
+    ("GAL Contacts", "contacts", "ContactsFolder", "IPF.Contact.GalContacts", "Exchange2016"),
+    ("Organizational Contacts", "contacts", "ContactsFolder", "IPF.Contact.OrganizationalContacts", "Exchange2016"),
+    ("PeopleCentricConversation Buddies", "contacts", "ContactsFolder",
+     "IPF.Contact.PeopleCentricConversationBuddies", "Exchange2016"),
+    ("Companies", "contacts", "ContactsFolder", "IPF.Contact.Company", "Exchange2016"),
 )
 
 # The archive mailbox's tree, created only for mailboxes with an archive.
@@ -137,14 +211,17 @@ ARCHIVE_FOLDERS: Tuple[Tuple[str, str, Optional[str], str, Optional[str], str], 
 # Distinguished id -> first RequestServerVersion that has it (for requests naming it).
 DISTINGUISHED_FOLDER_VERSIONS: Dict[str, str] = {row[0]: row[5] for row in DEFAULT_FOLDERS + ARCHIVE_FOLDERS}
 DISTINGUISHED_FOLDER_VERSIONS["publicfoldersroot"] = "Exchange2007"
+# Exchange Online takes these with any RequestServerVersion its schema has (they exist only there).
+DISTINGUISHED_FOLDER_VERSIONS.update({d: "Exchange2013" for d in LAX_DISTINGUISHED_IDS})
 
-# Folder element kind -> default FolderClass of a folder created without one.
-DEFAULT_FOLDER_CLASS = {
-    "Folder": "IPF.Note",
+# Folder element kind -> default FolderClass of a folder created without one. A generic t:Folder gets
+# none, as in Exchange (it is not a mail folder unless the client says so).
+DEFAULT_FOLDER_CLASS: Dict[str, Optional[str]] = {
+    "Folder": None,
     "CalendarFolder": "IPF.Appointment",
     "ContactsFolder": "IPF.Contact",
     "TasksFolder": "IPF.Task",
-    "SearchFolder": "IPF.Note",
+    "SearchFolder": None,
 }
 
 _CHANGEKEY_CLASS = {"Folder": 1, "CalendarFolder": 2, "ContactsFolder": 3, "TasksFolder": 4, "SearchFolder": 5,
@@ -176,12 +253,8 @@ def format_datetime(dt: datetime) -> str:
 
 
 # --- Identifiers ---------------------------------------------------------------------------------
-_EWS_ID_VERSION = 0x01
-_LEGACY_ID_VERSION = 0x00
 _KEY_LEN = 16
 _ENTRY_ID_FLAGS = b"\x00\x00\x00\x00"
-_ENTRY_ID_TYPE = {FOLDER: 0x0001, ITEM: 0x0007}
-_ENTRY_ID_KIND = {v: k for k, v in _ENTRY_ID_TYPE.items()}
 _STORE_ID_MAGIC = b"\x53\x49"  # 'SI'
 _OWA_ID_MAGIC = 0x52
 ID_FORMATS = ("EwsLegacyId", "EwsId", "EntryId", "HexEntryId", "StoreId", "OwaId")
@@ -189,24 +262,6 @@ ID_FORMATS = ("EwsLegacyId", "EwsId", "EntryId", "HexEntryId", "StoreId", "OwaId
 
 def _malformed(message: str = "Id is malformed.") -> ResponseCodeError:
     return ResponseCodeError("ErrorInvalidIdMalformed", message)
-
-
-def _pack_ews(version: int, kind: str, mailbox: str, key: bytes) -> bytes:
-    addr = mailbox.lower().encode("utf-8")
-    return bytes((version, ord(kind))) + struct.pack(">H", len(addr)) + addr + key
-
-
-def _unpack_ews(raw: bytes, version: int) -> Tuple[str, str, bytes]:
-    if len(raw) < 4 + _KEY_LEN or raw[0] != version or chr(raw[1]) not in (FOLDER, ITEM):
-        raise _malformed()
-    (addr_len,) = struct.unpack(">H", raw[2:4])
-    if len(raw) != 4 + addr_len + _KEY_LEN:
-        raise _malformed()
-    try:
-        addr = raw[4:4 + addr_len].decode("utf-8")
-    except UnicodeDecodeError:
-        raise _malformed() from None
-    return chr(raw[1]), addr, raw[4 + addr_len:]
 
 
 def _b64decode(s: str, urlsafe: bool = False) -> bytes:
@@ -218,53 +273,145 @@ def _b64decode(s: str, urlsafe: bool = False) -> bytes:
         raise _malformed() from None
 
 
-def encode_id(kind: str, mailbox: str, key: bytes) -> str:
-    """The EwsId of an object: base64 of (format version, kind, mailbox address, 16-byte key)."""
-    return base64.b64encode(_pack_ews(_EWS_ID_VERSION, kind, mailbox, key)).decode("ascii")
+# Exchange's EwsId layout (Exchange 2010 SP1 and later, "AAMk..."): a compression byte (0, none), the id
+# storage type (3: based on the mailbox GUID; 0: on the SMTP address, as in Exchange 2007's ids), the mailbox
+# GUID or address as a length-prefixed (u16, little-endian) ASCII string, a processing-instruction byte (0:
+# normal), then the length-prefixed store id: the MAPI entry id of the object. An entry id is 4 flag bytes,
+# the mailbox's store (provider) GUID, the object type (u16 LE: 1 folder, 7 message), then one (folder) or
+# two (the item's folder, then the item) 24-byte ids: a 16-byte GUID and a 6-byte counter plus 2 padding
+# bytes. This server keeps each object's 16-byte key in the GUID of the last id.
+_STORAGE_SMTP = 0x00
+_STORAGE_MAILBOX_GUID = 0x03
+_EID_TYPE = {FOLDER: 0x0001, ITEM: 0x0007}
+_EID_KIND = {v: k for k, v in _EID_TYPE.items()}
+_EID_LEN = {FOLDER: 46, ITEM: 70}
+
+
+def _global_id(key: bytes) -> bytes:
+    return key + key[:6] + b"\x00\x00"
+
+
+def real_entry_id(kind: str, key: bytes, store_guid: bytes, folder_key: Optional[bytes] = None) -> bytes:
+    """The MAPI entry id of a folder (46 bytes) or an item (70 bytes, with its folder's id)."""
+    out = _ENTRY_ID_FLAGS + store_guid + struct.pack("<H", _EID_TYPE[kind])
+    if kind == ITEM:
+        out += _global_id(folder_key or bytes(_KEY_LEN))
+    return out + _global_id(key)
+
+
+def _parse_real_entry_id(raw: bytes) -> Tuple[str, bytes]:
+    """(kind, object key) of a well-formed folder or message entry id."""
+    if len(raw) not in (46, 70) or raw[:4] != _ENTRY_ID_FLAGS:
+        raise _malformed()
+    (typ,) = struct.unpack("<H", raw[20:22])
+    kind = _EID_KIND.get(typ) or (FOLDER if len(raw) == 46 else ITEM)
+    if len(raw) != _EID_LEN[kind]:
+        raise _malformed()
+    return kind, raw[-24:-8]
+
+
+def _pack_real(storage: int, mailbox_ref: str, store_id: bytes, processing: int = 0) -> bytes:
+    ref = mailbox_ref.encode("ascii")
+    return (bytes((0, storage)) + struct.pack("<H", len(ref)) + ref + bytes((processing,))
+            + struct.pack("<H", len(store_id)) + store_id)
+
+
+# Processing instructions: a plain object, or an occurrence of a recurring series (its store id is the
+# master's entry id followed by the occurrence's original start as a FILETIME).
+_NORMAL = 0x00
+_RECURRENCE = 0x01
+_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=timezone.utc)
+
+
+def _parse_real(raw: bytes) -> Tuple[str, str, bytes, int, bytes, bytes]:
+    """(kind, mailbox GUID or address, key, processing instruction, bytes after the entry id in the store id,
+    bytes after the store id) of an id in Exchange's layout. Raises ErrorInvalidIdMalformed."""
+    if len(raw) < 6 or raw[0] != 0 or raw[1] not in (_STORAGE_SMTP, _STORAGE_MAILBOX_GUID):
+        raise _malformed()
+    (n,) = struct.unpack("<H", raw[2:4])
+    try:
+        ref = raw[4:4 + n].decode("ascii")
+    except UnicodeDecodeError:
+        raise _malformed() from None
+    rest = raw[4 + n:]
+    if len(ref) != n or len(rest) < 3 or rest[0] not in (_NORMAL, _RECURRENCE):
+        raise _malformed()
+    (m,) = struct.unpack("<H", rest[1:3])
+    store_id, tail = rest[3:3 + m], rest[3 + m:]
+    if len(store_id) != m:
+        raise _malformed()
+    eid_len = 46 if len(store_id) == 46 else 70
+    kind, key = _parse_real_entry_id(store_id[:eid_len])
+    return kind, ref, key, rest[0], store_id[eid_len:], tail
+
+
+def encode_id(kind: str, mailbox: "Mailbox", key: bytes, folder_key: Optional[bytes] = None,
+              legacy: bool = False) -> str:
+    """The EwsId of an object in Exchange's layout (see above); ``legacy`` gives the SMTP-based EwsLegacyId."""
+    store_id = real_entry_id(kind, key, mailbox.store_guid, folder_key)
+    if legacy:
+        raw = _pack_real(_STORAGE_SMTP, mailbox.primary_smtp_address, store_id)
+    else:
+        raw = _pack_real(_STORAGE_MAILBOX_GUID, mailbox.guid, store_id)
+    return base64.b64encode(raw).decode("ascii")
 
 
 def decode_id(value: Optional[str]) -> Tuple[str, str, bytes]:
-    """Decode an EwsId into (kind, mailbox address, key). Raises ErrorInvalidIdEmpty/ErrorInvalidIdMalformed."""
+    """Decode an EwsId into (kind, mailbox GUID or address, key): any well-formed id in Exchange's layout,
+    GUID- or SMTP-based. Raises ErrorInvalidIdEmpty/ErrorInvalidIdMalformed. (Store.get_mailbox takes both.)"""
     if not value:
         raise ResponseCodeError("ErrorInvalidIdEmpty", "Id must be non-empty.")
-    return _unpack_ews(_b64decode(value), _EWS_ID_VERSION)
+    kind, ref, key, processing, extra, tail = _parse_real(_b64decode(value))
+    if processing != _NORMAL or extra or tail:
+        raise _malformed()  # an occurrence or attachment id where an item or folder id belongs
+    return kind, ref, key
 
 
-_ATTACHMENT_ID_VERSION = 0x02
+def encode_occurrence_id(mailbox: "Mailbox", master_key: bytes, folder_key: Optional[bytes],
+                         original_start: datetime) -> str:
+    """The ItemId of one occurrence: the master's EwsId with the Recurrence processing instruction and the
+    occurrence's original start (FILETIME, 100 ns since 1601) after the master's entry id."""
+    ticks = (original_start - _FILETIME_EPOCH) // timedelta(microseconds=1) * 10
+    store_id = real_entry_id(ITEM, master_key, mailbox.store_guid, folder_key) + struct.pack("<q", ticks)
+    return base64.b64encode(_pack_real(_STORAGE_MAILBOX_GUID, mailbox.guid, store_id, _RECURRENCE)).decode("ascii")
+
+
+def decode_occurrence_id(value: Optional[str]) -> Optional[Tuple[str, bytes, datetime]]:
+    """(mailbox GUID or address, master key, original start) of an occurrence id; None for any other id."""
+    try:
+        raw = base64.b64decode((value or "").encode("ascii"), validate=True)
+        kind, ref, key, processing, extra, tail = _parse_real(raw)
+    except (ResponseCodeError, binascii.Error, ValueError, UnicodeEncodeError):
+        return None
+    if kind != ITEM or processing != _RECURRENCE or len(extra) != 8 or tail:
+        return None
+    (ticks,) = struct.unpack("<q", extra)
+    return ref, key, _FILETIME_EPOCH + timedelta(microseconds=ticks // 10)
+
+
 ATTACHMENT_TOKEN_LEN = 8
 
 
-def encode_attachment_id(mailbox: str, item_key: bytes, token: bytes) -> str:
-    """An AttachmentId: base64 of (format version, mailbox, the parent item's key, the attachment's token).
-
-    Like Exchange's, it embeds the parent item, so it changes when the item moves.
-    """
-    return base64.b64encode(_pack_ews(_ATTACHMENT_ID_VERSION, ITEM, mailbox, item_key) + token).decode("ascii")
+def encode_attachment_id(mailbox: "Mailbox", item_key: bytes, folder_key: Optional[bytes], tokens: bytes) -> str:
+    """An AttachmentId as Exchange builds one: the parent item's EwsId followed by the length-prefixed
+    attachment part (here the tokens of the attachment and, for an attachment of an attached item, of
+    every attachment on the way down). Like Exchange's, it changes when the item moves."""
+    raw = base64.b64decode(encode_id(ITEM, mailbox, item_key, folder_key))
+    return base64.b64encode(raw + struct.pack("<H", len(tokens)) + tokens).decode("ascii")
 
 
 def decode_attachment_id(value: Optional[str]) -> Tuple[str, bytes, bytes]:
-    """(mailbox address, parent item key, attachment token) of an AttachmentId."""
+    """(mailbox GUID or address, parent item key, attachment tokens) of an AttachmentId."""
     if not value:
         raise ResponseCodeError("ErrorInvalidIdEmpty", "Id must be non-empty.")
-    raw = _b64decode(value)
-    if len(raw) <= ATTACHMENT_TOKEN_LEN:
+    kind, ref, key, processing, extra, tail = _parse_real(_b64decode(value))
+    if kind != ITEM or processing != _NORMAL or extra or len(tail) < 2:
         raise _malformed()
-    _kind, addr, key = _unpack_ews(raw[:-ATTACHMENT_TOKEN_LEN], _ATTACHMENT_ID_VERSION)
-    return addr, key, raw[-ATTACHMENT_TOKEN_LEN:]
-
-
-def entry_id(kind: str, key: bytes, mailbox: "Mailbox") -> bytes:
-    """A MAPI-style entry id: flags, the mailbox's store GUID, object type, object key."""
-    return _ENTRY_ID_FLAGS + mailbox.store_guid + struct.pack(">H", _ENTRY_ID_TYPE[kind]) + key
-
-
-def _parse_entry_id(raw: bytes) -> Tuple[str, bytes, bytes]:
-    if len(raw) != 4 + 16 + 2 + _KEY_LEN or raw[:4] != _ENTRY_ID_FLAGS:
+    (n,) = struct.unpack("<H", tail[:2])
+    tokens = tail[2:]
+    if len(tokens) != n or not n or n % ATTACHMENT_TOKEN_LEN:
         raise _malformed()
-    (typ,) = struct.unpack(">H", raw[20:22])
-    if typ not in _ENTRY_ID_KIND:
-        raise _malformed()
-    return _ENTRY_ID_KIND[typ], raw[4:20], raw[22:]
+    return ref, key, tokens
 
 
 def convert_id(store: "Store", value: str, source_format: str, dest_format: str,
@@ -278,10 +425,8 @@ def convert_id(store: "Store", value: str, source_format: str, dest_format: str,
         raise ResponseCodeError("ErrorInvalidRequest", "Unknown id format.")
     if not value:
         raise ResponseCodeError("ErrorInvalidIdEmpty", "Id must be non-empty.")
-    if source_format == "EwsId":
+    if source_format in ("EwsId", "EwsLegacyId"):
         kind, addr, key = decode_id(value)
-    elif source_format == "EwsLegacyId":
-        kind, addr, key = _unpack_ews(_b64decode(value), _LEGACY_ID_VERSION)
     else:
         if source_format == "EntryId":
             raw = _b64decode(value)
@@ -303,17 +448,17 @@ def convert_id(store: "Store", value: str, source_format: str, dest_format: str,
             if not raw or raw[0] != _OWA_ID_MAGIC:
                 raise _malformed()
             raw = raw[1:]
-        kind, _guid, key = _parse_entry_id(raw)
+        kind, key = _parse_real_entry_id(raw)
         addr = mailbox_address
     mb = store.get_mailbox(addr)
     if mb is None:
         raise ResponseCodeError("ErrorNonExistentMailbox", f"No mailbox with SMTP address {addr}")
     addr = mb.primary_smtp_address
-    if dest_format == "EwsId":
-        return encode_id(kind, addr, key), addr
-    if dest_format == "EwsLegacyId":
-        return base64.b64encode(_pack_ews(_LEGACY_ID_VERSION, kind, addr, key)).decode("ascii"), addr
-    raw = entry_id(kind, key, mb)
+    rec = store.find_item(key) if kind == ITEM else None
+    folder_key = rec.folder.key if rec is not None else None
+    if dest_format in ("EwsId", "EwsLegacyId"):
+        return encode_id(kind, mb, key, folder_key, legacy=dest_format == "EwsLegacyId"), addr
+    raw = real_entry_id(kind, key, mb.store_guid, folder_key)
     if dest_format == "EntryId":
         return base64.b64encode(raw).decode("ascii"), addr
     if dest_format == "HexEntryId":
@@ -420,7 +565,8 @@ class _Versioned:
 
     @property
     def id(self) -> str:
-        return encode_id(self.kind_code, self.mailbox.primary_smtp_address, self.key)
+        folder = getattr(self, "folder", None)
+        return encode_id(self.kind_code, self.mailbox, self.key, folder.key if folder is not None else None)
 
     @property
     def changekey(self) -> str:
@@ -561,6 +707,8 @@ class Mailbox:
         self.aliases = tuple(a.lower() for a in aliases)
         self.has_archive = archive
         self.store_guid = secrets.token_bytes(16)
+        # The mailbox GUID that EwsIds carry ('AAMk...'), derived from the address so it is stable.
+        self.guid = str(uuid.uuid5(uuid.NAMESPACE_URL, "mailbox:" + self.primary_smtp_address))
         self.folders: Dict[bytes, FolderRecord] = {}
         self.distinguished: Dict[str, FolderRecord] = {}
         # The folder hierarchy's change journal (SyncFolderHierarchy reads it); entries carry the parent's key
@@ -583,6 +731,17 @@ class Mailbox:
                 continue
             folder = self.create_folder(parent, kind, name, folder_class, distinguished=dist_id)
             self.distinguished[dist_id] = folder
+        if table is DEFAULT_FOLDERS:
+            self._create_system_folders(server)
+
+    def _create_system_folders(self, server: Build) -> None:
+        for name, parent_id, kind, folder_class, min_version in SYSTEM_FOLDERS:
+            parent = self.distinguished.get(parent_id)
+            if parent is None or server < version_build(min_version):
+                continue
+            if any(c.display_name == name for c in parent.live_children()):
+                continue  # Exchange Online has it as a distinguished folder already
+            self.create_folder(parent, kind, name, folder_class)
 
     def create_folder(self, parent: Optional[FolderRecord], kind: str, display_name: str = "",
                       folder_class: Optional[str] = None, distinguished: Optional[str] = None,
@@ -759,6 +918,7 @@ class Store:
             self._mailboxes[mb.primary_smtp_address] = mb
             for a in addresses:
                 self._addresses[a] = mb
+            self._addresses[mb.guid] = mb  # ids name mailboxes by GUID
             log.debug("Created mailbox %s", mb.primary_smtp_address)
             return mb
 

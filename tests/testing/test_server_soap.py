@@ -266,6 +266,14 @@ def test_unimplemented_operation(ews_server, fake_ops, monkeypatch):
     assert ews_server.unimplemented_operations == ["GetUserPhoto"]
 
 
+def test_unknown_operation_element_is_an_invalid_request_not_a_schema_error(ews_server, fake_ops):
+    # Exchange answers an element that is no EWS operation with ErrorInvalidRequest; a schema-validation
+    # fault would send version-probing clients down through every older RequestServerVersion.
+    faultcode, response_code, _message, _ = fault_of(call(ews_server, soap("<m:Xyz/>")))
+    assert (faultcode, response_code) == ("a:ErrorInvalidRequest", "ErrorInvalidRequest")
+    assert ews_server.schema_errors == []
+
+
 def test_handler_faults_and_crashes(ews_server, fake_ops):
     def raise_fault(ctx, elem):
         raise SoapFault("ErrorInvalidRequest", "Nope.")

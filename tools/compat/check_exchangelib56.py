@@ -368,6 +368,7 @@ def main(argv=None):
 
     scheduling_steps(steps, state, args, base, tz)  # scheduling and directory (issue 14), below
     run_sync_and_notification_steps(steps, state, args)
+    run_workflow_matrix(steps, state, args, base)  # issue #19: the broader matrix (block at the end)
 
     out["steps"] = steps.results
     with open(args.out, "w") as f:
@@ -548,6 +549,162 @@ def run_sync_and_notification_steps(steps, state, args):
 
     steps.run("sync: delete the folder", cleanup, needs=["sync: a folder to sync"])
 
+
+# ===================================================================================================================
+# Workflow matrix (issue #19): folders incl. generic folders and moves, extended properties on folders,
+# attachments incl. item attachments, recurring and all-day calendar items, calendar views at their boundaries,
+# contacts with long fields, recurring tasks. Each step uses 5.6.0's public API only and checks what Exchange does.
+# ===================================================================================================================
+
+def run_workflow_matrix(steps, state, args, base):
+    from exchangelib import (CalendarItem, Contact, EWSDate, EWSDateTime, EWSTimeZone, ExtendedProperty,
+                             FileAttachment, ItemAttachment, Message, Task)
+    from exchangelib.folders import Folder
+    from exchangelib.items import SEND_TO_NONE
+    from exchangelib.recurrence import DailyPattern, DailyRegeneration, Recurrence, TaskRecurrence
+
+    tag = uuid.uuid4().hex[:6]
+    need = ["connect (version probe)"]
+
+    def folders():
+        account = state["account"]
+        top = Folder(parent=account.inbox, name=f"matrix {tag}")
+        top.save()
+        child = Folder(parent=top, name="generic child")
+        child.save()
+        other = Folder(parent=account.inbox, name=f"matrix target {tag}")
+        other.save()
+        fresh = [f for f in account.inbox.children if f.name == f"matrix {tag}"]
+        check(len(fresh) == 1, f"new folder not found under Inbox: {[f.name for f in account.inbox.children]}")
+        check(fresh[0].folder_class is None, f"a folder created without a class reads {fresh[0].folder_class!r}")
+        child.move(other)
+        account.root.refresh()
+        moved = account.inbox / f"matrix target {tag}" / "generic child"
+        check(moved.id == child.id or moved.name == "generic child", "moved folder not found under its new parent")
+        state["matrix_folder"] = top
+        for f in (other, top):
+            f.delete()
+        return "generic folder (no FolderClass), subfolder moved, folders deleted"
+
+    steps.run("matrix: generic folders and moves", folders, needs=need)
+
+    def folder_size():
+        class FolderSize(ExtendedProperty):
+            property_tag = 0x0E08
+            property_type = "Integer"
+
+        account = state["account"]
+        Folder.register("size", FolderSize)
+        try:
+            f = Folder(parent=account.inbox, name=f"sized {tag}")
+            f.save()
+            for n in range(3):
+                Message(account=account, folder=f, subject=f"sized {n}", body="x" * 1000).save()
+            f.refresh()
+            sizes = [i.size for i in f.all()]
+            check(f.size == sum(sizes) and f.size > 3000, f"folder size {f.size}, item sizes {sizes}")
+            walked = [x for x in account.inbox.walk() if x.name == f"sized {tag}"]
+            f.delete()
+            return f"0x0E08 = {sum(sizes)} bytes for 3 items ({len(walked)} found by walk())"
+        finally:
+            Folder.deregister("size")
+
+    steps.run("matrix: extended property on a folder (0x0E08)", folder_size, needs=need)
+
+    def attachments():
+        account = state["account"]
+        m = Message(account=account, folder=account.drafts, subject=f"attachments {tag}", body="see attached")
+        m.attach(FileAttachment(name="data.csv", content=b"a,b\n1,2\n", content_type="text/csv"))
+        inner = Message(subject="the attached message", body="inner body")
+        m.attach(ItemAttachment(name="attached message", item=inner))
+        m.save()
+        got = list(account.fetch(ids=[(m.id, m.changekey)]))[0]
+        files = [a for a in got.attachments if isinstance(a, FileAttachment)]
+        items = [a for a in got.attachments if isinstance(a, ItemAttachment)]
+        check(len(files) == 1 and files[0].content == b"a,b\n1,2\n", f"file attachments: {files!r}")
+        check(files[0].content_type == "text/csv", f"content_type={files[0].content_type!r}")
+        check(len(items) == 1 and items[0].item.subject == "the attached message",
+              f"item attachments: {[getattr(a.item, 'subject', None) for a in items]}")
+        got.delete()
+        return "file (content, content type) and item attachment round-trip"
+
+    steps.run("matrix: file and item attachments", attachments, needs=need)
+
+    def calendar_kinds():
+        account = state["account"]
+        tz = EWSTimeZone("Europe/Copenhagen")
+        start = EWSDateTime(2031, 5, 5, 9, 0, tzinfo=tz)
+        series = CalendarItem(account=account, folder=account.calendar, subject=f"series {tag}", start=start,
+                              end=start + datetime.timedelta(hours=1),
+                              recurrence=Recurrence(pattern=DailyPattern(interval=1), start=start.date(), number=5))
+        series.save(send_meeting_invitations=SEND_TO_NONE)
+        all_day = CalendarItem(account=account, folder=account.calendar, subject=f"all day {tag}", is_all_day=True,
+                               start=EWSDateTime(2031, 5, 12, 10, 0, tzinfo=tz),
+                               end=EWSDateTime(2031, 5, 12, 15, 0, tzinfo=tz))
+        all_day.save(send_meeting_invitations=SEND_TO_NONE)
+        view = [i for i in account.calendar.view(start=start - datetime.timedelta(hours=1),
+                                                 end=start + datetime.timedelta(days=10))
+                if i.subject in (f"series {tag}", f"all day {tag}")]
+        occurrences = [i for i in view if i.subject == f"series {tag}"]
+        check(len(occurrences) == 5 and all(o.type == "Occurrence" for o in occurrences),
+              f"view() gave {[(o.subject, o.type) for o in view]}")
+        [day] = [i for i in view if i.subject == f"all day {tag}"]
+        local_start = day.start.astimezone(tz) if isinstance(day.start, datetime.datetime) else day.start
+        check(getattr(local_start, "hour", 0) == 0, f"all-day start {day.start!r} is not midnight")
+        master = [i for i in account.calendar.filter(subject=f"series {tag}")][0]
+        check(master.type == "RecurringMaster", f"master type {master.type!r}")
+        for item in (master, day):
+            item.delete()
+        return "5 occurrences in view(); all-day event starts at midnight"
+
+    steps.run("matrix: recurring and all-day calendar items", calendar_kinds, needs=need)
+
+    def view_boundaries():
+        account = state["account"]
+        t0 = EWSDateTime(2031, 6, 2, 9, 0, tzinfo=EWSTimeZone("UTC"))
+        made = []
+        for subject, s, e in (("ends at start", -60, 0), ("starts at end", 60, 120), ("inside", 10, 20)):
+            item = CalendarItem(account=account, folder=account.calendar, subject=f"{subject} {tag}",
+                                start=t0 + datetime.timedelta(minutes=s), end=t0 + datetime.timedelta(minutes=e))
+            item.save(send_meeting_invitations=SEND_TO_NONE)
+            made.append(item)
+        seen = sorted(i.subject for i in account.calendar.view(start=t0, end=t0 + datetime.timedelta(hours=1))
+                      if i.subject.endswith(tag))
+        for item in made:
+            item.delete()
+        check(seen == [f"ends at start {tag}", f"inside {tag}"], f"view() boundaries gave {seen}")
+        return "an item ending at StartDate is in, one starting at EndDate is out"
+
+    steps.run("matrix: calendar view boundaries", view_boundaries, needs=need)
+
+    def contacts():
+        account = state["account"]
+        c = Contact(account=account, folder=account.contacts, given_name="G" * 255, surname="S" * 255,
+                    display_name=f"long names {tag}", company_name="C" * 1000)
+        c.save()
+        got = list(account.fetch(ids=[(c.id, c.changekey)]))[0]
+        check((got.given_name, got.surname, got.company_name) == ("G" * 255, "S" * 255, "C" * 1000),
+              "long contact fields did not round-trip")
+        got.delete()
+        return "255-character names and a 1000-character company name round-trip"
+
+    steps.run("matrix: contacts with long fields", contacts, needs=need)
+
+    def tasks():
+        account = state["account"]
+        t = Task(account=account, folder=account.tasks, subject=f"regenerating {tag}",
+                 start_date=EWSDate(2031, 7, 1),
+                 recurrence=TaskRecurrence(pattern=DailyRegeneration(interval=3), start=EWSDate(2031, 7, 1)))
+        t.save()
+        t.complete()  # 5.6.0's helper: status Completed, 100 percent, saved
+        mine = [x for x in account.tasks.all() if x.subject == f"regenerating {tag}"]
+        states = sorted((x.status, bool(x.is_recurring)) for x in mine)
+        check(states == [("Completed", False), ("NotStarted", True)], f"tasks after completing: {states}")
+        for x in mine:
+            x.delete()
+        return "completing a regenerating task split off a completed one-off"
+
+    steps.run("matrix: recurring tasks", tasks, needs=need)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -8,8 +8,6 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 from __future__ import annotations
 
 import base64
-import binascii
-import struct
 from typing import List, Optional, Tuple, cast
 
 from lxml import etree
@@ -28,26 +26,13 @@ T = f"{{{TNS}}}"
 
 
 def _decode_attachment_id(value: str) -> Tuple[str, bytes, List[bytes]]:
-    """(mailbox address, parent item key, token path) of an attachment id.
+    """(mailbox GUID or address, parent item key, token path) of an attachment id.
 
     A top-level attachment's id holds one token; an attachment of an attached item holds the tokens of
     every attachment on the way down (like Exchange's, the id of a nested attachment is its parent
     attachment's id with more tacked on)."""
-    try:
-        raw = base64.b64decode((value or "").encode("ascii"), validate=True)
-    except (binascii.Error, ValueError, UnicodeEncodeError):
-        raw = b""
-    if len(raw) > 4:
-        addr_len = struct.unpack(">H", raw[2:4])[0]
-        head = 4 + addr_len + 16
-        tokens = raw[head:]
-        if len(tokens) > ATTACHMENT_TOKEN_LEN and len(tokens) % ATTACHMENT_TOKEN_LEN == 0:
-            address, key, _first = decode_attachment_id(
-                base64.b64encode(raw[:head + ATTACHMENT_TOKEN_LEN]).decode("ascii"))
-            return address, key, [tokens[i:i + ATTACHMENT_TOKEN_LEN]
-                                  for i in range(0, len(tokens), ATTACHMENT_TOKEN_LEN)]
-    address, key, token = decode_attachment_id(value)
-    return address, key, [token]
+    address, key, tokens = decode_attachment_id(value)
+    return address, key, [tokens[i:i + ATTACHMENT_TOKEN_LEN] for i in range(0, len(tokens), ATTACHMENT_TOKEN_LEN)]
 
 
 def _token_of(att: etree._Element) -> bytes:
@@ -80,7 +65,7 @@ def _find_attachment(ctx: RequestContext, value: str) -> Tuple[ItemRecord, etree
 
 
 def _public_id(rec: ItemRecord, path: List[bytes], root_ids: bool = False) -> etree._Element:
-    el = etree.Element(T + "AttachmentId", Id=encode_attachment_id(rec.mailbox.primary_smtp_address, rec.key,
+    el = etree.Element(T + "AttachmentId", Id=encode_attachment_id(rec.mailbox, rec.key, rec.folder.key,
                                                                     b"".join(path)))
     if root_ids:
         el.set("RootItemId", rec.id)

@@ -17,6 +17,7 @@ from lxml import etree
 
 from ...xml import MNS, TNS, XSI, add_child
 from ..context import RequestContext, ResponseCodeError, SoapFault, operation
+from ..lax import ONLINE_BUILD
 from ..store import (DISTINGUISHED_FOLDER_VERSIONS, FOLDER, ITEM, FolderRecord, ItemRecord, Mailbox, decode_id,
                      valid_changekey_format, version_at_least)
 
@@ -208,7 +209,9 @@ def resolve_folder(ctx: RequestContext, id_elem: etree._Element) -> FolderRecord
     if name == "DistinguishedFolderId":
         dist = id_elem.get("Id", "")
         min_version = DISTINGUISHED_FOLDER_VERSIONS.get(dist)
-        if min_version is None or not version_at_least(ctx.requested_version, min_version):
+        # Exchange Online takes every id its schema knows whatever RequestServerVersion says (testing/lax.py).
+        online = tuple(ctx.server_build[:2]) >= ONLINE_BUILD
+        if min_version is None or not (online or version_at_least(ctx.requested_version, min_version)):
             raise schema_fault(f"The 'Id' attribute is invalid - The value '{dist}' is invalid according to its "
                                f"datatype 'DistinguishedFolderIdNameType' in schema version "
                                f"{ctx.requested_version} - The Enumeration constraint failed.")
@@ -221,7 +224,7 @@ def resolve_folder(ctx: RequestContext, id_elem: etree._Element) -> FolderRecord
         return folder
     if name == "FolderId":
         kind, addr, key = decode_id(id_elem.get("Id"))
-        if kind != FOLDER:
+        if kind != FOLDER or ctx.store.get_mailbox(addr) is None:  # a well-formed id of nothing we hold
             raise err("ErrorFolderNotFound")
         mb = ctx.mailbox_for(addr)
         folder = ctx.store.find_folder(key)
@@ -261,7 +264,7 @@ def resolve_item(ctx: RequestContext, id_elem: etree._Element, check_changekey: 
     else:
         raise err("ErrorInvalidIdMalformed")
     kind, addr, key = decode_id(raw_id)
-    if kind != ITEM:
+    if kind != ITEM or ctx.store.get_mailbox(addr) is None:  # a well-formed id of nothing we hold
         raise err("ErrorItemNotFound")
     mb = ctx.mailbox_for(addr)
     rec = ctx.store.find_item(key)

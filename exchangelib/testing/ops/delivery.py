@@ -2,7 +2,8 @@
 
 A sent message is delivered to the Inbox of every To/Cc/Bcc recipient that is a mailbox of the
 store (primary address or alias). Other recipients are treated as external mail and silently
-not delivered, as Exchange hands them to transport. Delivered copies carry no Bcc line.
+not delivered, as Exchange hands them to transport. Delivered copies carry no Bcc line and none
+of the sender's categories.
 
 Meeting invitations put a MeetingRequest into each local attendee's Inbox and a tentative copy
 of the meeting into the attendee's Calendar (linked by UID and AssociatedCalendarItemId);
@@ -79,6 +80,7 @@ def deliver(store: Store, mb: Mailbox, elem: etree._Element, sender: Mailbox,
     copy = strip_server_properties(copy_element(elem), keep=("DateTimeSent", "ConversationIndex"))
     remove_prop(copy, "BccRecipients")
     remove_prop(copy, "MimeContent")
+    remove_prop(copy, "Categories")  # the sender's categories are the sender's own: Exchange never sends them
     stamp_new(store, mb, copy, draft=False)
     set_prop(copy, "IsRead", "false")
     set_prop(copy, "IsFromMe", "true" if mb is sender else "false")
@@ -98,7 +100,7 @@ _NOT_COPIED_TO_REQUEST = frozenset({
     "IsResend", "IsUnmodified", "DateTimeSent", "DateTimeCreated", "DisplayCc", "DisplayTo", "DisplayBcc",
     "HasAttachments", "EffectiveRights", "LastModifiedName", "LastModifiedTime", "ConversationId",
     "MyResponseType", "IsOrganizer", "MeetingRequestWasSent", "AppointmentState", "ReminderIsSet",
-    "ReminderMinutesBeforeStart", "ReminderDueBy", "ExtendedProperty", "MimeContent",
+    "ReminderMinutesBeforeStart", "ReminderDueBy", "ExtendedProperty", "MimeContent", "Categories",
 })
 
 
@@ -162,6 +164,7 @@ def send_invitations(store: Store, rec: ItemRecord, addresses: Optional[Iterable
             continue
         copy = _attendee_calendar_item(store, mb, uid)
         attendee_item = strip_server_properties(copy_element(cal), keep=("UID",))
+        remove_prop(attendee_item, "Categories")
         for name in ("MyResponseType", "IsOrganizer", "AppointmentState"):
             remove_prop(attendee_item, name)
         set_prop(attendee_item, "LegacyFreeBusyStatus", "Tentative")

@@ -7,7 +7,7 @@ Paging follows Exchange:
   IncludesLastItemInRange.
 - FractionalPageItemView: starts at TotalItemsInView * Numerator / Denominator; the response
   carries NumeratorOffset and AbsoluteDenominator.
-- CalendarView: items overlapping [StartDate, EndDate), sorted by Start; MaxEntriesReturned
+- CalendarView: items ending on or after StartDate and starting before EndDate, sorted by Start; MaxEntriesReturned
   truncates. Recurring masters are returned as themselves: expanding occurrences is a later
   step (see :func:`calendar_instances`, the single place that will do it). Exchange refuses a
   Restriction or SortOrder next to a CalendarView ("Restrictions and sort order may not be
@@ -29,7 +29,7 @@ from ..store import FolderRecord, ItemRecord
 from .common import (Shape, add_result, child, children, err, find_path, handler, local, m_el, new_response,
                      parse_shape, resolve_folder)
 from .props import get, get_text, item_type, parse_datetime, typed_values
-from .recurrence import occurrences_between
+from .recurrence import in_calendar_view, occurrences_between
 from .render import check_find_item_shape, folder_items, render_folder, render_item
 from .restrictions import compile_query_string, optional_restriction
 
@@ -145,8 +145,7 @@ def calendar_instances(rec: ItemRecord, start: datetime, end: datetime) -> List[
     if not s or not e:
         return []
     item_start, item_end = parse_datetime(s), parse_datetime(e)
-    overlaps = item_start < end and item_end > start or (item_start == item_end and start <= item_start < end)
-    return [rec] if overlaps else []
+    return [rec] if in_calendar_view(item_start, item_end, start, end) else []
 
 
 def _calendar_view(records: List[ItemRecord], view: etree._Element) -> Tuple[List[Any], dict]:

@@ -95,7 +95,7 @@ def _create_one(ctx: RequestContext, parent_el: Optional[etree._Element], folder
     if _name_taken(parent, name):
         raise err("ErrorFolderExists", "A folder with the specified name already exists.")
     requested_kind = local(folder_el)
-    folder_class = get_text(folder_el, "FolderClass") or DEFAULT_FOLDER_CLASS.get(requested_kind, "IPF.Note")
+    folder_class = get_text(folder_el, "FolderClass") or DEFAULT_FOLDER_CLASS.get(requested_kind)
     kind = kind_for_class(requested_kind, folder_class)
     search = None
     if kind == "SearchFolder":
@@ -105,7 +105,7 @@ def _create_one(ctx: RequestContext, parent_el: Optional[etree._Element], folder
         search = _search_spec(ctx, params)
     props = copy_element(folder_el)
     props.tag = T + kind
-    if get(props, "FolderClass") is None:
+    if get(props, "FolderClass") is None and folder_class:
         fc = etree.Element(T + "FolderClass")
         fc.text = folder_class
         props.insert(0, fc)
@@ -134,6 +134,10 @@ def _update_one(ctx: RequestContext, change: etree._Element) -> List[etree._Elem
     new_props = copy_element(folder.props)
     for upd in children(child(change, "Updates")):
         apply_update(new_props, type_name, upd, read_only=FOLDER_READ_ONLY)
+    old_class, new_class = get_text(folder.props, "FolderClass"), get_text(new_props, "FolderClass")
+    if new_class != old_class and (old_class or kind_for_class("Folder", new_class) != folder.element_kind):
+        # Exchange never changes a folder's class (its kind) once set.
+        raise err("ErrorObjectTypeChanged", "Object type changed.")
     name = get_text(new_props, "DisplayName")
     if not name:
         raise err("ErrorInvalidPropertyDelete", "A folder must keep its DisplayName.")

@@ -29,7 +29,9 @@ from .recurrence import SERIES_PROPERTIES, OccurrenceRecord, delete_occurrence, 
 from .recurrence import reset as reset_series
 from .render import public_attachment_id, render_item
 from .responses import RESPONSE_KINDS, create_response
-from .stamp import MESSAGE_KINDS, READ_ONLY, check_client_properties, copy_element, restamp, stamp_new
+from .stamp import (MESSAGE_KINDS, READ_ONLY, check_client_properties, check_lengths, copy_element, restamp,
+                    stamp_new)
+from .tasks import split_completed
 
 T = f"{{{TNS}}}"
 
@@ -196,6 +198,9 @@ def _update_one(ctx: RequestContext, change: etree._Element, conflict: str, disp
     elif kind == "CalendarItem" and written & SERIES_PROPERTIES:
         reset_series(new_elem)  # a changed pattern or time drops the exceptions and deletions
     old_attendees = attendee_set(rec.elem)
+    check_lengths(new_elem, "ErrorPropertyUpdate")
+    if kind == "Task" and not isinstance(rec, OccurrenceRecord):
+        split_completed(store, rec.mailbox, rec.folder, rec.elem, new_elem)  # completing a recurring task
     restamp(store, rec.mailbox, new_elem)
     rec.elem = new_elem
     rec.touch(written)

@@ -23,11 +23,8 @@ https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-service
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import calendar
 import copy
-import struct
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Dict, Iterator, List, Optional, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,7 +34,7 @@ from lxml import etree
 from ...winzone import MS_TO_IANA
 from ...xml import TNS
 from ..context import RequestContext, ResponseCodeError
-from ..store import ITEM, ItemRecord, Mailbox, format_datetime
+from ..store import ItemRecord, Mailbox, decode_occurrence_id, encode_occurrence_id, format_datetime
 from .common import item_id_element, local, resolve_item
 from .props import get, get_text, parse_datetime, remove_prop, set_prop
 
@@ -82,6 +79,19 @@ def zone_of(elem: etree._Element) -> timezone:
         except (ZoneInfoNotFoundError, ValueError):
             continue
     return timezone.utc
+
+
+def all_day_span(elem: etree._Element, start: datetime, end: datetime) -> Tuple[datetime, datetime]:
+    """Exchange's all-day event times: start moves back to midnight and end on to the following midnight
+    (at least one day after the start), in the event's time zone; returned in UTC."""
+    tz = zone_of(elem)
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    first = local_start.date()
+    last = local_end.date() if local_end.time() == time(0) else local_end.date() + timedelta(days=1)
+    if last <= first:
+        last = first + timedelta(days=1)
+    return (datetime.combine(first, time(0), tzinfo=tz).astimezone(timezone.utc),
+            datetime.combine(last, time(0), tzinfo=tz).astimezone(timezone.utc))
 
 
 # --- patterns ------------------------------------------------------------------------------------
@@ -304,34 +314,28 @@ def normalise_master(elem: etree._Element) -> None:
     set_prop(elem, "End", format_datetime(end))
 
 
+def stamp_range_dates(elem: etree._Element, with_offset: bool) -> None:
+    """Write a recurrence range's StartDate/EndDate as Exchange sends them: from Exchange 2010 on, an
+    xs:date with the series zone's UTC offset on that day ('2016-01-01-08:00', '2016-01-01Z' for offset 0);
+    Exchange 2007 sends the bare date."""
+    rec = get(elem, "Recurrence")
+    if rec is None:
+        return
+    tz = zone_of(elem)
+    for el in rec.iter(T + "StartDate", T + "EndDate"):
+        day = _date(el.text)
+        if not with_offset:
+            el.text = day.isoformat()
+            continue
+        offset = datetime.combine(day, time(0), tzinfo=tz).utcoffset() or timedelta(0)
+        minutes = int(offset.total_seconds() // 60)
+        sign = "+" if minutes >= 0 else "-"
+        el.text = day.isoformat() + ("Z" if minutes == 0 else f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}")
+
+
 # --- occurrence ids ------------------------------------------------------------------------------
-_OCCURRENCE_ID_VERSION = 0x03
-
-
-def encode_occurrence_id(mailbox: str, master_key: bytes, original_start: datetime) -> str:
-    addr = mailbox.lower().encode("utf-8")
-    raw = (bytes((_OCCURRENCE_ID_VERSION, ord(ITEM))) + struct.pack(">H", len(addr)) + addr + master_key
-           + struct.pack(">q", int(original_start.timestamp())))
-    return base64.b64encode(raw).decode("ascii")
-
-
-def decode_occurrence_id(value: Optional[str]) -> Optional[Tuple[str, bytes, datetime]]:
-    """(mailbox, master key, original start) of an occurrence id; None for any other id."""
-    try:
-        raw = base64.b64decode((value or "").encode("ascii"), validate=True)
-    except (binascii.Error, ValueError, UnicodeEncodeError):
-        return None
-    if len(raw) < 4 or raw[0] != _OCCURRENCE_ID_VERSION or raw[1] != ord(ITEM):
-        return None
-    (n,) = struct.unpack(">H", raw[2:4])
-    if len(raw) != 4 + n + 16 + 8:
-        return None
-    try:
-        addr = raw[4:4 + n].decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    (ts,) = struct.unpack(">q", raw[4 + n + 16:])
-    return addr, raw[4 + n:4 + n + 16], datetime.fromtimestamp(ts, timezone.utc)
+# Occurrence ids have Exchange's layout (the master's EwsId with the Recurrence processing instruction and
+# the original start): see exchangelib.testing.store.encode_occurrence_id.
 
 
 # --- occurrences as records ----------------------------------------------------------------------
@@ -372,7 +376,7 @@ class OccurrenceRecord:
 
     @property
     def id(self) -> str:
-        return encode_occurrence_id(self.master.mailbox.primary_smtp_address, self.master.key, self.original_start)
+        return encode_occurrence_id(self.master.mailbox, self.master.key, self.master.folder.key, self.original_start)
 
     def touch(self, changed: Tuple[str, ...] = ()) -> None:
         self.master.touch(changed)
@@ -448,6 +452,13 @@ def occurrence_by_start(master: ItemRecord, original_start: datetime) -> Occurre
     raise ResponseCodeError("ErrorItemNotFound", "The specified object was not found in the store.")
 
 
+def in_calendar_view(item_start: datetime, item_end: datetime, start: datetime, end: datetime) -> bool:
+    """Exchange's CalendarView rule: an item ending before StartDate, or starting on or after EndDate,
+    is left out; everything else is in (an item ending exactly at StartDate is in).
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/calendarview"""
+    return item_end >= start and item_start < end
+
+
 def occurrences_between(master: ItemRecord, start: datetime, end: datetime) -> List[OccurrenceRecord]:
     """The visible instances (occurrences and exceptions) overlapping [start, end), by their current times."""
     out: List[OccurrenceRecord] = []
@@ -462,7 +473,7 @@ def occurrences_between(master: ItemRecord, start: datetime, end: datetime) -> L
             return
         s = parse_datetime(get_text(elem, "Start") or "")
         e = parse_datetime(get_text(elem, "End") or "")
-        if s < end and e > start or (s == e and start <= s < end):
+        if in_calendar_view(s, e, start, end):
             out.append(OccurrenceRecord(master, index, o_start, elem))
 
     for index, o_start, _o_end in series.instances():

@@ -24,7 +24,7 @@ from ...xml import TNS
 from .. import schema_tables as tables
 from ..store import ATTACHMENT_TOKEN_LEN, Mailbox, Store, format_datetime
 from .common import Path, err, local
-from .recurrence import normalise_master
+from .recurrence import all_day_span, normalise_master, stamp_range_dates
 from .props import (get, get_text, insert_ordered, normalise_values, parse_datetime, remove_prop, set_default,
                     set_prop)
 
@@ -237,12 +237,28 @@ def field_path(name: str) -> Optional[Path]:
     return Path("FieldURI", uri=uri) if uri else None
 
 
+# Exchange's length limits (characters). Subject is cut to its limit; the contact name parts are refused.
+SUBJECT_LIMIT = 255
+CONTACT_NAME_LIMITS = {"GivenName": 255, "MiddleName": 255, "Surname": 255}
+
+
+def check_lengths(elem: etree._Element, code: str = "ErrorInvalidPropertySet") -> None:
+    """Refuse over-long contact name parts (``code``: ErrorInvalidPropertySet on create, ErrorPropertyUpdate
+    on update), as Exchange does."""
+    if local(elem) != "Contact":
+        return
+    for name, limit in CONTACT_NAME_LIMITS.items():
+        if len(get_text(elem, name) or "") > limit:
+            raise err(code, f"The property {name} is longer than {limit} characters.", field_uri=field_path(name))
+
+
 def check_client_properties(elem: etree._Element, allow: Iterable[str] = ()) -> None:
-    """Refuse server-only properties in a CreateItem item, as Exchange does."""
+    """Refuse server-only properties and over-long values in a CreateItem item, as Exchange does."""
     allowed = set(allow)
     for c in elem:
         if isinstance(c.tag, str) and local(c) in READ_ONLY and local(c) not in allowed:
             raise err("ErrorInvalidPropertySet", field_uri=field_path(local(c)))
+    check_lengths(elem)
 
 
 def stamp_new(store: Store, mailbox: Mailbox, elem: etree._Element, *, draft: bool = False,
@@ -355,6 +371,9 @@ def restamp(store: Store, mailbox: Mailbox, elem: etree._Element, now: Optional[
     kind = local(elem)
     now = now or format_datetime(store.now())
     normalise_values(elem)
+    subject = get_text(elem, "Subject")
+    if subject is not None and len(subject) > SUBJECT_LIMIT:
+        set_prop(elem, "Subject", subject[:SUBJECT_LIMIT])  # Exchange keeps the first 255 characters
     resolve_recipients(store, elem)
     atts = get(elem, "Attachments")
     set_prop(elem, "HasAttachments", "true" if atts is not None and len(atts) else "false")
@@ -373,6 +392,9 @@ def restamp(store: Store, mailbox: Mailbox, elem: etree._Element, now: Optional[
         end = parse_datetime(end_s) if end_s else start + timedelta(minutes=30)
         if end < start:
             raise err("ErrorCalendarEndDateIsEarlierThanStartDate", "EndDate is earlier than StartDate")
+        if get_text(elem, "IsAllDayEvent") == "true":
+            start, end = all_day_span(elem, start, end)
+            start_s = end_s = None  # written below
         if not start_s:
             set_prop(elem, "Start", format_datetime(start))
         if not end_s:
@@ -380,9 +402,13 @@ def restamp(store: Store, mailbox: Mailbox, elem: etree._Element, now: Optional[
         recurring = get(elem, "Recurrence") is not None
         if recurring:
             normalise_master(elem)  # validates the pattern; Start/End move to the first occurrence
+            stamp_range_dates(elem, with_offset=store.server_build[0] >= 14)
             start, end = (parse_datetime(cast(str, get_text(elem, "Start"))),
                           parse_datetime(cast(str, get_text(elem, "End"))))
-        set_prop(elem, "IsRecurring", "true" if recurring else "false")
+        # Exchange's documented table: a recurring master is IsRecurring=false in the organizer's calendar,
+        # true in attendees' copies (and in meeting requests); occurrences and exceptions are true.
+        # https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/isrecurring
+        set_prop(elem, "IsRecurring", "true" if recurring and get_text(elem, "IsOrganizer") == "false" else "false")
         set_prop(elem, "CalendarItemType", "RecurringMaster" if recurring else "Single")
         is_meeting = bool(attendee_addresses(elem))
         set_prop(elem, "IsMeeting", "true" if is_meeting else "false")
@@ -395,6 +421,8 @@ def restamp(store: Store, mailbox: Mailbox, elem: etree._Element, now: Optional[
         for att in elem.iter(T + "Attendee"):
             if att.find(T + "ResponseType") is None:
                 insert_ordered(att, _text(T + "ResponseType", "Unknown"), "AttendeeType")
+    if kind == "MeetingRequest":  # a request for a series is recurring (see the IsRecurring table above)
+        set_prop(elem, "IsRecurring", "true" if get(elem, "Recurrence") is not None else "false")
     if kind == "Task":
         status = get_text(elem, "Status")
         pct = get_text(elem, "PercentComplete")
@@ -414,6 +442,7 @@ def restamp(store: Store, mailbox: Mailbox, elem: etree._Element, now: Optional[
             remove_prop(elem, "CompleteDate")
         set_prop(elem, "IsComplete", "true" if get_text(elem, "Status") == "Completed" else "false")
         set_prop(elem, "IsRecurring", "true" if get(elem, "Recurrence") is not None else "false")
+        stamp_range_dates(elem, with_offset=store.server_build[0] >= 14)
     set_prop(elem, "LastModifiedName", mailbox.display_name)
     set_prop(elem, "LastModifiedTime", now)
     set_prop(elem, "Size", "0")

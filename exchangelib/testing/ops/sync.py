@@ -159,14 +159,14 @@ def sync_folder_items(ctx: RequestContext, body: etree._Element) -> etree._Eleme
             change = t_el(kind)
             out.append(change)
             if kind == "Delete":
-                change.append(t_el("ItemId", Id=encode_id(ITEM, mb.primary_smtp_address, key)))
+                change.append(t_el("ItemId", Id=encode_id(ITEM, mb, key, folder.key)))  # its id while here
                 continue
             rec = ctx.store.items[key]
             if kind == "ReadFlagChange":
                 change.append(t_el("ItemId", Id=rec.id, ChangeKey=rec.changekey))
                 change.append(t_el("IsRead", rec.elem.findtext(f"{{{TNS}}}IsRead") or "false"))
                 continue
-            change.append(render_item(ctx, rec, shape, find=True))
+            change.append(render_item(ctx, rec, shape, find=True, whole_values=True))
         if not last_in_range:
             end = end_of_page
         return [_text("SyncState", encode_state(ctx.store, ITEM_STATE, mb, folder.key, end)),
@@ -218,7 +218,7 @@ def sync_folder_hierarchy(ctx: RequestContext, body: etree._Element) -> etree._E
                 out.append(change)
             elif then:
                 change = t_el("Delete")
-                change.append(t_el("FolderId", Id=encode_id(FOLDER, mb.primary_smtp_address, key)))
+                change.append(t_el("FolderId", Id=encode_id(FOLDER, mb, key)))
                 out.append(change)
         return [_text("SyncState", encode_state(ctx.store, HIERARCHY_STATE, mb, sync_root.key, now)),
                 _text("IncludesLastFolderInRange", "true"), out]
