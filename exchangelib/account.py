@@ -20,6 +20,9 @@ from .services import (CopyItem, CreateItem, DeleteItem, ExportItems, GetItem, M
                        UpdateItem, UploadItems)
 from .services.create_item import SAVE_ONLY
 from .services.get_user_oof_settings import GetUserOofSettings
+from .services.inbox_rules import CREATE as RULE_CREATE, DELETE as RULE_DELETE, SET as RULE_SET
+from .services.inbox_rules import GetInboxRules, UpdateInboxRules
+from .properties.rules import Rule
 from .services.set_user_oof_settings import SetUserOofSettings
 from .services.delete_item import HARD_DELETE
 from .services.shapes import ALL_PROPERTIES, ID_ONLY
@@ -388,6 +391,56 @@ class Account:
     @oof_settings.setter
     def oof_settings(self, value: OofSettings) -> None:
         SetUserOofSettings(account=self).call(value, self.primary_smtp_address)
+
+    # --- inbox rules ----------------------------------------------------------------------------------------
+    @property
+    def rules(self) -> List[Rule]:
+        """The mailbox's Inbox rules in priority order, read from the server on each access (GetInboxRules).
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getinboxrules-operation
+        """
+        return GetInboxRules(account=self).call()[0]
+
+    @property
+    def outlook_rule_blob_exists(self) -> bool:
+        """Whether Outlook keeps rules in its own format in this mailbox; changing rules through EWS deletes them."""
+        return GetInboxRules(account=self).call()[1]
+
+    def create_rule(self, rule: Rule, remove_outlook_rule_blob: bool = True) -> Rule:
+        """Create an Inbox rule (UpdateInboxRules with a CreateRuleOperation); sets ``rule.id``.
+
+        Problems Exchange finds raise ``ErrorInboxRulesValidationError`` whose ``validation_errors`` name the part
+        of the rule (e.g. ``Action:MoveToFolder`` / ``FolderDoesNotExist``).
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/updateinboxrules-operation
+        """
+        if not isinstance(rule, Rule):
+            raise TypeError(f"create_rule() needs a Rule, got {type(rule).__name__}")
+        before = {r.id for r in self.rules}
+        UpdateInboxRules(account=self).call([(RULE_CREATE, rule)], remove_outlook_rule_blob=remove_outlook_rule_blob)
+        new = [r for r in self.rules if r.id not in before and r.display_name == rule.display_name]
+        if len(new) != 1:
+            raise EWSError(f"Created rule {rule.display_name!r} but could not find its id afterwards")
+        rule._set_field("id", new[0].id)
+        rule._set_field("priority", new[0].priority)
+        rule.account = self
+        return rule
+
+    def set_rule(self, rule: Rule, remove_outlook_rule_blob: bool = True) -> Rule:
+        """Replace an existing rule (it needs its ``id``) with this one (SetRuleOperation)."""
+        if not isinstance(rule, Rule):
+            raise TypeError(f"set_rule() needs a Rule, got {type(rule).__name__}")
+        UpdateInboxRules(account=self).call([(RULE_SET, rule)], remove_outlook_rule_blob=remove_outlook_rule_blob)
+        rule.account = self
+        return rule
+
+    def delete_rule(self, rule: Rule, remove_outlook_rule_blob: bool = True) -> None:
+        """Delete a rule (DeleteRuleOperation); afterwards ``rule.id`` is None."""
+        if not isinstance(rule, Rule):
+            raise TypeError(f"delete_rule() needs a Rule, got {type(rule).__name__}")
+        if not rule.id:
+            raise ValueError("delete_rule() needs a rule with an id (from account.rules or create_rule())")
+        UpdateInboxRules(account=self).call([(RULE_DELETE, rule)], remove_outlook_rule_blob=remove_outlook_rule_blob)
+        rule._set_field("id", None)
 
     def resolve_names(self, names: Iterable[str], return_full_contact_data: bool = False) -> List[Any]:
         return list(ResolveNames(account=self).call(names, return_full_contact_data=return_full_contact_data))

@@ -17,6 +17,7 @@ from .ids import (
 )
 from .indexed import EmailAddress, ImAddress, IndexedEntry, PhoneNumber, PhysicalAddress
 from .mailbox import Attendee, AttendeesField, Mailbox, MailboxField, MailboxListField
+from .rules import Actions, Address, Conditions, CopyToFolder, Exceptions, MoveToFolder, Rule  # noqa: E402
 
 __all__ = [
     "ATTACHMENT_CLASSES", "Attachment", "FileAttachment", "ItemAttachment", "ReferenceAttachment",
@@ -29,4 +30,5 @@ __all__ = [
     "RecurringMasterItemId", "RootItemId",
     "EmailAddress", "ImAddress", "IndexedEntry", "PhoneNumber", "PhysicalAddress",
     "Attendee", "AttendeesField", "Mailbox", "MailboxField", "MailboxListField",
+    "Actions", "Address", "Conditions", "CopyToFolder", "Exceptions", "MoveToFolder", "Rule",
 ]

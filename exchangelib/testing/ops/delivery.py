@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 from lxml import etree
 
@@ -25,6 +25,10 @@ from .stamp import (attendee_addresses, copy_element, mailbox_element, recipient
 
 T = f"{{{TNS}}}"
 log = logging.getLogger(__name__)
+
+#: Called as ``hook(store, mailbox, record)`` after a received message lands in a mailbox's Inbox (not for
+#: deliveries into another folder). Inbox rules (:mod:`.rules`) register here.
+DELIVERY_HOOKS: List[Callable[[Store, Mailbox, ItemRecord], None]] = []
 
 
 def local_mailboxes(store: Store, addresses: Iterable[str]) -> List[Mailbox]:
@@ -86,7 +90,11 @@ def deliver(store: Store, mb: Mailbox, elem: etree._Element, sender: Mailbox,
         set_prop(copy, "ReceivedBy", elem=mailbox_element("ReceivedBy", mb))
         set_prop(copy, "ReceivedRepresenting", elem=mailbox_element("ReceivedRepresenting", mb))
     restamp(store, mb, copy)
-    return store.add_item(target, copy)
+    rec = store.add_item(target, copy)
+    if folder is None:
+        for hook in DELIVERY_HOOKS:
+            hook(store, mb, rec)
+    return rec
 
 
 # --- Meetings ------------------------------------------------------------------------------------
