@@ -16,6 +16,7 @@ from ..properties import (
     DISTINGUISHED_FOLDER_NAMES, EffectiveRights, FolderId, ManagedFolderInformation, ParentFolderId, RetentionTag,
 )
 from ..properties.identified import IdentifiedElement
+from ..properties.permissions import PermissionSet
 from ..registry import FOLDER_CLASSES
 from ..version import EXCHANGE_2007_SP1, EXCHANGE_2013, Build, Version
 from ..queryset import QuerySetMixin
@@ -121,7 +122,7 @@ class Folder(BaseFolder):
     ELEMENT_NAME = "Folder"
     CONTAINER_CLASS: ClassVar[Optional[str]] = "IPF.Note"
 
-    permission_set = RawXmlField("folder:PermissionSet")
+    permission_set = EWSElementField("folder:PermissionSet", value_cls=PermissionSet)
     unread_count = IntegerField("folder:UnreadCount", is_read_only=True)
 
 
@@ -136,7 +137,7 @@ class CalendarFolder(BaseFolder):
 
     sharing_effective_rights = ChoiceField("folder:SharingEffectiveRights", choices=CALENDAR_SHARING_RIGHTS_CHOICES,
                                            is_read_only=True, supported_from=EXCHANGE_2013)
-    permission_set = RawXmlField("folder:PermissionSet")
+    permission_set = EWSElementField("folder:PermissionSet", value_cls=PermissionSet)
 
 
 class ContactsFolder(BaseFolder):
@@ -150,7 +151,7 @@ class ContactsFolder(BaseFolder):
 
     sharing_effective_rights = ChoiceField("folder:SharingEffectiveRights", choices=SHARING_RIGHTS_CHOICES,
                                            is_read_only=True, supported_from=EXCHANGE_2013)
-    permission_set = RawXmlField("folder:PermissionSet")
+    permission_set = EWSElementField("folder:PermissionSet", value_cls=PermissionSet)
     source_id = CharField(xml_name="SourceId", is_read_only=True, is_searchable=False, supported_from=EXCHANGE_2013)
     account_name = CharField(xml_name="AccountName", is_read_only=True, is_searchable=False,
                              supported_from=EXCHANGE_2013)

@@ -12,6 +12,7 @@ from lxml import etree
 from ...xml import TNS
 from ..context import RequestContext
 from ..store import DEFAULT_FOLDER_CLASS, FolderRecord, Mailbox
+from .access import normalise_permission_set
 from .common import (add_result, bool_attr, child, children, err, folder_id_element, handler, local, m_el,
                      new_response, parse_shape, resolve_folder, resolve_target_folder)
 from .items import apply_update, delete_record
@@ -105,6 +106,8 @@ def _create_one(ctx: RequestContext, parent_el: Optional[etree._Element], folder
         search = _search_spec(ctx, params)
     props = copy_element(folder_el)
     props.tag = T + kind
+    if get(props, "PermissionSet") is not None:
+        normalise_permission_set(kind, get(props, "PermissionSet"))
     if get(props, "FolderClass") is None:
         fc = etree.Element(T + "FolderClass")
         fc.text = folder_class
@@ -134,6 +137,9 @@ def _update_one(ctx: RequestContext, change: etree._Element) -> List[etree._Elem
     new_props = copy_element(folder.props)
     for upd in children(child(change, "Updates")):
         apply_update(new_props, type_name, upd, read_only=FOLDER_READ_ONLY)
+    permission_set = get(new_props, "PermissionSet")
+    if permission_set is not None:
+        normalise_permission_set(folder.element_kind, permission_set)
     name = get_text(new_props, "DisplayName")
     if not name:
         raise err("ErrorInvalidPropertyDelete", "A folder must keep its DisplayName.")

@@ -1,0 +1,158 @@
+"""Folder permissions: what a user who has no full access to a mailbox may do with one of its folders.
+
+The mailbox owner, and users with full access to the mailbox (``User.delegate_to``, app-only tokens with
+``full_access_as_app``, impersonation), may do everything. Anyone else gets the rights of the folder's
+PermissionSet entry naming them (by PrimarySmtpAddress), else those of its ``Default`` entry; a folder
+without a stored PermissionSet has Exchange's defaults: ``Default`` is None (on calendars
+FreeBusyTimeOnly, which lets nobody open items through EWS).
+
+Rights checked per operation, as Exchange does:
+
+- GetFolder, FindFolder: the folder must be visible (``IsFolderVisible``);
+- FindItem, GetItem, ExportItems, CopyItem (source), attachments: ``ReadItems`` FullDetails;
+- CreateItem / MoveItem / CopyItem into the folder: ``CanCreateItems``; CreateFolder: ``CanCreateSubFolders``;
+- UpdateItem, attachment changes: ``EditItems`` All; DeleteItem, MoveItem (source): ``DeleteItems`` All
+  (``Owned`` would need the item's creator, which this store doesn't keep, so it counts as no right);
+- UpdateFolder (including its PermissionSet), DeleteFolder, EmptyFolder, MoveFolder: ``IsFolderOwner``.
+
+A permission level other than Custom stands for a fixed set of rights (:data:`LEVEL_RIGHTS`); the server
+fills them in when a client saves a PermissionSet naming levels only.
+https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/delegate-access-and-ews-in-exchange
+https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/permissionlevel
+"""
+from __future__ import annotations
+
+from typing import Dict, Optional, Tuple
+
+from lxml import etree
+
+from ...xml import TNS
+from ..context import RequestContext, ResponseCodeError
+from ..store import FolderRecord
+
+T = f"{{{TNS}}}"
+
+# The rights in BasePermissionType order, then ReadItems.
+RIGHT_NAMES = ("CanCreateItems", "CanCreateSubFolders", "IsFolderOwner", "IsFolderVisible", "IsFolderContact",
+               "EditItems", "DeleteItems", "ReadItems")
+
+_F, _T = "false", "true"
+#: Permission level -> (CanCreateItems, CanCreateSubFolders, IsFolderOwner, IsFolderVisible, IsFolderContact,
+#: EditItems, DeleteItems, ReadItems)
+LEVEL_RIGHTS: Dict[str, Tuple[str, ...]] = {
+    "None": (_F, _F, _F, _F, _F, "None", "None", "None"),
+    "Owner": (_T, _T, _T, _T, _T, "All", "All", "FullDetails"),
+    "PublishingEditor": (_T, _T, _F, _T, _F, "All", "All", "FullDetails"),
+    "Editor": (_T, _F, _F, _T, _F, "All", "All", "FullDetails"),
+    "PublishingAuthor": (_T, _T, _F, _T, _F, "Owned", "Owned", "FullDetails"),
+    "Author": (_T, _F, _F, _T, _F, "Owned", "Owned", "FullDetails"),
+    "NoneditingAuthor": (_T, _F, _F, _T, _F, "None", "Owned", "FullDetails"),
+    "Reviewer": (_F, _F, _F, _T, _F, "None", "None", "FullDetails"),
+    "Contributor": (_T, _F, _F, _T, _F, "None", "None", "None"),
+    "FreeBusyTimeOnly": (_F, _F, _F, _F, _F, "None", "None", "TimeOnly"),
+    "FreeBusyTimeAndSubjectAndLocation": (_F, _F, _F, _F, _F, "None", "None", "TimeAndSubjectAndLocation"),
+}
+
+# Operation -> right needed on the folder an id names (resolve_folder) or an item lives in (resolve_item).
+_FOLDER_NEEDS = {"GetFolder": "visible", "FindFolder": "visible", "UpdateFolder": "owner", "DeleteFolder": "owner",
+                 "EmptyFolder": "owner", "MoveFolder": "owner", "CopyFolder": "visible"}
+_ITEM_NEEDS = {"UpdateItem": "edit", "CreateAttachment": "edit", "DeleteAttachment": "edit", "DeleteItem": "delete",
+               "MoveItem": "delete", "SendItem": "delete", "ArchiveItem": "delete", "MarkAsJunk": "delete"}
+_TARGET_NEEDS = {"CreateFolder": "create_subfolder", "CopyFolder": "create_subfolder",
+                 "MoveFolder": "create_subfolder"}
+
+
+def entry_rights(perm: etree._Element) -> Dict[str, str]:
+    """The rights a stored Permission/CalendarPermission element grants (its level fills what's missing)."""
+    level = perm.findtext(T + "PermissionLevel") or perm.findtext(T + "CalendarPermissionLevel") or "None"
+    base = dict(zip(RIGHT_NAMES, LEVEL_RIGHTS.get(level, LEVEL_RIGHTS["None"])))
+    if level == "Custom":
+        base = dict(zip(RIGHT_NAMES, LEVEL_RIGHTS["None"]))
+        for name in RIGHT_NAMES:
+            text = perm.findtext(T + name)
+            if text is not None:
+                base[name] = text.strip()
+    return base
+
+
+def _entry_for(folder: FolderRecord, caller: str) -> Optional[etree._Element]:
+    ps = folder.props.find(T + "PermissionSet")
+    if ps is None:
+        return None
+    default = None
+    for perm in ps.iter(T + "Permission", T + "CalendarPermission"):
+        uid = perm.find(T + "UserId")
+        if uid is None:
+            continue
+        address = (uid.findtext(T + "PrimarySmtpAddress") or "").strip().lower()
+        if address and address == caller:
+            return perm
+        if (uid.findtext(T + "DistinguishedUser") or "").strip() == "Default":
+            default = perm
+    return default
+
+
+def folder_rights(folder: FolderRecord, caller: str) -> Dict[str, str]:
+    """The rights ``caller`` (an SMTP address, lower case) has on ``folder`` through its PermissionSet."""
+    mb = folder.mailbox
+    if caller in mb.addresses():
+        return dict(zip(RIGHT_NAMES, LEVEL_RIGHTS["Owner"]))
+    entry = _entry_for(folder, caller)
+    if entry is None:
+        level = "FreeBusyTimeOnly" if folder.element_kind == "CalendarFolder" else "None"
+        return dict(zip(RIGHT_NAMES, LEVEL_RIGHTS[level]))
+    return entry_rights(entry)
+
+
+def _allowed(rights: Dict[str, str], need: str) -> bool:
+    if need == "visible":
+        return rights["IsFolderVisible"] == "true" or rights["ReadItems"] == "FullDetails"
+    if need == "read":
+        return rights["ReadItems"] == "FullDetails"
+    if need == "create":
+        return rights["CanCreateItems"] == "true"
+    if need == "create_subfolder":
+        return rights["CanCreateSubFolders"] == "true"
+    if need == "edit":
+        return rights["EditItems"] == "All"
+    if need == "delete":
+        return rights["DeleteItems"] == "All"
+    return rights["IsFolderOwner"] == "true"
+
+
+def check(ctx: RequestContext, folder: FolderRecord, need: str) -> None:
+    """Raise ErrorAccessDenied unless the caller has the right ``need`` on ``folder``."""
+    if not _allowed(folder_rights(folder, ctx.caller.lower()), need):
+        raise ResponseCodeError("ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+
+
+def check_folder(ctx: RequestContext, folder: FolderRecord) -> None:
+    check(ctx, folder, _FOLDER_NEEDS.get(getattr(ctx, "operation", ""), "read"))
+
+
+def check_target(ctx: RequestContext, folder: FolderRecord) -> None:
+    check(ctx, folder, _TARGET_NEEDS.get(getattr(ctx, "operation", ""), "create"))
+
+
+def check_item_folder(ctx: RequestContext, folder: FolderRecord) -> None:
+    check(ctx, folder, _ITEM_NEEDS.get(getattr(ctx, "operation", ""), "read"))
+
+
+def normalise_permission_set(kind: str, ps: etree._Element) -> None:
+    """Fill each entry's rights from its level (Custom entries keep theirs), in schema order, as Exchange
+    returns them after a save. Raises ErrorInvalidPermissionSettings for a level the folder kind lacks."""
+    calendar = kind == "CalendarFolder"
+    level_tag = "CalendarPermissionLevel" if calendar else "PermissionLevel"
+    for perm in ps.iter(T + "Permission", T + "CalendarPermission"):
+        level = (perm.findtext(T + level_tag) or "").strip()
+        if level.startswith("FreeBusy") and not calendar:
+            raise ResponseCodeError("ErrorInvalidPermissionSettings",
+                                    f"The permission level {level} is valid for calendar folders only.")
+        rights = entry_rights(perm)
+        uid = perm.find(T + "UserId")
+        for c in list(perm):
+            if c is not uid:
+                perm.remove(c)
+        for name in RIGHT_NAMES:
+            etree.SubElement(perm, T + name).text = rights[name]
+        etree.SubElement(perm, T + level_tag).text = level or "None"
