@@ -22,7 +22,9 @@ from .services.create_item import SAVE_ONLY
 from .services.get_user_oof_settings import GetUserOofSettings
 from .services.inbox_rules import CREATE as RULE_CREATE, DELETE as RULE_DELETE, SET as RULE_SET
 from .services.inbox_rules import GetInboxRules, UpdateInboxRules
+from .properties.permissions import DelegateUser
 from .properties.rules import Rule
+from .services.delegates import AddDelegate, GetDelegate, RemoveDelegate, UpdateDelegate
 from .services.set_user_oof_settings import SetUserOofSettings
 from .services.delete_item import HARD_DELETE
 from .services.shapes import ALL_PROPERTIES, ID_ONLY
@@ -441,6 +443,51 @@ class Account:
             raise ValueError("delete_rule() needs a rule with an id (from account.rules or create_rule())")
         UpdateInboxRules(account=self).call([(RULE_DELETE, rule)], remove_outlook_rule_blob=remove_outlook_rule_blob)
         rule._set_field("id", None)
+
+    # --- delegates ---------------------------------------------------------------------------------------------
+    @property
+    def delegates(self) -> List[Any]:
+        """The mailbox's delegates with their folder levels (GetDelegate), read on each access.
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getdelegate-operation
+        """
+        return GetDelegate(account=self).call(include_permissions=True)[0]
+
+    @property
+    def deliver_meeting_requests(self) -> Optional[str]:
+        """Where meeting requests go when the mailbox has delegates: ``'DelegatesOnly'``, ``'DelegatesAndMe'``,
+        ``'DelegatesAndSendInformationToMe'`` or ``'NoForward'``. Assign to change it (UpdateDelegate)."""
+        return GetDelegate(account=self).call(include_permissions=False)[1]
+
+    @deliver_meeting_requests.setter
+    def deliver_meeting_requests(self, value: str) -> None:
+        UpdateDelegate(account=self).call([], deliver_meeting_requests=value)
+
+    def add_delegate(self, delegates: Any, deliver_meeting_requests: Optional[str] = None) -> List[Any]:
+        """Add one or more :class:`~exchangelib.properties.permissions.DelegateUser` (AddDelegate). Their folder
+        levels become permissions on the Calendar, Tasks, Inbox, Contacts, Notes and Journal folders.
+        Returns, per input, the delegate as the server now has it, or the exception for it
+        (``ErrorDelegateAlreadyExists``, ``ErrorDelegateNoUser``...).
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/adddelegate-operation
+        """
+        users = [delegates] if isinstance(delegates, DelegateUser) else list(delegates)
+        return AddDelegate(account=self).call(users, deliver_meeting_requests=deliver_meeting_requests)[0]
+
+    def update_delegate(self, delegates: Any, deliver_meeting_requests: Optional[str] = None) -> List[Any]:
+        """Change existing delegates (UpdateDelegate): only the levels and flags that are set change.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/updatedelegate-operation
+        """
+        users = [delegates] if isinstance(delegates, DelegateUser) else list(delegates)
+        return UpdateDelegate(account=self).call(users, deliver_meeting_requests=deliver_meeting_requests)[0]
+
+    def remove_delegate(self, users: Any) -> List[Any]:
+        """Remove delegates (RemoveDelegate): DelegateUser objects, UserIds or addresses. Returns True or the
+        exception per input. Their folder permissions are removed too.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/removedelegate-operation
+        """
+        items = [users] if isinstance(users, (str, DelegateUser)) else list(users)
+        return RemoveDelegate(account=self).call(items)[0]
 
     def resolve_names(self, names: Iterable[str], return_full_contact_data: bool = False) -> List[Any]:
         return list(ResolveNames(account=self).call(names, return_full_contact_data=return_full_contact_data))

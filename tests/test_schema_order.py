@@ -61,6 +61,7 @@ MODELS += [
     (rules.WithinSizeRange, "RulePredicateSizeRangeType"),
     (permissions.UserId, "UserIdType"), (permissions.Permission, "PermissionType"),
     (permissions.CalendarPermission, "CalendarPermissionType"),
+    (permissions.DelegateUser, "DelegateUserType"), (permissions.DelegatePermissions, "DelegatePermissionsType"),
 ]
 
 

@@ -158,5 +158,40 @@ class PermissionSet(EWSElement):
         return None
 
 
-__all__ = ["UserId", "UserIdField", "BasePermission", "Permission", "CalendarPermission", "PermissionSet",
+DELEGATE_LEVELS = ("None", "Editor", "Reviewer", "Author", "Custom")
+DELIVER_MEETING_REQUESTS = ("DelegatesOnly", "DelegatesAndMe", "DelegatesAndSendInformationToMe", "NoForward")
+
+
+class DelegatePermissions(EWSElement):
+    """A delegate's level on each of the principal's default folders: ``'None'``, ``'Reviewer'``, ``'Author'``,
+    ``'Editor'`` or (read only) ``'Custom'`` when the folder's permission entry is not one of these.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/delegatepermissions
+    """
+
+    ELEMENT_NAME = "DelegatePermissions"
+    calendar_folder_permission_level = ChoiceField(xml_name="CalendarFolderPermissionLevel", choices=DELEGATE_LEVELS)
+    tasks_folder_permission_level = ChoiceField(xml_name="TasksFolderPermissionLevel", choices=DELEGATE_LEVELS)
+    inbox_folder_permission_level = ChoiceField(xml_name="InboxFolderPermissionLevel", choices=DELEGATE_LEVELS)
+    contacts_folder_permission_level = ChoiceField(xml_name="ContactsFolderPermissionLevel", choices=DELEGATE_LEVELS)
+    notes_folder_permission_level = ChoiceField(xml_name="NotesFolderPermissionLevel", choices=DELEGATE_LEVELS)
+    journal_folder_permission_level = ChoiceField(xml_name="JournalFolderPermissionLevel", choices=DELEGATE_LEVELS)
+
+
+class DelegateUser(EWSElement):
+    """A delegate of a mailbox: who (``user_id``; an address string works), their folder levels, and whether they
+    get copies of meeting messages and may see private items.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/delegateuser
+    """
+
+    ELEMENT_NAME = "DelegateUser"
+    REPR_FIELDS = ("user_id", "delegate_permissions", "receive_copies_of_meeting_messages")
+    user_id = UserIdField(is_required=True)
+    delegate_permissions = EWSElementField(xml_name="DelegatePermissions", value_cls=DelegatePermissions)
+    receive_copies_of_meeting_messages = BooleanField(xml_name="ReceiveCopiesOfMeetingMessages")
+    view_private_items = BooleanField(xml_name="ViewPrivateItems")
+
+
+__all__ = ["DelegatePermissions", "DelegateUser", "DELEGATE_LEVELS", "DELIVER_MEETING_REQUESTS", "UserId", "UserIdField", "BasePermission", "Permission", "CalendarPermission", "PermissionSet",
            "PERMISSION_LEVELS", "CALENDAR_PERMISSION_LEVELS", "PERMISSION_ACTIONS", "DEFAULT", "ANONYMOUS"]

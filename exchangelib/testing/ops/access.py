@@ -156,3 +156,16 @@ def normalise_permission_set(kind: str, ps: etree._Element) -> None:
         for name in RIGHT_NAMES:
             etree.SubElement(perm, T + name).text = rights[name]
         etree.SubElement(perm, T + level_tag).text = level or "None"
+
+
+def default_permission_set(kind: str) -> etree._Element:
+    """A new folder's PermissionSet: Default and Anonymous users (Default sees free/busy on calendars)."""
+    calendar = kind == "CalendarFolder"
+    ps = etree.Element(T + "PermissionSet")
+    arr = etree.SubElement(ps, T + ("CalendarPermissions" if calendar else "Permissions"))
+    for user, level in (("Default", "FreeBusyTimeOnly" if calendar else "None"), ("Anonymous", "None")):
+        perm = etree.SubElement(arr, T + ("CalendarPermission" if calendar else "Permission"))
+        etree.SubElement(etree.SubElement(perm, T + "UserId"), T + "DistinguishedUser").text = user
+        etree.SubElement(perm, T + ("CalendarPermissionLevel" if calendar else "PermissionLevel")).text = level
+    normalise_permission_set(kind, ps)
+    return ps
