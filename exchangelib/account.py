@@ -24,6 +24,8 @@ from .services.inbox_rules import CREATE as RULE_CREATE, DELETE as RULE_DELETE, 
 from .services.inbox_rules import GetInboxRules, UpdateInboxRules
 from .properties.permissions import DelegateUser
 from .properties.rules import Rule
+from .services.archive_item import ArchiveItem
+from .services.mark_as_junk import MarkAsJunk
 from .services.delegates import AddDelegate, GetDelegate, RemoveDelegate, UpdateDelegate
 from .services.set_user_oof_settings import SetUserOofSettings
 from .services.delete_item import HARD_DELETE
@@ -328,6 +330,25 @@ class Account:
         """
         return list(SendItem(account=self, chunk_size=chunk_size).call(
             ids, save_item_to_folder=save_copy, saved_item_folder=copy_to_folder))
+
+    def bulk_archive(self, ids: Iterable[Any], to_folder: Any, chunk_size: Optional[int] = None) -> List[Any]:
+        """Move items to the archive mailbox (ArchiveItem), into the archive folder mirroring ``to_folder``.
+        Returns, per input and in order, the archived item's ``(id, changekey)`` (None when the server doesn't say)
+        or the exception for that input.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/archiveitem-operation
+        """
+        out: List[Any] = []
+        for res in ArchiveItem(account=self, chunk_size=chunk_size).call(ids, to_folder=to_folder):
+            out.append(res if isinstance(res, Exception) or res is None or not res.id else (res.id, res.changekey))
+        return out
+
+    def bulk_mark_as_junk(self, ids: Iterable[Any], is_junk: bool = True, move_item: bool = True,
+                          chunk_size: Optional[int] = None) -> List[Any]:
+        """Mark items as junk or not junk (MarkAsJunk). Returns, per input, the moved item's ``(id, changekey)``,
+        None when it was not moved, or the exception for that input.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/markasjunk-operation
+        """
+        return list(MarkAsJunk(account=self, chunk_size=chunk_size).call(ids, is_junk=is_junk, move_item=move_item))
 
     def fetch(self, ids: Iterable[Any], only_fields: Optional[Sequence[str]] = None, folder: Any = None,
               chunk_size: Optional[int] = None) -> Iterator[Any]:

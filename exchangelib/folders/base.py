@@ -17,6 +17,7 @@ from ..properties import (
 )
 from ..properties.identified import IdentifiedElement
 from ..properties.permissions import PermissionSet
+from .admin_methods import FolderAdminMethods
 from ..registry import FOLDER_CLASSES
 from ..version import EXCHANGE_2007_SP1, EXCHANGE_2013, Build, Version
 from ..queryset import QuerySetMixin
@@ -30,7 +31,7 @@ CALENDAR_SHARING_RIGHTS_CHOICES = frozenset(("None", "TimeOnly", "TimeAndSubject
 SHARING_RIGHTS_CHOICES = frozenset(("None", "FullDetails"))
 
 
-class BaseFolder(QuerySetMixin, FolderMethods, FolderNavigation, IdentifiedElement):
+class BaseFolder(QuerySetMixin, FolderMethods, FolderAdminMethods, FolderNavigation, IdentifiedElement):
     """Fields every folder kind has (``BaseFolderType``).
 
     ``Folder(account=None, parent=None, root=None, **fields)``. ``account``, ``parent`` and ``root`` are

@@ -442,7 +442,7 @@ def _redirect(store: Store, mb: Mailbox, elem: etree._Element, addresses: List[s
 def run_rules(store: Store, mb: Mailbox, rec: ItemRecord) -> None:
     """Apply the mailbox's enabled rules to a message just delivered to its Inbox."""
     rules = _RULES.get(mb)
-    if not rules:
+    if not rules or rec.key not in store.items or rec.folder is not mb.folder("inbox"):
         return
     depth = getattr(_depth, "value", 0)
     if depth >= _MAX_DEPTH:
