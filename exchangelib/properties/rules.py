@@ -168,8 +168,9 @@ class FolderActionField(EWSElementField):
         if not isinstance(value, EWSElement) or not hasattr(value, "DISTINGUISHED_FOLDER_ID"):
             return value
         # A folder object: its id if it has one, else its well-known name.
-        if getattr(value, "id", None):
-            return cls(folder_id=FolderId(id=value.id, changekey=getattr(value, "changekey", None)))
+        folder_id = getattr(value, "id", None)
+        if folder_id:
+            return cls(folder_id=FolderId(id=folder_id, changekey=getattr(value, "changekey", None)))
         name = type(value).DISTINGUISHED_FOLDER_ID
         if not name:
             raise ValueError(f"{where}: the folder {value!r} has no id; save or fetch it first")

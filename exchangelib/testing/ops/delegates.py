@@ -96,9 +96,11 @@ def set_folder_level(folder: FolderRecord, address: str, level: str, display_nam
     """Give ``address`` the delegate ``level`` on ``folder`` (None removes the entry)."""
     ps = _permission_set(folder)
     old = _entry(ps, address)
-    arr = old.getparent() if old is not None else next(iter(children(ps)))
+    arr = next(iter(children(ps)))
     if old is not None:
-        arr.remove(old)
+        parent = old.getparent()
+        if parent is not None:
+            parent.remove(old)
     if level == "None":
         folder.touch()
         return
@@ -126,6 +128,7 @@ def folder_level(folder: FolderRecord, address: str) -> str:
 def _render(store: Store, principal: Mailbox, stored: etree._Element, with_permissions: bool) -> etree._Element:
     out = etree.Element(M + "DelegateUser")
     uid = copy.deepcopy(stored.find(T + "UserId"))
+    assert uid is not None  # stored delegates always have one
     address = (uid.findtext(T + "PrimarySmtpAddress") or "").lower()
     user = store.get_mailbox(address)
     for c in list(uid):
@@ -297,7 +300,7 @@ def forward_meeting_requests(store: Store, mb: Mailbox, rec: ItemRecord) -> None
             continue
         delegate = store.get_mailbox(address)
         inbox = delegate.folder("inbox") if delegate is not None else None
-        if inbox is not None:
+        if delegate is not None and inbox is not None:
             deliver(store, delegate, rec.elem, mb, folder=inbox)
             copied = True
     if copied and state.deliver == "DelegatesOnly" and rec.key in store.items:

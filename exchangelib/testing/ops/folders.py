@@ -106,8 +106,9 @@ def _create_one(ctx: RequestContext, parent_el: Optional[etree._Element], folder
         search = _search_spec(ctx, params)
     props = copy_element(folder_el)
     props.tag = T + kind
-    if get(props, "PermissionSet") is not None:
-        normalise_permission_set(kind, get(props, "PermissionSet"))
+    new_permissions = get(props, "PermissionSet")
+    if new_permissions is not None:
+        normalise_permission_set(kind, new_permissions)
     if get(props, "FolderClass") is None:
         fc = etree.Element(T + "FolderClass")
         fc.text = folder_class

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import secrets
 import threading
 import weakref
@@ -348,9 +349,8 @@ def _matches(preds: etree._Element, mb: Mailbox, elem: etree._Element) -> bool:
     strings("ContainsHeaderStrings", lambda v: _contains(
         " ".join(f"{h.get('HeaderName', '')}: {h.text or ''}" for h in elem.iter(T + "InternetMessageHeader"))
         .casefold(), v))
-    strings("Categories", lambda v: bool(set(v) & {(s.text or "").casefold() for s in elem.iter(T + "String")
-                                                   if s.getparent() is not None and
-                                                   local(s.getparent()) == "Categories"}))
+    strings("Categories", lambda v: bool(set(v) & {(s.text or "").casefold()
+                                                   for s in elem.findall(f"{T}Categories/{T}String")}))
     strings("ItemClasses", lambda v: (get_text(elem, "ItemClass") or "").casefold() in v)
     from_addrs = _addresses(preds, "FromAddresses")
     if from_addrs is not None:
@@ -358,7 +358,7 @@ def _matches(preds: etree._Element, mb: Mailbox, elem: etree._Element) -> bool:
     sent_to = _addresses(preds, "SentToAddresses")
     if sent_to is not None:
         checks.append(lambda: bool((to | cc) & set(sent_to)))
-    for name, fn in (
+    flag_checks: Tuple[Tuple[str, Callable[[], bool]], ...] = (
             ("SentToMe", lambda: bool(to & mine)),
             ("SentCcMe", lambda: bool(cc & mine)),
             ("SentOnlyToMe", lambda: bool(to) and to <= mine and not cc),
@@ -367,19 +367,20 @@ def _matches(preds: etree._Element, mb: Mailbox, elem: etree._Element) -> bool:
             ("HasAttachments", lambda: (get_text(elem, "HasAttachments") or "false") == "true"),
             ("IsMeetingRequest", lambda: kind == "MeetingRequest"),
             ("IsMeetingResponse", lambda: kind == "MeetingResponse"),
-    ):
+    )
+    for name, fn in flag_checks:
         wanted = _flag(preds, name)
         if wanted is not None:
-            checks.append(lambda fn=fn, wanted=wanted: fn() == wanted)
+            checks.append(functools.partial(_equals, fn, wanted))
     for name in ("IsApprovalRequest", "IsAutomaticForward", "IsAutomaticReply", "IsEncrypted", "IsNDR",
                  "IsPermissionControlled", "IsReadReceipt", "IsSigned", "IsVoicemail"):
         wanted = _flag(preds, name)
         if wanted is not None:  # a local message is none of these
-            checks.append(lambda wanted=wanted: not wanted)
+            checks.append(functools.partial(_equals, _false, wanted))
     for name in ("Importance", "Sensitivity"):
         value = get_text(preds, name)
         if value is not None:
-            checks.append(lambda name=name, value=value: (get_text(elem, name) or "Normal") == value)
+            checks.append(functools.partial(_equals, functools.partial(_text_or_normal, elem, name), value))
     if get(preds, "FlaggedForAction") is not None or get(preds, "FromConnectedAccounts") is not None \
             or get(preds, "MessageClassifications") is not None:
         checks.append(lambda: False)
@@ -394,6 +395,18 @@ def _matches(preds: etree._Element, mb: Mailbox, elem: etree._Element) -> bool:
         lo_t, hi_t = get_text(dates, "StartDateTime"), get_text(dates, "EndDateTime")
         checks.append(lambda: _between(received, lo_t, hi_t))
     return all(c() for c in checks)
+
+
+def _equals(fn: Callable[[], object], wanted: object) -> bool:
+    return fn() == wanted
+
+
+def _false() -> bool:
+    return False
+
+
+def _text_or_normal(elem: etree._Element, name: str) -> str:
+    return get_text(elem, name) or "Normal"
 
 
 def _between(when: datetime, lo: Optional[str], hi: Optional[str]) -> bool:

@@ -63,7 +63,8 @@ def get_user_configuration(ctx: RequestContext, body: etree._Element) -> etree._
 
     def one() -> List[etree._Element]:
         name, folder = _name_and_folder(ctx, child(body, "UserConfigurationName"), write=False)
-        wanted = set((child(body, "UserConfigurationProperties").text or "All").split())
+        props_el = child(body, "UserConfigurationProperties")
+        wanted = set(((props_el.text if props_el is not None else None) or "All").split())
         rec = _find(folder, name)
         if rec is None:
             raise err("ErrorItemNotFound")
@@ -81,7 +82,7 @@ def get_user_configuration(ctx: RequestContext, body: etree._Element) -> etree._
     return root
 
 
-def _write(ctx: RequestContext, body: etree._Element, creating: bool) -> None:
+def _write(ctx: RequestContext, body: etree._Element, creating: bool) -> List[etree._Element]:
     conf = child(body, "UserConfiguration")
     if conf is None:
         raise err("ErrorInvalidRequest", "UserConfiguration is required.")
@@ -105,13 +106,14 @@ def _write(ctx: RequestContext, body: etree._Element, creating: bool) -> None:
             parts[part] = copy.deepcopy(given)
     restamp(ctx.store, folder.mailbox, rec.elem)
     rec.touch(tuple(p for p in _PARTS if conf.find(T + p) is not None))
+    return []
 
 
 @handler("CreateUserConfiguration")
 def create_user_configuration(ctx: RequestContext, body: etree._Element) -> etree._Element:
     """https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/createuserconfiguration-operation"""
     root, msgs = new_response("CreateUserConfiguration")
-    add_result(msgs, "CreateUserConfigurationResponseMessage", lambda: _write(ctx, body, True) or [])
+    add_result(msgs, "CreateUserConfigurationResponseMessage", lambda: _write(ctx, body, True))
     return root
 
 
@@ -119,7 +121,7 @@ def create_user_configuration(ctx: RequestContext, body: etree._Element) -> etre
 def update_user_configuration(ctx: RequestContext, body: etree._Element) -> etree._Element:
     """https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/updateuserconfiguration-operation"""
     root, msgs = new_response("UpdateUserConfiguration")
-    add_result(msgs, "UpdateUserConfigurationResponseMessage", lambda: _write(ctx, body, False) or [])
+    add_result(msgs, "UpdateUserConfigurationResponseMessage", lambda: _write(ctx, body, False))
     return root
 
 
