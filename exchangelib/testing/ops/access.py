@@ -22,7 +22,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 from lxml import etree
 
@@ -138,9 +138,11 @@ def check_item_folder(ctx: RequestContext, folder: FolderRecord) -> None:
     check(ctx, folder, _ITEM_NEEDS.get(getattr(ctx, "operation", ""), "read"))
 
 
-def normalise_permission_set(kind: str, ps: etree._Element) -> None:
+def normalise_permission_set(kind: str, ps: etree._Element, known: Optional[Callable[[str], bool]] = None) -> None:
     """Fill each entry's rights from its level (Custom entries keep theirs), in schema order, as Exchange
-    returns them after a save. Raises ErrorInvalidPermissionSettings for a level the folder kind lacks."""
+    returns them after a save. Raises ErrorInvalidPermissionSettings for a level the folder kind lacks, and
+    (with ``known``, which says whether an address is a user of the organisation) ErrorInvalidUserInfo for an
+    entry naming an unknown user."""
     calendar = kind == "CalendarFolder"
     level_tag = "CalendarPermissionLevel" if calendar else "PermissionLevel"
     for perm in ps.iter(T + "Permission", T + "CalendarPermission"):
@@ -150,6 +152,9 @@ def normalise_permission_set(kind: str, ps: etree._Element) -> None:
                                     f"The permission level {level} is valid for calendar folders only.")
         rights = entry_rights(perm)
         uid = perm.find(T + "UserId")
+        address = (uid.findtext(T + "PrimarySmtpAddress") or "").strip() if uid is not None else ""
+        if address and known is not None and not known(address):
+            raise ResponseCodeError("ErrorInvalidUserInfo", f"The user {address} was not found.")
         for c in list(perm):
             if c is not uid:
                 perm.remove(c)

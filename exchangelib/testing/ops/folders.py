@@ -108,7 +108,7 @@ def _create_one(ctx: RequestContext, parent_el: Optional[etree._Element], folder
     props.tag = T + kind
     new_permissions = get(props, "PermissionSet")
     if new_permissions is not None:
-        normalise_permission_set(kind, new_permissions)
+        normalise_permission_set(kind, new_permissions, known=lambda a: ctx.store.get_mailbox(a) is not None)
     if get(props, "FolderClass") is None:
         fc = etree.Element(T + "FolderClass")
         fc.text = folder_class
@@ -140,7 +140,8 @@ def _update_one(ctx: RequestContext, change: etree._Element) -> List[etree._Elem
         apply_update(new_props, type_name, upd, read_only=FOLDER_READ_ONLY)
     permission_set = get(new_props, "PermissionSet")
     if permission_set is not None:
-        normalise_permission_set(folder.element_kind, permission_set)
+        normalise_permission_set(folder.element_kind, permission_set,
+                                 known=lambda a: ctx.store.get_mailbox(a) is not None)
     name = get_text(new_props, "DisplayName")
     if not name:
         raise err("ErrorInvalidPropertyDelete", "A folder must keep its DisplayName.")
