@@ -25,6 +25,7 @@ from .services.inbox_rules import GetInboxRules, UpdateInboxRules
 from .properties.permissions import DelegateUser
 from .properties.rules import Rule
 from .services.archive_item import ArchiveItem
+from .services.conversations import ApplyConversationAction, FindConversation, GetConversationItems
 from .services.mark_as_junk import MarkAsJunk
 from .services.delegates import AddDelegate, GetDelegate, RemoveDelegate, UpdateDelegate
 from .services.set_user_oof_settings import SetUserOofSettings
@@ -464,6 +465,45 @@ class Account:
             raise ValueError("delete_rule() needs a rule with an id (from account.rules or create_rule())")
         UpdateInboxRules(account=self).call([(RULE_DELETE, rule)], remove_outlook_rule_blob=remove_outlook_rule_blob)
         rule._set_field("id", None)
+
+    # --- conversations -----------------------------------------------------------------------------------------
+    @property
+    def conversations(self) -> List[Any]:
+        """The Inbox's conversations, newest first (FindConversation); see :meth:`find_conversations`."""
+        return self.find_conversations(self.inbox)
+
+    def find_conversations(self, folder: Any = None, query_string: Optional[str] = None,
+                           max_items: Optional[int] = None) -> List[Any]:
+        """The conversations with items in ``folder`` (default: the Inbox), newest first (FindConversation).
+        Each :class:`~exchangelib.properties.conversation.Conversation` has ``items()``, ``move()``, ``copy()``,
+        ``delete()``, ``categorize()``, ``flag()`` and ``set_read_state()``.
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/findconversation-operation
+        """
+        return FindConversation(account=self).call(folder if folder is not None else self.inbox,
+                                                   query_string=query_string, max_items=max_items)
+
+    def conversation_items(self, conversation: Any, folders_to_ignore: Optional[List[Any]] = None,
+                           max_items: Optional[int] = None) -> List[Any]:
+        """Every item of a conversation in the mailbox, oldest first (GetConversationItems).
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getconversationitems-operation
+        """
+        (res,) = GetConversationItems(account=self).call([conversation], folders_to_ignore=folders_to_ignore,
+                                                         max_items=max_items)
+        if isinstance(res, Exception):
+            raise res
+        return res
+
+    def apply_conversation_actions(self, actions: Iterable[Dict[str, Any]]) -> List[Any]:
+        """Apply actions to whole conversations (ApplyConversationAction): dicts with ``action`` ('Move', 'Copy',
+        'Delete', 'AlwaysCategorize', 'SetReadState', 'Flag'...), ``conversation`` and the action's arguments
+        (``destination_folder``, ``context_folder``, ``categories``, ``is_read``, ``delete_type``, ``flag``).
+        Returns True or the exception per action.
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/applyconversationaction-operation
+        """
+        return ApplyConversationAction(account=self).call(actions)
 
     # --- delegates ---------------------------------------------------------------------------------------------
     @property
