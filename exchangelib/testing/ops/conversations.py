@@ -145,7 +145,7 @@ def find_conversation(ctx: RequestContext, body: etree._Element) -> etree._Eleme
         if not parent:
             raise ResponseCodeError("ErrorInvalidRequest", "ParentFolderId is required.")
         folder = resolve_folder(ctx, parent[0])
-        query = (child(body, "QueryString").text or "").casefold() if child(body, "QueryString") is not None else ""
+        query = _text(child(body, "QueryString")).casefold()
         groups: Dict[str, List[ItemRecord]] = {}
         for rec in folder.items():
             cid = _conversation_of(rec)
@@ -210,6 +210,10 @@ def get_conversation_items(ctx: RequestContext, body: etree._Element) -> etree._
     return root
 
 
+def _text(el: Optional[etree._Element]) -> str:
+    return (el.text or "").strip() if el is not None else ""
+
+
 def _target(ctx: RequestContext, el: Optional[etree._Element]) -> Optional[FolderRecord]:
     ids = children(el)
     return resolve_folder(ctx, ids[0]) if ids else None
@@ -225,7 +229,7 @@ def _categorize(store: Store, rec: ItemRecord, categories: List[str]) -> None:
 
 
 def _apply_one(ctx: RequestContext, action_el: etree._Element) -> List[etree._Element]:
-    action = (child(action_el, "Action").text or "").strip() if child(action_el, "Action") is not None else ""
+    action = _text(child(action_el, "Action"))
     cid_el = child(action_el, "ConversationId")
     cid = cid_el.get("Id") if cid_el is not None else None
     context = _target(ctx, child(action_el, "ContextFolderId"))
@@ -245,8 +249,7 @@ def _apply_one(ctx: RequestContext, action_el: etree._Element) -> List[etree._El
             new = store.add_item(destination, copy_element(r.elem))  # type: ignore[arg-type]
             restamp(store, new.mailbox, new.elem)
     elif action == "Delete" or (action == "AlwaysDelete" and right_away):
-        delete_type = (child(action_el, "DeleteType").text or "MoveToDeletedItems").strip() \
-            if child(action_el, "DeleteType") is not None else "MoveToDeletedItems"
+        delete_type = _text(child(action_el, "DeleteType")) or "MoveToDeletedItems"
         for r in recs:
             delete_record(store, r, delete_type)
     elif action == "SetReadState":
