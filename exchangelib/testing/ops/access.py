@@ -29,6 +29,7 @@ from lxml import etree
 from ...xml import TNS
 from ..context import RequestContext, ResponseCodeError
 from ..store import FolderRecord
+from .public_folders import is_public
 
 T = f"{{{TNS}}}"
 
@@ -77,6 +78,11 @@ def entry_rights(perm: etree._Element) -> Dict[str, str]:
 
 def _entry_for(folder: FolderRecord, caller: str) -> Optional[etree._Element]:
     ps = folder.props.find(T + "PermissionSet")
+    if ps is None and is_public(folder.mailbox):  # public folders have their parent's permissions
+        for parent in folder.ancestors():
+            ps = parent.props.find(T + "PermissionSet")
+            if ps is not None:
+                break
     if ps is None:
         return None
     default = None

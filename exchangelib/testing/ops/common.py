@@ -19,7 +19,7 @@ from ...xml import MNS, TNS, XSI, add_child
 from ..context import RequestContext, ResponseCodeError, SoapFault, operation
 from ..store import (DISTINGUISHED_FOLDER_VERSIONS, FOLDER, ITEM, FolderRecord, ItemRecord, Mailbox, decode_id,
                      valid_changekey_format, version_at_least)
-from . import access
+from . import access, public_folders
 
 log = logging.getLogger(__name__)
 
@@ -234,8 +234,9 @@ def _resolve_folder(ctx: RequestContext, id_elem: etree._Element) -> Tuple[Folde
                                f"datatype 'DistinguishedFolderIdNameType' in schema version "
                                f"{ctx.requested_version} - The Enumeration constraint failed.")
         mb, restricted = _mailbox_of(ctx, id_elem)
-        if dist == "publicfoldersroot":
-            raise err("ErrorNoPublicFolderReplicaAvailable")
+        if dist == "publicfoldersroot":  # ErrorNoPublicFolderReplicaAvailable unless the store has them
+            root = public_folders.public_root(ctx.store)
+            return root, _open_mailbox(ctx, root.mailbox.primary_smtp_address)[1]
         folder = mb.folder(dist)
         if folder is None:
             raise err("ErrorFolderNotFound")
