@@ -196,7 +196,7 @@ def _apply(ctx: RequestContext, principal: Mailbox, state: _Delegates, du: etree
             old = stored.find(T + tag)
             if old is not None:
                 stored.remove(old)
-            etree.SubElement(stored, T + tag).text = (given.text or "false").strip()
+            etree.SubElement(stored, T + tag).text = "true" if (given.text or "").strip() in ("true", "1") else "false"
     perms = du.find(T + "DelegatePermissions")
     user = ctx.store.get_mailbox(address)
     name = user.display_name if user is not None else ""

@@ -198,9 +198,25 @@ def _renumber(rules: List[etree._Element]) -> None:
         el.text = str(n)
 
 
+# xs:boolean elements of RuleType, RulePredicatesType and RuleActionsType
+RULE_BOOLEANS = frozenset({
+    "IsEnabled", "IsNotSupported", "IsInError", "HasAttachments", "IsApprovalRequest", "IsAutomaticForward",
+    "IsAutomaticReply", "IsEncrypted", "IsMeetingRequest", "IsMeetingResponse", "IsNDR", "IsPermissionControlled",
+    "IsReadReceipt", "IsSigned", "IsVoicemail", "NotSentToMe", "SentCcMe", "SentOnlyToMe", "SentToMe",
+    "SentToOrCcMe", "Delete", "MarkAsRead", "PermanentDelete", "StopProcessingRules"})
+
+
+def canonical_booleans(elem: etree._Element, names: frozenset) -> None:
+    """Write xs:boolean values ('1', ' 0 ') as Exchange returns them: 'true'/'false'."""
+    for el in elem.iter():
+        if isinstance(el.tag, str) and local(el) in names and el.text is not None:
+            el.text = "true" if el.text.strip() in ("true", "1") else "false"
+
+
 def _stored_rule(rule_el: etree._Element, rule_id: str) -> etree._Element:
     new = copy_element(rule_el)
     new.tag = T + "Rule"
+    canonical_booleans(new, RULE_BOOLEANS)
     for name in ("RuleId", "IsNotSupported", "IsInError"):
         remove_prop(new, name)
     rid = etree.Element(T + "RuleId")
@@ -463,7 +479,7 @@ def run_rules(store: Store, mb: Mailbox, rec: ItemRecord) -> None:
     _depth.value = depth + 1
     try:
         for rule in list(rules):
-            if get_text(rule, "IsEnabled") != "true":
+            if not bool_text(get(rule, "IsEnabled")):
                 continue
             conditions, exceptions = get(rule, "Conditions"), get(rule, "Exceptions")
             if conditions is not None and not _matches(conditions, mb, rec.elem):
