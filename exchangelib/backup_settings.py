@@ -1,4 +1,5 @@
-"""Mailbox settings in a backup: Inbox rules, delegates, folder permissions and user configurations.
+"""Mailbox settings in a backup: Inbox rules, delegates, folder permissions, user configurations and the
+definitions of the search folders users made (in Finder; their base folders are mapped on restore).
 
 :func:`exchangelib.backup.backup_mailbox` saves them in ``OUTDIR/settings.json`` after the items;
 :func:`exchangelib.backup.restore_mailbox` re-creates them in the target mailbox after the items. Each
@@ -27,9 +28,10 @@ from .properties.ids import FolderId
 from .properties.permissions import DelegateUser, PermissionSet
 from .properties.rules import Actions, Address, Conditions, CopyToFolder, Rule
 from .properties.user_configuration import UserConfiguration
-from .services import GetFolder
+from .folders import SearchFolder
+from .services import CreateFolder, FindFolder, GetFolder
 from .services.delegates import GetDelegate
-from .services.shapes import ID_ONLY
+from .services.shapes import ALL_PROPERTIES, ID_ONLY
 from .xml import TNS, parse
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,20 @@ def collect_settings(account: Any, folder_ids: Iterable[str], mailbox_settings: 
             configurations.setdefault(fid, {})[name] = _xml(holder)
     out["permissions"] = permissions
     out["user_configurations"] = configurations
+    if mailbox_settings:
+        out["search_folders"] = _search_folders(account)
+    return out
+
+
+def _search_folders(account: Any) -> List[Dict[str, Any]]:
+    """Definitions of the search folders users made (in Finder; the well-known ones are left out)."""
+    out = []
+    finder = account.search_folders
+    for f in FindFolder(account=account).call(finder, shape=ALL_PROPERTIES):
+        params = getattr(f, "search_parameters", None)
+        if not isinstance(f, SearchFolder) or not params or getattr(f, "distinguished_folder_id", None):
+            continue
+        out.append({"name": f.name, "folder_class": f.folder_class, "parameters": params})
     return out
 
 
@@ -131,6 +147,7 @@ def read_settings(path: Any) -> Optional[Dict[str, Any]]:
 class SettingsRestoreStats:
     """What restoring the settings did."""
 
+    search_folders: int = 0
     rules_created: int = 0
     rules_updated: int = 0
     delegates_added: int = 0
@@ -143,7 +160,7 @@ class SettingsRestoreStats:
     def summary(self) -> str:
         text = (f"rules {self.rules_created} created/{self.rules_updated} updated, delegates {self.delegates_added} "
                 f"added/{self.delegates_updated} updated, {self.permission_sets} permission sets, "
-                f"{self.user_configurations} user configurations")
+                f"{self.user_configurations} user configurations, {self.search_folders} search folders")
         if self.unmapped:
             text += f"; not mapped: {', '.join(sorted(set(self.unmapped)))}"
         return text
@@ -283,6 +300,36 @@ class _Restorer:
         if values:
             setattr(obj, name, [Address(name=a.name, email_address=self.address(a.email_address)) for a in values])
 
+    # -- search folders --
+    def search_folders(self, definitions: List[Dict[str, Any]]) -> None:
+        finder = self.account.search_folders
+        have = {f.name for f in FindFolder(account=self.account).call(finder, shape=ID_ONLY,
+                                                                      additional_fields=[Folder.FIELDS["name"]])}
+        for d in definitions:
+            name = d.get("name")
+            if not name or name in have:
+                continue
+            params = _elem(d["parameters"])
+            unmapped = False
+            for fid in params.iter(f"{_T}FolderId"):
+                target = self.folder_map.get(fid.get("Id"))
+                if target is None:
+                    unmapped = True
+                    break
+                fid.set("Id", target.id)
+                fid.attrib.pop("ChangeKey", None)
+            if unmapped:
+                self.unmapped(f"folders of search folder {name!r}")
+                continue
+            new = SearchFolder(name=name, search_parameters=_xml(params))
+            if d.get("folder_class"):
+                new.folder_class = d["folder_class"]
+            res = next(CreateFolder(account=self.account).call(finder, [new]))
+            if isinstance(res, Exception):
+                self.stats.errors.append(f"search folder {name!r}: {res}")
+                continue
+            self.stats.search_folders += 1
+
     # -- user configurations --
     def user_configurations(self, configurations: Dict[str, Dict[str, str]]) -> None:
         for fid, by_name in configurations.items():
@@ -317,6 +364,7 @@ def restore_settings(account: Any, settings: Dict[str, Any], folder_map: Dict[st
     if "rules" in settings:
         r.rules(settings.get("rules") or [])
     r.user_configurations(settings.get("user_configurations") or {})
+    r.search_folders(settings.get("search_folders") or [])
     return r.stats
 
 

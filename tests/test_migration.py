@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from exchangelib import Folder, Message
+from exchangelib import Folder, Message, SearchFolder
 from exchangelib.backup import backup_mailbox, restore_mailbox
 from exchangelib.backup_settings import read_address_map
 from exchangelib.properties import Actions, Conditions, Exceptions, Rule
 from exchangelib.properties.permissions import DelegatePermissions, DelegateUser, Permission, UserId
+from exchangelib.services import FindFolder
 from exchangelib.testing.users import User
+from exchangelib.xml import TNS
 
 CATEGORIES = b'<categories default="Red"><category name="Boss" color="0"/><category name="Invoices" color="7"/>' \
              b'</categories>'
@@ -47,6 +49,12 @@ def _seed(source):
     source.calendar.create_user_configuration("CategoryList", xml_data=CATEGORIES)
     source.root.create_user_configuration("OWA.UserOptions", dictionary={"timeformat": "HH:mm", "weekstart": 1,
                                                                           "showpreview": True})
+    # a search folder as Outlook makes one: items of Projects whose subject contains "plan"
+    params = (f'<t:SearchParameters xmlns:t="{TNS}" Traversal="Shallow"><t:Restriction>'
+              f'<t:Contains ContainmentMode="Substring" ContainmentComparison="IgnoreCase">'
+              f'<t:FieldURI FieldURI="item:Subject"/><t:Constant Value="plan"/></t:Contains></t:Restriction>'
+              f'<t:BaseFolderIds><t:FolderId Id="{projects.id}"/></t:BaseFolderIds></t:SearchParameters>')
+    SearchFolder(parent=source.search_folders, name="Plans", search_parameters=params).save()
 
 
 def _snapshot(account):
@@ -81,6 +89,9 @@ def _snapshot(account):
         "owa": account.root.get_user_configuration("OWA.UserOptions").dictionary,
         "projects_items": sorted(m.subject for m in projects.all()),
         "archive_items": sorted(m.subject for m in account.archive_inbox.all()),
+        "search_folders": sorted((f.name, sorted(m.subject for m in f.all()))
+                                 for f in FindFolder(account=account).call(account.search_folders)
+                                 if isinstance(f, SearchFolder) and f.search_parameters),
     }
 
 
@@ -90,6 +101,7 @@ def test_backup_and_restore_carry_everything_and_restore_twice_adds_nothing(make
     _seed(source)
     expected = _snapshot(source)
     assert expected["rules"][0][-1] == ["Projects"] and expected["delegates"]  # the seed took
+    assert expected["search_folders"] == [("Plans", ["plan"])]
 
     backed = backup_mailbox(source, tmp_path / "bk")
     assert backed.settings_saved and backed.archive is not None and backed.archive.items == 1
@@ -97,13 +109,14 @@ def test_backup_and_restore_carry_everything_and_restore_twice_adds_nothing(make
     assert restored.failed == 0 and restored.settings is not None, restored.errors
     assert restored.settings.unmapped == [] and restored.errors == []
     assert (restored.settings.rules_created, restored.settings.delegates_added) == (2, 1)
+    assert restored.settings.search_folders == 1
     assert restored.archive is not None and restored.archive.uploaded == 1
     assert _snapshot(target) == expected
 
     again = restore_mailbox(target, tmp_path / "bk")
     assert (again.settings.rules_created, again.settings.rules_updated) == (0, 2)
     assert (again.settings.delegates_added, again.settings.delegates_updated) == (0, 1)
-    assert again.uploaded == 0 and again.skipped >= 1
+    assert again.uploaded == 0 and again.skipped >= 1 and again.settings.search_folders == 0
     assert _snapshot(target) == expected  # nothing duplicated
 
 

@@ -167,7 +167,9 @@ class SearchFolder(Folder):
     ELEMENT_NAME = "SearchFolder"
     CONTAINER_CLASS: ClassVar[Optional[str]] = None
 
-    search_parameters = RawXmlField("folder:SearchParameters")
+    # The search's definition as XML (``<t:SearchParameters Traversal=".."><t:Restriction>..``); writable, so search
+    # folders can be created (and migrated) with it.
+    search_parameters = RawXmlField("folder:SearchParameters", is_read_only=False)
 
 
 class TasksFolder(Folder):
