@@ -9,6 +9,7 @@ import pytest
 from exchangelib import UTC, CalendarItem, EWSDateTime, Folder, Message
 from exchangelib.errors import ErrorAccessDenied
 from exchangelib.properties.permissions import CalendarPermission, Permission, PermissionSet, UserId
+from exchangelib.services import FindFolder
 
 START = EWSDateTime(2026, 3, 2, 9, tzinfo=UTC)
 
@@ -115,3 +116,20 @@ def test_editor_may_write(john, outsider):
         assert folder.all().count() == 0
     finally:
         folder.delete()
+
+
+def test_find_folder_shows_other_users_only_visible_folders(john, outsider):
+    tag = uuid.uuid4().hex[:6]
+    shown = Folder(parent=john.inbox, name=f"Shown {tag}").save()
+    hidden = Folder(parent=john.inbox, name=f"Hidden {tag}").save()
+    try:
+        _grant(john.inbox, "ewsadmin@example.com", "Reviewer")
+        _grant(shown, "ewsadmin@example.com", "Reviewer")
+        # (FindFolder directly: the folder tree of an Account reads from the root, which ewsadmin can't open)
+        names = [f.name for f in FindFolder(account=outsider).call(outsider.folders.distinguished("inbox"))]
+        assert f"Shown {tag}" in names and f"Hidden {tag}" not in names
+        assert {f"Shown {tag}", f"Hidden {tag}"} <= {f.name for f in john.inbox.children}
+    finally:
+        _grant(john.inbox, "ewsadmin@example.com", "None")
+        shown.delete()
+        hidden.delete()

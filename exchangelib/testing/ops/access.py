@@ -22,7 +22,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from lxml import etree
 
@@ -180,3 +180,15 @@ def default_permission_set(kind: str) -> etree._Element:
         etree.SubElement(perm, T + ("CalendarPermissionLevel" if calendar else "PermissionLevel")).text = level
     normalise_permission_set(kind, ps)
     return ps
+
+
+def visible_folders(ctx: RequestContext, folders: List[FolderRecord]) -> List[FolderRecord]:
+    """The folders of a FindFolder answer the caller may see: all for the owner and full-access users, else only
+    those whose permissions make them visible (as Exchange hides the others)."""
+    if not folders:
+        return folders
+    mb = folders[0].mailbox
+    caller = ctx.caller.lower()
+    if caller in mb.addresses() or ctx.can_access(ctx.caller, mb.primary_smtp_address):
+        return folders
+    return [f for f in folders if _allowed(folder_rights(f, caller), "visible")]
