@@ -140,10 +140,23 @@ class PermissionSet(EWSElement):
     unknown_entries = CharListField(xml_name="UnknownEntries", child_name="UnknownEntry", is_read_only=True)
 
     def _fill_xml(self, elem: Any, version: Any, fields: Any = None) -> None:
-        # The XSD requires the array even when it is empty; unknown entries are never sent back.
-        d = self.__dict__
-        name = "calendar_permissions" if d.get("calendar_permissions") else "permissions"
-        type(self).FIELDS[name].add_to(elem, d.get(name) or [], version)
+        # The XSD requires the array even when it is empty (one class stands for both set types).
+        d, own = self.__dict__, type(self).FIELDS
+        written = False
+        for name in ("permissions", "calendar_permissions"):
+            if d.get(name):
+                own[name].add_to(elem, d[name], version)
+                written = True
+        if not written:
+            own["permissions"].add_to(elem, [], version)
+        if d.get("unknown_entries"):
+            own["unknown_entries"].add_to(elem, d["unknown_entries"], version)
+
+    def clean(self, version: Any = None) -> None:
+        super().clean(version)
+        if self.permissions and self.calendar_permissions:
+            raise ValueError("A PermissionSet has permissions (other folders) or calendar_permissions (calendars), "
+                             "not both")
 
     def entries(self) -> list:
         """The entries, whichever kind the folder has."""
