@@ -133,3 +133,20 @@ def test_find_folder_shows_other_users_only_visible_folders(john, outsider):
         _grant(john.inbox, "ewsadmin@example.com", "None")
         shown.delete()
         hidden.delete()
+
+
+def test_attachments_follow_the_folder_permissions(john, outsider):
+    from exchangelib import FileAttachment
+    folder = Folder(parent=john.inbox, name=f"Files {uuid.uuid4().hex[:6]}").save()
+    try:
+        msg = Message(account=john, folder=folder, subject="with file")
+        msg.attach(FileAttachment(name="a.txt", content=b"hello"))
+        msg.save()
+        _grant(folder, "ewsadmin@example.com", "Reviewer")
+        theirs = Folder(account=outsider, folder_id=folder.id).get(subject="with file")
+        (att,) = theirs.attachments
+        assert att.content == b"hello"  # a reviewer reads attachments...
+        with pytest.raises(ErrorAccessDenied):  # ...but can't add any
+            theirs.attach(FileAttachment(name="b.txt", content=b"no"))
+    finally:
+        folder.delete()

@@ -207,6 +207,9 @@ def _open_mailbox(ctx: RequestContext, addr: Optional[str]) -> Tuple[Mailbox, bo
         return mb, True
 
 
+open_mailbox = _open_mailbox  # for handlers that decode ids themselves (attachments)
+
+
 def _mailbox_of(ctx: RequestContext, id_elem: etree._Element) -> Tuple[Mailbox, bool]:
     mb_el = child(id_elem, "Mailbox")
     addr = None
