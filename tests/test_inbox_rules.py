@@ -111,6 +111,13 @@ def test_set_and_delete_rule(john):
     assert (got.id, got.display_name, got.is_enabled) == (rule.id, "Flag renamed", False)
     got.delete()  # read rules carry their account
     assert john.rules == [] and got.id is None
+    saved = Rule(account=john, display_name="Saved", actions=Actions(mark_as_read=True)).save()  # the peer's way
+    assert saved.id and [r.display_name for r in john.rules] == ["Saved"]
+    saved.display_name = "Saved again"
+    saved.save()
+    assert [r.display_name for r in john.rules] == ["Saved again"]
+    with pytest.raises(ValueError, match="no account"):
+        Rule(display_name="orphan", actions=Actions(delete=True)).save()
 
 
 def test_validation_errors_name_the_rule_part(john):

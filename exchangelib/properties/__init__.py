@@ -18,6 +18,10 @@ from .ids import (
 from .indexed import EmailAddress, ImAddress, IndexedEntry, PhoneNumber, PhysicalAddress
 from .mailbox import Attendee, AttendeesField, Mailbox, MailboxField, MailboxListField
 from .rules import Actions, Address, Conditions, CopyToFolder, Exceptions, MoveToFolder, Rule  # noqa: E402
+from .permissions import (CalendarPermission, DelegatePermissions, DelegateUser, Permission,  # noqa: E402
+                          PermissionSet, UserId)
+from .user_configuration import UserConfiguration  # noqa: E402
+from .conversation import Conversation  # noqa: E402
 
 __all__ = [
     "ATTACHMENT_CLASSES", "Attachment", "FileAttachment", "ItemAttachment", "ReferenceAttachment",
@@ -31,4 +35,6 @@ __all__ = [
     "EmailAddress", "ImAddress", "IndexedEntry", "PhoneNumber", "PhysicalAddress",
     "Attendee", "AttendeesField", "Mailbox", "MailboxField", "MailboxListField",
     "Actions", "Address", "Conditions", "CopyToFolder", "Exceptions", "MoveToFolder", "Rule",
+    "CalendarPermission", "DelegatePermissions", "DelegateUser", "Permission", "PermissionSet", "UserId",
+    "UserConfiguration", "Conversation",
 ]
