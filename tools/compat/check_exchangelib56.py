@@ -463,6 +463,37 @@ def admin_steps(steps, state, args):
 
     steps.run("item.archive() (ArchiveItem)", archive, needs=needs)
 
+    def permissions():
+        account = state["account"]
+        ps = account.calendar.permission_set
+        check(ps is not None and ps.calendar_permissions, f"calendar permission_set: {ps!r}")
+        default = [p for p in ps.calendar_permissions if p.user_id.distinguished_user == "Default"]
+        check(len(default) == 1 and default[0].calendar_permission_level == "FreeBusyTimeOnly",
+              f"Default entry: {default!r}")
+        return "calendar PermissionSet with Default FreeBusyTimeOnly"
+
+    steps.run("folder.permission_set (typed)", permissions, needs=needs)
+
+    def queryset_bulk():
+        account = state["account"]
+        subject = f"compat bulk {tag}"
+        for n in range(3):
+            Message(account=account, folder=account.inbox, subject=subject, body=str(n)).save()
+        moved = account.inbox.filter(subject=subject).move(account.junk)
+        check(len(moved) == 3 and not any(isinstance(r, Exception) for r in moved), f"qs.move gave {moved!r}")
+        check(account.junk.filter(subject=subject).count() == 3, "moved items are not in Junk Email")
+        copied = account.junk.filter(subject=subject).copy(account.inbox)
+        check(len(copied) == 3, f"qs.copy gave {copied!r}")
+        if exchange_2013():
+            junk = account.inbox.filter(subject=subject).mark_as_junk(is_junk=True, move_item=True)
+            check(len(junk) == 3, f"qs.mark_as_junk gave {junk!r}")
+            check(account.junk.filter(subject=subject).count() == 6, "mark_as_junk did not move the copies")
+        account.junk.filter(subject=subject).delete()
+        account.inbox.filter(subject=subject).delete()
+        return "qs.move, qs.copy" + (", qs.mark_as_junk" if exchange_2013() else "")
+
+    steps.run("QuerySet move/copy/mark_as_junk", queryset_bulk, needs=needs)
+
 
 if __name__ == "__main__":
     sys.exit(main())
