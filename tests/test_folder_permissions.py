@@ -150,3 +150,24 @@ def test_attachments_follow_the_folder_permissions(john, outsider):
             theirs.attach(FileAttachment(name="b.txt", content=b"no"))
     finally:
         folder.delete()
+
+
+def test_author_changes_only_its_own_items(john, outsider):
+    folder = Folder(parent=john.inbox, name=f"Authors {uuid.uuid4().hex[:6]}").save()
+    try:
+        Message(account=john, folder=folder, subject="johns").save()
+        _grant(folder, "ewsadmin@example.com", "Author")
+        shared = Folder(account=outsider, folder_id=folder.id)
+        mine = Message(account=outsider, folder=shared, subject="mine").save()
+        mine.subject = "mine, edited"
+        mine.save(update_fields=["subject"])  # EditItems=Owned: its own item
+        johns = shared.get(subject="johns")
+        johns.subject = "hijacked"
+        with pytest.raises(ErrorAccessDenied):
+            johns.save(update_fields=["subject"])
+        with pytest.raises(ErrorAccessDenied):
+            johns.delete()
+        mine.delete()  # DeleteItems=Owned
+        assert sorted(m.subject for m in folder.all()) == ["johns"]
+    finally:
+        folder.delete()

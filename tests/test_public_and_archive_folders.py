@@ -53,10 +53,14 @@ def test_public_folder_permissions_apply(make_exchange):
         Folder(parent=mary.public_folders_root, name="Mine").save()
     shared = Folder(parent=john.public_folders_root, name="Shared").save()
     mary_shared = [f for f in mary.public_folders_root.children if f.name == "Shared"][0]
+    PostItem(account=john, folder=shared, subject="announcement", body="!").save()
     post = PostItem(account=mary, folder=mary_shared, subject="question", body="?").save()
-    post.subject = "edited"
-    with pytest.raises(ErrorAccessDenied):  # Author edits only its own items; the store can't tell: refused
-        post.save(update_fields=["subject"])
+    post.subject = "question, edited"
+    post.save(update_fields=["subject"])  # an Author edits its own items...
+    theirs = mary_shared.get(subject="announcement")
+    theirs.subject = "edited"
+    with pytest.raises(ErrorAccessDenied):  # ...and nobody else's
+        theirs.save(update_fields=["subject"])
     entry = john.public_folders_root.refresh().permission_set.get("john@example.com")
     assert isinstance(entry, Permission) and entry.permission_level == "Owner"
-    assert [p.subject for p in shared.all()] == ["question"]
+    assert sorted(p.subject for p in shared.all()) == ["announcement", "question, edited"]

@@ -11,8 +11,8 @@ Rights checked per operation, as Exchange does:
 - GetFolder, FindFolder: the folder must be visible (``IsFolderVisible``);
 - FindItem, GetItem, ExportItems, CopyItem (source), attachments: ``ReadItems`` FullDetails;
 - CreateItem / MoveItem / CopyItem into the folder: ``CanCreateItems``; CreateFolder: ``CanCreateSubFolders``;
-- UpdateItem, attachment changes: ``EditItems`` All; DeleteItem, MoveItem (source): ``DeleteItems`` All
-  (``Owned`` would need the item's creator, which this store doesn't keep, so it counts as no right);
+- UpdateItem, attachment changes: ``EditItems``; DeleteItem, MoveItem (source): ``DeleteItems`` (``All``, or
+  ``Owned`` for items the caller created in that folder; a moved item forgets who created it);
 - UpdateFolder (including its PermissionSet), DeleteFolder, EmptyFolder, MoveFolder: ``IsFolderOwner``.
 
 A permission level other than Custom stands for a fixed set of rights (:data:`LEVEL_RIGHTS`); the server
@@ -22,13 +22,14 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
+import weakref
 from typing import Callable, Dict, List, Optional, Tuple
 
 from lxml import etree
 
 from ...xml import TNS
 from ..context import RequestContext, ResponseCodeError
-from ..store import FolderRecord
+from ..store import FolderRecord, ItemRecord
 from .public_folders import is_public
 
 T = f"{{{TNS}}}"
@@ -110,7 +111,16 @@ def folder_rights(folder: FolderRecord, caller: str) -> Dict[str, str]:
     return entry_rights(entry)
 
 
-def _allowed(rights: Dict[str, str], need: str) -> bool:
+# Item -> the address of the user who created it (for the Owned rights)
+_CREATORS: "weakref.WeakKeyDictionary[ItemRecord, str]" = weakref.WeakKeyDictionary()
+
+
+def record_creator(rec: ItemRecord, caller: str) -> None:
+    """Remember who created an item (CreateItem), for the Owned edit/delete rights."""
+    _CREATORS[rec] = caller.lower()
+
+
+def _allowed(rights: Dict[str, str], need: str, owned: bool = False) -> bool:
     if need == "visible":
         return rights["IsFolderVisible"] == "true" or rights["ReadItems"] == "FullDetails"
     if need == "read":
@@ -120,15 +130,17 @@ def _allowed(rights: Dict[str, str], need: str) -> bool:
     if need == "create_subfolder":
         return rights["CanCreateSubFolders"] == "true"
     if need == "edit":
-        return rights["EditItems"] == "All"
+        return rights["EditItems"] == "All" or (owned and rights["EditItems"] == "Owned")
     if need == "delete":
-        return rights["DeleteItems"] == "All"
+        return rights["DeleteItems"] == "All" or (owned and rights["DeleteItems"] == "Owned")
     return rights["IsFolderOwner"] == "true"
 
 
-def check(ctx: RequestContext, folder: FolderRecord, need: str) -> None:
-    """Raise ErrorAccessDenied unless the caller has the right ``need`` on ``folder``."""
-    if not _allowed(folder_rights(folder, ctx.caller.lower()), need):
+def check(ctx: RequestContext, folder: FolderRecord, need: str, rec: Optional[ItemRecord] = None) -> None:
+    """Raise ErrorAccessDenied unless the caller has the right ``need`` on ``folder`` (for ``rec``, an item in it)."""
+    caller = ctx.caller.lower()
+    owned = rec is not None and _CREATORS.get(rec) == caller
+    if not _allowed(folder_rights(folder, caller), need, owned):
         raise ResponseCodeError("ErrorAccessDenied", "Access is denied. Check credentials and try again.")
 
 
@@ -140,8 +152,8 @@ def check_target(ctx: RequestContext, folder: FolderRecord) -> None:
     check(ctx, folder, _TARGET_NEEDS.get(getattr(ctx, "operation", ""), "create"))
 
 
-def check_item_folder(ctx: RequestContext, folder: FolderRecord) -> None:
-    check(ctx, folder, _ITEM_NEEDS.get(getattr(ctx, "operation", ""), "read"))
+def check_item_folder(ctx: RequestContext, folder: FolderRecord, rec: Optional[ItemRecord] = None) -> None:
+    check(ctx, folder, _ITEM_NEEDS.get(getattr(ctx, "operation", ""), "read"), rec)
 
 
 def normalise_permission_set(kind: str, ps: etree._Element, known: Optional[Callable[[str], bool]] = None) -> None:

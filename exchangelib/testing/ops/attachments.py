@@ -64,7 +64,7 @@ def _find_attachment(ctx: RequestContext, value: str) -> Tuple[ItemRecord, etree
     if rec is None:
         raise err("ErrorItemNotFound")
     if restricted:  # another user: the folder's permissions decide (see .access)
-        access.check_item_folder(ctx, rec.folder)
+        access.check_item_folder(ctx, rec.folder, rec)
     holder: Optional[etree._Element] = rec.elem
     found: Optional[etree._Element] = None
     for depth, token in enumerate(path):

@@ -293,7 +293,7 @@ def resolve_item(ctx: RequestContext, id_elem: etree._Element, check_changekey: 
     if rec is None or rec.mailbox is not mb:
         raise err("ErrorItemNotFound")
     if restricted:
-        access.check_item_folder(ctx, rec.folder)
+        access.check_item_folder(ctx, rec.folder, rec)
     ck = id_elem.get("ChangeKey")
     if ck:
         if not valid_changekey_format(ck):
