@@ -123,3 +123,23 @@ def test_bad_arguments(john):
         DelegateUser(user_id="not an address")
     with pytest.raises(ValueError, match="CalendarFolderPermissionLevel|calendar_folder_permission_level"):
         DelegatePermissions(calendar_folder_permission_level="Owner")
+
+
+def test_private_items_only_for_delegates_who_may_view_them(exchange, john):
+    tag = uuid.uuid4().hex[:6]
+    private = CalendarItem(account=john, folder=john.calendar, subject=f"Doctor {tag}", sensitivity="Private",
+                           start=START, end=START + datetime.timedelta(hours=1)).save()
+    public = CalendarItem(account=john, folder=john.calendar, subject=f"Standup {tag}",
+                          start=START, end=START + datetime.timedelta(hours=1)).save()
+    try:
+        john.add_delegate(_reviewer(view_private_items=False))
+        delegate = exchange.account("john@example.com", login="ewsadmin@example.com")
+        calendar = delegate.folders.distinguished("calendar")
+        assert [i.subject for i in calendar.filter(subject__contains=tag)] == [f"Standup {tag}"]
+        (res,) = list(delegate.fetch([private.id]))
+        assert isinstance(res, ErrorAccessDenied)
+        john.update_delegate(DelegateUser(user_id="ewsadmin@example.com", view_private_items=True))
+        assert sorted(i.subject for i in calendar.filter(subject__contains=tag)) == [f"Doctor {tag}", f"Standup {tag}"]
+    finally:
+        private.delete()
+        public.delete()

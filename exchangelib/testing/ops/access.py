@@ -29,7 +29,7 @@ from lxml import etree
 
 from ...xml import TNS
 from ..context import RequestContext, ResponseCodeError
-from ..store import FolderRecord, ItemRecord
+from ..store import FolderRecord, ItemRecord, Mailbox
 from .public_folders import is_public
 
 T = f"{{{TNS}}}"
@@ -204,3 +204,36 @@ def visible_folders(ctx: RequestContext, folders: List[FolderRecord]) -> List[Fo
     if caller in mb.addresses() or ctx.can_access(ctx.caller, mb.primary_smtp_address):
         return folders
     return [f for f in folders if _allowed(folder_rights(f, caller), "visible")]
+
+
+#: ``fn(mailbox, caller)`` -> may ``caller`` see the mailbox's private items (Sensitivity Private)? The owner and
+#: full-access users always may; delegates with ViewPrivateItems are added by :mod:`.delegates`.
+PRIVATE_VIEWERS: List[Callable[[Mailbox, str], bool]] = []
+
+
+def _restricted(ctx: RequestContext, mb: Mailbox) -> bool:
+    caller = ctx.caller.lower()
+    return caller not in mb.addresses() and not ctx.can_access(ctx.caller, mb.primary_smtp_address)
+
+
+def may_see_private(ctx: RequestContext, mb: Mailbox) -> bool:
+    if not _restricted(ctx, mb):
+        return True
+    return any(fn(mb, ctx.caller.lower()) for fn in PRIVATE_VIEWERS)
+
+
+def is_private(rec: ItemRecord) -> bool:
+    return (rec.elem.findtext(T + "Sensitivity") or "").strip() == "Private"
+
+
+def visible_items(ctx: RequestContext, records: List[ItemRecord]) -> List[ItemRecord]:
+    """FindItem's records without the private items the caller may not see (as Exchange hides them from
+    delegates without ViewPrivateItems)."""
+    if not records or may_see_private(ctx, records[0].mailbox):
+        return records
+    return [r for r in records if not is_private(r)]
+
+
+def check_private(ctx: RequestContext, rec: ItemRecord) -> None:
+    if is_private(rec) and not may_see_private(ctx, rec.mailbox):
+        raise ResponseCodeError("ErrorAccessDenied", "Access is denied. Check credentials and try again.")

@@ -294,6 +294,7 @@ def resolve_item(ctx: RequestContext, id_elem: etree._Element, check_changekey: 
         raise err("ErrorItemNotFound")
     if restricted:
         access.check_item_folder(ctx, rec.folder, rec)
+        access.check_private(ctx, rec)
     ck = id_elem.get("ChangeKey")
     if ck:
         if not valid_changekey_format(ck):

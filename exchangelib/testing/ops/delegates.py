@@ -308,3 +308,12 @@ def forward_meeting_requests(store: Store, mb: Mailbox, rec: ItemRecord) -> None
 
 
 DELIVERY_HOOKS.append(forward_meeting_requests)
+
+
+def _views_private_items(mb: Mailbox, caller: str) -> bool:
+    state = _STATE.get(mb)
+    stored = state.users.get(caller) if state is not None else None
+    return stored is not None and get_text(stored, "ViewPrivateItems") == "true"
+
+
+access.PRIVATE_VIEWERS.append(_views_private_items)

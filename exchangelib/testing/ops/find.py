@@ -205,6 +205,7 @@ def _find_items_in(ctx: RequestContext, body: etree._Element, folder_el: etree._
         records = folder.soft_deleted_items()
     else:
         records = folder_items(folder)
+    records = access.visible_items(ctx, records)  # private items stay hidden from most delegates
     predicate = optional_restriction(body, item_type("Message"))
     if predicate is not None:
         records = [r for r in records if predicate(r.elem)]
