@@ -159,3 +159,31 @@ def test_outlook_rule_blob_is_reported_clearly(exchange, john):
         assert john.outlook_rule_blob_exists is False
     finally:
         set_outlook_rule_blob(mb, False)
+
+
+def test_forward_as_attachment(exchange, john):
+    tag = uuid.uuid4().hex[:8]
+    john.create_rule(Rule(display_name="evidence", conditions=Conditions(contains_subject_strings=[f"phish {tag}"]),
+                          actions=Actions(forward_as_attachment_to_recipients=["mary@example.com"])))
+    _send(exchange, f"phish {tag}", body="click here")
+    fwd = exchange.account("mary@example.com").inbox.get(subject=f"FW: phish {tag}")
+    (att,) = fwd.attachments
+    assert att.item.subject == f"phish {tag}" and att.item.body == "click here"
+
+
+def test_server_reply_with_a_template(exchange, john):
+    from exchangelib.properties import ItemId
+    tag = uuid.uuid4().hex[:8]
+    template = Message(account=john, folder=john.drafts, subject=f"Away {tag}", body="Back on Monday").save()
+    try:
+        john.create_rule(Rule(display_name="auto reply", conditions=Conditions(contains_subject_strings=[tag]),
+                              actions=Actions(server_reply_with_message=ItemId(id=template.id))))
+        _send(exchange, f"question {tag}")
+        reply = exchange.account("ewsadmin@example.com").inbox.get(subject=f"Away {tag}")
+        assert reply.body == "Back on Monday" and reply.sender.email_address == "john@example.com"
+        with pytest.raises(ErrorInboxRulesValidationError, match="ServerReplyWithMessage"):
+            john.create_rule(Rule(display_name="bad", actions=Actions(server_reply_with_message=ItemId(
+                id=template.id[:-4] + "AAA="))))
+    finally:
+        template.delete()
+        exchange.account("ewsadmin@example.com").inbox.filter(subject=f"Away {tag}").delete()

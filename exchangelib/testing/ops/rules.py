@@ -14,7 +14,8 @@ On delivery to the Inbox, the enabled rules run in priority order: a rule acts w
 conditions match and none of its exceptions do. Actions: AssignCategories, MarkImportance, MarkAsRead,
 ForwardToRecipients / ForwardAsAttachmentToRecipients (a new message from the mailbox owner),
 RedirectToRecipients (the original, still from its sender), CopyToFolder, MoveToFolder, Delete (to
-Deleted Items), PermanentDelete, StopProcessingRules. Messages created by rules are delivered with rules
+Deleted Items), PermanentDelete, ServerReplyWithMessage (the template item's subject and body go back to the
+sender), StopProcessingRules. Messages created by rules are delivered with rules
 too, up to a small depth, so two mailboxes forwarding to each other don't loop forever.
 
 https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getinboxrules-operation
@@ -149,6 +150,8 @@ def _validate(ctx: RequestContext, mb: Mailbox, rule: etree._Element) -> None:
         uri = f"Action:{name}"
         if name in ("MoveToFolder", "CopyToFolder"):
             _check_folder(ctx, mb, a, uri)
+        elif name == "ServerReplyWithMessage" and _template(ctx.store, mb, a) is None:
+            raise _Invalid(uri, "InvalidValue", "The reply template doesn't exist.", a.get("Id", ""))
         elif name.endswith("Recipients"):
             addrs = [e.findtext(T + "EmailAddress") for e in a.findall(T + "Address")]
             if not addrs:
@@ -462,6 +465,32 @@ def _forward(store: Store, mb: Mailbox, elem: etree._Element, addresses: List[st
     send_message(store, mb, fwd, save_in=None)
 
 
+def _template(store: Store, mb: Mailbox, id_el: etree._Element) -> Optional[ItemRecord]:
+    try:
+        kind, _addr, key = decode_id(id_el.get("Id"))
+    except ResponseCodeError:
+        return None
+    rec = store.find_item(key)
+    return rec if rec is not None and rec.mailbox is mb else None
+
+
+def _reply_with_template(store: Store, mb: Mailbox, elem: etree._Element, id_el: etree._Element) -> None:
+    """ServerReplyWithMessage: send the template message's subject and body back to the sender."""
+    template = _template(store, mb, id_el)
+    senders = recipient_addresses(elem, ("From",))[:1]
+    if template is None or not senders or senders[0].lower() in mb.addresses():
+        return
+    reply = etree.Element(T + "Message")
+    set_prop(reply, "Subject", get_text(template.elem, "Subject") or "RE: " + (get_text(elem, "Subject") or ""))
+    body = get(template.elem, "Body")
+    if body is not None:
+        set_prop(reply, "Body", elem=copy_element(body))
+    to = etree.Element(T + "ToRecipients")
+    etree.SubElement(etree.SubElement(to, T + "Mailbox"), T + "EmailAddress").text = senders[0]
+    set_prop(reply, "ToRecipients", elem=to)
+    send_message(store, mb, reply, save_in=None)
+
+
 def _redirect(store: Store, mb: Mailbox, elem: etree._Element, addresses: List[str]) -> None:
     for target in local_mailboxes(store, addresses):
         if target is not mb:
@@ -539,6 +568,9 @@ def _act(store: Store, mb: Mailbox, rec: ItemRecord, actions: etree._Element) ->
     redirect = _addresses(actions, "RedirectToRecipients")
     if redirect:
         _redirect(store, mb, elem, redirect)
+    template_id = get(actions, "ServerReplyWithMessage")
+    if template_id is not None:
+        _reply_with_template(store, mb, elem, template_id)
     copy_to = get(actions, "CopyToFolder")
     if copy_to is not None:
         target = _rule_folder(store, mb, copy_to)
