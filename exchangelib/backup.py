@@ -68,6 +68,7 @@ from .folders import Folder
 from .items import CalendarItem, Contact, Message, Task
 from .properties import Attendee, Mailbox
 from .properties.attachments import FileAttachment
+from .properties.rules import Actions, Conditions, Rule
 from .registry import DISTINGUISHED_FOLDER_CLASSES, FOLDER_CLASSES
 from .services import CreateFolder, ExportItems, FindFolder, FindItem, GetFolder, UploadItems
 from .services.shapes import ID_ONLY
@@ -1228,7 +1229,7 @@ def main_restore(argv: Optional[List[str]] = None) -> int:
             stats = restore_mailbox(account, args.outdir, chunk_size=args.chunk_size, progress=progress,
                                     address_map=address_map)
         else:
-            stats = _local_restore(args, progress)
+            stats = _local_restore(args, progress, address_map)
     except KeyboardInterrupt:
         print("Interrupted: run the same command again to resume.", file=sys.stderr)
         return 130
@@ -1259,13 +1260,15 @@ def _local_backup(args: argparse.Namespace, progress: bool) -> BackupStats:
         return backup_mailbox(account, args.outdir, root=args.root, chunk_size=args.chunk_size, progress=progress)
 
 
-def _local_restore(args: argparse.Namespace, progress: bool) -> RestoreStats:
+def _local_restore(args: argparse.Namespace, progress: bool,
+                   address_map: Optional[Dict[str, str]] = None) -> RestoreStats:
     with _local_server() as server:
         address = args.email or "john@example.com"
         account = server.account(address)
         print(f"No --server given: restoring into an empty mailbox ({address}) on a local EWS server at "
               f"{server.url}", file=sys.stderr)
-        stats = restore_mailbox(account, args.outdir, chunk_size=args.chunk_size, progress=progress, resume=False)
+        stats = restore_mailbox(account, args.outdir, chunk_size=args.chunk_size, progress=progress, resume=False,
+                                address_map=address_map)
         for f in _remote_tree(account, "msgfolderroot")[1]:
             n = FindItem(account=account).count(f.obj)
             if n:
@@ -1296,3 +1299,9 @@ def seed_sample_mailbox(account: Account) -> None:
     ])
     account.bulk_create(folder=account.contacts, items=[Contact(given_name="Mary", surname="Smith")])
     account.bulk_create(folder=account.tasks, items=[Task(subject="Back up the mailbox")])
+    # Settings a migration must carry: an Inbox rule and Outlook's category list
+    account.create_rule(Rule(display_name="Reports to Projects",
+                             conditions=Conditions(contains_subject_strings=["Status report"]),
+                             actions=Actions(move_to_folder=projects, forward_to_recipients=["mary@example.com"])))
+    account.calendar.create_user_configuration(
+        "CategoryList", xml_data=b'<categories><category name="reports" color="7"/><category name="work"/></categories>')

@@ -160,3 +160,17 @@ def test_map_file_errors(tmp_path):
     bad.write_text("mary@example.com john@example.com\n")
     with pytest.raises(ValueError, match="map.txt:1"):
         read_address_map(str(bad))
+
+
+def test_command_line_restore_with_an_address_map(tmp_path):
+    from tests.test_backup import cli_env, run_cli
+    env = cli_env()
+    assert run_cli("backup", str(tmp_path / "bk"), env=env).returncode == 0
+    assert (tmp_path / "bk" / "settings.json").is_file()
+    mapping = tmp_path / "map.txt"
+    mapping.write_text("mary@example.com=ewsadmin@example.com\n")
+    res = run_cli("restore", "--map", str(mapping), str(tmp_path / "bk"), env=env)
+    assert res.returncode == 0, res.stderr
+    assert "settings: rules 1 created" in res.stdout and "1 user configurations" in res.stdout
+    bad = run_cli("restore", "--map", str(tmp_path / "missing.txt"), str(tmp_path / "bk"), env=env)
+    assert bad.returncode == 2 and "missing.txt" in bad.stderr
