@@ -79,6 +79,11 @@ def test_always_categorize_applies_to_later_messages(exchange, thread):
             to_recipients=["john@example.com"]).send(save_copy=False)
     (latest,) = [m for m in john.inbox.filter(subject=f"RE: {topic}") if m.body == "fourth"]
     assert latest.categories == ["Tracked"]
+    john.apply_conversation_actions([{"action": "AlwaysCategorize", "conversation": conv, "categories": []}])
+    Message(account=exchange.account("mary@example.com"), subject=f"RE: {topic}", body="fifth",
+            to_recipients=["john@example.com"]).send(save_copy=False)
+    (fifth,) = [m for m in john.inbox.filter(subject=f"RE: {topic}") if m.body == "fifth"]
+    assert fifth.categories is None  # the standing action was cleared
     conv.delete(delete_type="HardDelete")
 
 

@@ -6,7 +6,8 @@ conversations with items in a folder, newest first; its plain counters are about
 the ``Global*`` ones about the whole mailbox. GetConversationItems returns one node per item, oldest first by
 default. ApplyConversationAction acts on the conversation's items (only those in ContextFolderId when given):
 Move, Copy, Delete, SetReadState, Flag, AlwaysCategorize/AlwaysMove/AlwaysDelete (which also apply to items
-of the conversation delivered later; with ProcessRightAway, at once to the existing ones too).
+of the conversation delivered later; with ProcessRightAway, at once to the existing ones too; AlwaysCategorize
+without categories and AlwaysDelete with EnableAlwaysDelete false stop them).
 
 https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/findconversation-operation
 https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getconversationitems-operation
@@ -273,13 +274,21 @@ def _apply_one(ctx: RequestContext, action_el: etree._Element) -> List[etree._El
     elif action not in ("SetRetentionPolicy",):
         raise err("ErrorInvalidRequest", f"Unknown conversation action {action}.")
     if action.startswith("Always") and cid:
+        # Exchange's way of clearing a standing action: AlwaysCategorize without categories, AlwaysDelete with
+        # EnableAlwaysDelete false.
         standing = _ALWAYS.setdefault(ctx.mailbox, {}).setdefault(cid, {})
         if action == "AlwaysCategorize":
-            standing["categories"] = [s.text or "" for s in children(child(action_el, "Categories"))]
+            cats = [s.text or "" for s in children(child(action_el, "Categories"))]
+            if cats:
+                standing["categories"] = cats
+            else:
+                standing.pop("categories", None)
         elif action == "AlwaysMove":
             standing["move"] = destination
-        else:
+        elif bool_text(child(action_el, "EnableAlwaysDelete"), default=True):
             standing["delete"] = "MoveToDeletedItems"
+        else:
+            standing.pop("delete", None)
     return []
 
 
