@@ -25,7 +25,8 @@ class ItemAdminMethods:
         https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/archiveitem-operation
         """
         account = self._require_id("archive")  # type: ignore[attr-defined]
-        res = _single(ArchiveItem(account=account).call([(self.id, self.changekey)], to_folder=to_folder))  # type: ignore[attr-defined]  # noqa: E501
+        ref = (self.id, self.changekey)  # type: ignore[attr-defined]
+        res = _single(ArchiveItem(account=account).call([ref], to_folder=to_folder))
         if res is not None and res.id:
             self._set_id(res.id, res.changekey)  # type: ignore[attr-defined]
             object.__setattr__(self, "folder", None)
@@ -45,8 +46,8 @@ class MessageAdminMethods:
         https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/markasjunk-operation
         """
         account = self._require_id("mark_as_junk")  # type: ignore[attr-defined]
-        res = _single(MarkAsJunk(account=account).call([(self.id, self.changekey)], is_junk=is_junk,  # type: ignore[attr-defined]  # noqa: E501
-                                                         move_item=move_item))
+        ref = (self.id, self.changekey)  # type: ignore[attr-defined]
+        res = _single(MarkAsJunk(account=account).call([ref], is_junk=is_junk, move_item=move_item))
         if res is None:
             return None
         self._set_id(*res)  # type: ignore[attr-defined]

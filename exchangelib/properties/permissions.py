@@ -206,5 +206,5 @@ class DelegateUser(EWSElement):
     view_private_items = BooleanField(xml_name="ViewPrivateItems")
 
 
-__all__ = ["DelegatePermissions", "DelegateUser", "DELEGATE_LEVELS", "DELIVER_MEETING_REQUESTS", "UserId", "UserIdField", "BasePermission", "Permission", "CalendarPermission", "PermissionSet",
-           "PERMISSION_LEVELS", "CALENDAR_PERMISSION_LEVELS", "PERMISSION_ACTIONS", "DEFAULT", "ANONYMOUS"]
+__all__ = ["DelegatePermissions", "DelegateUser", "DELEGATE_LEVELS", "DELIVER_MEETING_REQUESTS", "UserId",
+           "UserIdField", "BasePermission", "Permission", "CalendarPermission", "PermissionSet", "PERMISSION_LEVELS", "CALENDAR_PERMISSION_LEVELS", "PERMISSION_ACTIONS", "DEFAULT", "ANONYMOUS"]

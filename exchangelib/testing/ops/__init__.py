@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..context import OPERATIONS
 # imported to register their handlers
 from . import attachments, convert_id, export, find, folders, items, names, oof  # noqa: F401
-from . import conversations, delegates, item_actions, rules, user_config  # noqa: F401  (issue 15: mailbox administration)
+# issue 15: mailbox administration
+from . import conversations, delegates, item_actions, rules, user_config  # noqa: F401
 
 __all__ = ["OPERATIONS"]
