@@ -10,7 +10,8 @@ Rights checked per operation, as Exchange does:
 
 - GetFolder, FindFolder: the folder must be visible (``IsFolderVisible``);
 - FindItem, GetItem, ExportItems, CopyItem (source), attachments: ``ReadItems`` FullDetails;
-- CreateItem / MoveItem / CopyItem into the folder: ``CanCreateItems``; CreateFolder: ``CanCreateSubFolders``;
+- CreateItem / MoveItem / CopyItem / UploadItems into the folder: ``CanCreateItems``; CreateFolder:
+  ``CanCreateSubFolders``;
 - UpdateItem, attachment changes: ``EditItems``; DeleteItem, MoveItem (source): ``DeleteItems`` (``All``, or
   ``Owned`` for items the caller created in that folder; a moved item forgets who created it);
 - UpdateFolder (including its PermissionSet), DeleteFolder, EmptyFolder, MoveFolder: ``IsFolderOwner``.
@@ -57,7 +58,7 @@ LEVEL_RIGHTS: Dict[str, Tuple[str, ...]] = {
 
 # Operation -> right needed on the folder an id names (resolve_folder) or an item lives in (resolve_item).
 _FOLDER_NEEDS = {"GetFolder": "visible", "FindFolder": "visible", "UpdateFolder": "owner", "DeleteFolder": "owner",
-                 "EmptyFolder": "owner", "MoveFolder": "owner", "CopyFolder": "visible"}
+                 "EmptyFolder": "owner", "MoveFolder": "owner", "CopyFolder": "visible", "UploadItems": "create"}
 _ITEM_NEEDS = {"UpdateItem": "edit", "CreateAttachment": "edit", "DeleteAttachment": "edit", "DeleteItem": "delete",
                "MoveItem": "delete", "SendItem": "delete", "ArchiveItem": "delete", "MarkAsJunk": "delete"}
 _TARGET_NEEDS = {"CreateFolder": "create_subfolder", "CopyFolder": "create_subfolder",
