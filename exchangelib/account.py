@@ -24,6 +24,14 @@ from .services.create_item import SAVE_ONLY
 from .services.get_mail_tips import GetMailTips
 from .services.get_persona import GetPersona
 from .services.get_user_oof_settings import GetUserOofSettings
+from .services.inbox_rules import CREATE as RULE_CREATE, DELETE as RULE_DELETE, SET as RULE_SET
+from .services.inbox_rules import GetInboxRules, UpdateInboxRules
+from .properties.permissions import DelegateUser
+from .properties.rules import Rule
+from .services.archive_item import ArchiveItem
+from .services.conversations import ApplyConversationAction, FindConversation, GetConversationItems
+from .services.mark_as_junk import MarkAsJunk
+from .services.delegates import AddDelegate, GetDelegate, RemoveDelegate, UpdateDelegate
 from .services.set_user_oof_settings import SetUserOofSettings
 from .services.delete_item import HARD_DELETE
 from .services.shapes import ALL_PROPERTIES, ID_ONLY
@@ -433,6 +441,25 @@ class Account:
         return list(SendItem(account=self, chunk_size=chunk_size).call(
             ids, save_item_to_folder=save_copy, saved_item_folder=copy_to_folder))
 
+    def bulk_archive(self, ids: Iterable[Any], to_folder: Any, chunk_size: Optional[int] = None) -> List[Any]:
+        """Move items to the archive mailbox (ArchiveItem), into the archive folder mirroring ``to_folder``.
+        Returns, per input and in order, the archived item's ``(id, changekey)`` (None when the server doesn't say)
+        or the exception for that input.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/archiveitem-operation
+        """
+        out: List[Any] = []
+        for res in ArchiveItem(account=self, chunk_size=chunk_size).call(ids, to_folder=to_folder):
+            out.append(res if isinstance(res, Exception) or res is None or not res.id else (res.id, res.changekey))
+        return out
+
+    def bulk_mark_as_junk(self, ids: Iterable[Any], is_junk: bool = True, move_item: bool = True,
+                          chunk_size: Optional[int] = None) -> List[Any]:
+        """Mark items as junk or not junk (MarkAsJunk). Returns, per input, the moved item's ``(id, changekey)``,
+        None when it was not moved, or the exception for that input.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/markasjunk-operation
+        """
+        return list(MarkAsJunk(account=self, chunk_size=chunk_size).call(ids, is_junk=is_junk, move_item=move_item))
+
     def fetch(self, ids: Iterable[Any], only_fields: Optional[Sequence[str]] = None, folder: Any = None,
               chunk_size: Optional[int] = None) -> Iterator[Any]:
         """Stream full items for ids (items, (id, changekey) tuples or id strings), in order.
@@ -497,6 +524,140 @@ class Account:
     @oof_settings.setter
     def oof_settings(self, value: OofSettings) -> None:
         SetUserOofSettings(account=self).call(value, self.primary_smtp_address)
+
+    # --- inbox rules ----------------------------------------------------------------------------------------
+    @property
+    def rules(self) -> List[Rule]:
+        """The mailbox's Inbox rules in priority order, read from the server on each access (GetInboxRules).
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getinboxrules-operation
+        """
+        return GetInboxRules(account=self).call()[0]
+
+    @property
+    def outlook_rule_blob_exists(self) -> bool:
+        """Whether Outlook keeps rules in its own format in this mailbox; changing rules through EWS deletes them."""
+        return GetInboxRules(account=self).call()[1]
+
+    def create_rule(self, rule: Rule, remove_outlook_rule_blob: bool = True) -> Rule:
+        """Create an Inbox rule (UpdateInboxRules with a CreateRuleOperation); sets ``rule.id``.
+
+        Problems Exchange finds raise ``ErrorInboxRulesValidationError`` whose ``validation_errors`` name the part
+        of the rule (e.g. ``Action:MoveToFolder`` / ``FolderDoesNotExist``).
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/updateinboxrules-operation
+        """
+        if not isinstance(rule, Rule):
+            raise TypeError(f"create_rule() needs a Rule, got {type(rule).__name__}")
+        before = {r.id for r in self.rules}
+        UpdateInboxRules(account=self).call([(RULE_CREATE, rule)], remove_outlook_rule_blob=remove_outlook_rule_blob)
+        new = [r for r in self.rules if r.id not in before and r.display_name == rule.display_name]
+        if len(new) != 1:
+            raise EWSError(f"Created rule {rule.display_name!r} but could not find its id afterwards")
+        rule._set_field("id", new[0].id)
+        rule._set_field("priority", new[0].priority)
+        rule.account = self
+        return rule
+
+    def set_rule(self, rule: Rule, remove_outlook_rule_blob: bool = True) -> Rule:
+        """Replace an existing rule (it needs its ``id``) with this one (SetRuleOperation)."""
+        if not isinstance(rule, Rule):
+            raise TypeError(f"set_rule() needs a Rule, got {type(rule).__name__}")
+        UpdateInboxRules(account=self).call([(RULE_SET, rule)], remove_outlook_rule_blob=remove_outlook_rule_blob)
+        rule.account = self
+        return rule
+
+    def delete_rule(self, rule: Rule, remove_outlook_rule_blob: bool = True) -> None:
+        """Delete a rule (DeleteRuleOperation); afterwards ``rule.id`` is None."""
+        if not isinstance(rule, Rule):
+            raise TypeError(f"delete_rule() needs a Rule, got {type(rule).__name__}")
+        if not rule.id:
+            raise ValueError("delete_rule() needs a rule with an id (from account.rules or create_rule())")
+        UpdateInboxRules(account=self).call([(RULE_DELETE, rule)], remove_outlook_rule_blob=remove_outlook_rule_blob)
+        rule._set_field("id", None)
+
+    # --- conversations -----------------------------------------------------------------------------------------
+    @property
+    def conversations(self) -> List[Any]:
+        """The Inbox's conversations, newest first (FindConversation); see :meth:`find_conversations`."""
+        return self.find_conversations(self.inbox)
+
+    def find_conversations(self, folder: Any = None, query_string: Optional[str] = None,
+                           max_items: Optional[int] = None) -> List[Any]:
+        """The conversations with items in ``folder`` (default: the Inbox), newest first (FindConversation).
+        Each :class:`~exchangelib.properties.conversation.Conversation` has ``items()``, ``move()``, ``copy()``,
+        ``delete()``, ``categorize()``, ``flag()`` and ``set_read_state()``.
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/findconversation-operation
+        """
+        return FindConversation(account=self).call(folder if folder is not None else self.inbox,
+                                                   query_string=query_string, max_items=max_items)
+
+    def conversation_items(self, conversation: Any, folders_to_ignore: Optional[List[Any]] = None,
+                           max_items: Optional[int] = None) -> List[Any]:
+        """Every item of a conversation in the mailbox, oldest first (GetConversationItems).
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getconversationitems-operation
+        """
+        (res,) = GetConversationItems(account=self).call([conversation], folders_to_ignore=folders_to_ignore,
+                                                         max_items=max_items)
+        if isinstance(res, Exception):
+            raise res
+        return res
+
+    def apply_conversation_actions(self, actions: Iterable[Dict[str, Any]]) -> List[Any]:
+        """Apply actions to whole conversations (ApplyConversationAction): dicts with ``action`` ('Move', 'Copy',
+        'Delete', 'AlwaysCategorize', 'SetReadState', 'Flag'...), ``conversation`` and the action's arguments
+        (``destination_folder``, ``context_folder``, ``categories``, ``is_read``, ``delete_type``, ``flag``).
+        Returns True or the exception per action.
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/applyconversationaction-operation
+        """
+        return ApplyConversationAction(account=self).call(actions)
+
+    # --- delegates ---------------------------------------------------------------------------------------------
+    @property
+    def delegates(self) -> List[Any]:
+        """The mailbox's delegates with their folder levels (GetDelegate), read on each access.
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getdelegate-operation
+        """
+        return GetDelegate(account=self).call(include_permissions=True)[0]
+
+    @property
+    def deliver_meeting_requests(self) -> Optional[str]:
+        """Where meeting requests go when the mailbox has delegates: ``'DelegatesOnly'``, ``'DelegatesAndMe'``,
+        ``'DelegatesAndSendInformationToMe'`` or ``'NoForward'``. Assign to change it (UpdateDelegate)."""
+        return GetDelegate(account=self).call(include_permissions=False)[1]
+
+    @deliver_meeting_requests.setter
+    def deliver_meeting_requests(self, value: str) -> None:
+        UpdateDelegate(account=self).call([], deliver_meeting_requests=value)
+
+    def add_delegate(self, delegates: Any, deliver_meeting_requests: Optional[str] = None) -> List[Any]:
+        """Add one or more :class:`~exchangelib.properties.permissions.DelegateUser` (AddDelegate). Their folder
+        levels become permissions on the Calendar, Tasks, Inbox, Contacts, Notes and Journal folders.
+        Returns, per input, the delegate as the server now has it, or the exception for it
+        (``ErrorDelegateAlreadyExists``, ``ErrorDelegateNoUser``...).
+
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/adddelegate-operation
+        """
+        users = [delegates] if isinstance(delegates, DelegateUser) else list(delegates)
+        return AddDelegate(account=self).call(users, deliver_meeting_requests=deliver_meeting_requests)[0]
+
+    def update_delegate(self, delegates: Any, deliver_meeting_requests: Optional[str] = None) -> List[Any]:
+        """Change existing delegates (UpdateDelegate): only the levels and flags that are set change.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/updatedelegate-operation
+        """
+        users = [delegates] if isinstance(delegates, DelegateUser) else list(delegates)
+        return UpdateDelegate(account=self).call(users, deliver_meeting_requests=deliver_meeting_requests)[0]
+
+    def remove_delegate(self, users: Any) -> List[Any]:
+        """Remove delegates (RemoveDelegate): DelegateUser objects, UserIds or addresses. Returns True or the
+        exception per input. Their folder permissions are removed too.
+        https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/removedelegate-operation
+        """
+        items = [users] if isinstance(users, (str, DelegateUser)) else list(users)
+        return RemoveDelegate(account=self).call(items)[0]
 
     def resolve_names(self, names: Iterable[str], return_full_contact_data: bool = False) -> List[Any]:
         return list(ResolveNames(account=self).call(names, return_full_contact_data=return_full_contact_data))

@@ -71,12 +71,15 @@ from .account import DELEGATE, IMPERSONATION, Account
 from .cli import program_name
 from .configuration import Configuration
 from .credentials import BaseCredentials, ClientCertificate, Credentials, KerberosCredentials, OAuth2Credentials
-from .errors import ErrorFolderExists, ErrorInvalidSyncStateData, ErrorItemNotFound, EWSError
+from .backup_settings import (SETTINGS, SettingsRestoreStats, collect_settings, read_address_map, read_settings,
+                              restore_settings)
+from .errors import ErrorFolderExists, ErrorFolderNotFound, ErrorInvalidSyncStateData, ErrorItemNotFound, EWSError
 from .ewsdatetime import EWSDateTime, EWSTimeZone
 from .folders import Folder
 from .items import CalendarItem, Contact, Message, Task
 from .properties import Attendee, Mailbox
 from .properties.attachments import FileAttachment
+from .properties.rules import Actions, Conditions, Rule
 from .registry import DISTINGUISHED_FOLDER_CLASSES, FOLDER_CLASSES
 from .services import CreateFolder, ExportItems, FindFolder, FindItem, GetFolder, SyncFolderItems, UploadItems
 from .services.shapes import ID_ONLY
@@ -112,6 +115,9 @@ COMPACT_LINES = 20000
 COMPACT_SECONDS = 60.0
 # The roots a backup can start from.
 BACKUP_ROOTS = ("msgfolderroot", "root")
+# The archive mailbox is backed up too, into OUTDIR/archive, starting from its top folder.
+ARCHIVE_DIR = "archive"
+ARCHIVE_ROOT = "archivemsgfolderroot"
 _SKIPPED_FOLDER_KINDS = ("SearchFolder",)
 
 _WINDOWS_RESERVED = frozenset(["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
@@ -553,10 +559,16 @@ class BackupStats:
     failed: int = 0           # items that could not be exported (tried again next run)
     interrupted: bool = False
     errors: List[str] = field(default_factory=list)
+    settings_saved: bool = False  # rules, delegates, permissions, user configurations (settings.json)
+    archive: Optional["BackupStats"] = None  # the archive mailbox's backup, when it has one
 
     def summary(self) -> str:
         text = (f"{self.folders} folders, {self.items} items: {self.exported} exported ({self.changed} changed), "
                 f"{self.unchanged} already backed up, {self.removed} removed, {self.failed} failed")
+        if self.settings_saved:
+            text += "; settings saved"
+        if self.archive is not None:
+            text += f"; archive: {self.archive.summary()}"
         return text + (" -- interrupted" if self.interrupted else "")
 
 
@@ -596,7 +608,8 @@ class _FolderPaths:
 def backup_mailbox(account: Account, outdir: Union[str, Path], *, root: str = "msgfolderroot",
                    chunk_size: Optional[int] = None, page_size: int = 1000,
                    progress: Union[Progress, bool, None] = None,
-                   stop: Optional[Callable[[BackupStats], bool]] = None, keep_deleted: bool = False) -> BackupStats:
+                   stop: Optional[Callable[[BackupStats], bool]] = None, keep_deleted: bool = False,
+                   settings: bool = True, archive: bool = True) -> BackupStats:
     """Back up (or bring up to date) ``account``'s mailbox in ``outdir``; see the module docstring.
 
     ``root`` is the well-known folder to start from ('msgfolderroot': the folders users see; 'root':
@@ -605,9 +618,12 @@ def backup_mailbox(account: Account, outdir: Union[str, Path], *, root: str = "m
     exported item; returning True ends the run early, cleanly (the next run resumes).
     ``keep_deleted``: items deleted from the mailbox stay in the backup, marked ``deleted`` in the
     manifest (with the time the run noticed), instead of being removed.
+    With ``settings`` (default) the mailbox's Inbox rules, delegates, folder permissions and user
+    configurations are saved too (``settings.json``, see :mod:`exchangelib.backup_settings`); with ``archive``
+    (default) an archive mailbox, when there is one, is backed up into ``OUTDIR/archive``.
     Returns :class:`BackupStats`.
     """
-    if root not in BACKUP_ROOTS:
+    if root not in BACKUP_ROOTS + (ARCHIVE_ROOT,):
         raise ValueError(f"root must be one of {BACKUP_ROOTS}, got {root!r}")
     if account.version.build < EXCHANGE_2010_SP1:
         raise NotImplementedError(f"Backups need ExportItems (Exchange 2010 SP1 or later); the server is "
@@ -617,17 +633,35 @@ def backup_mailbox(account: Account, outdir: Union[str, Path], *, root: str = "m
     manifest = Manifest(d)
     try:
         manifest.load()
-        return _Backup(account, d, manifest, root, chunk_size, page_size, _progress(progress), stop,
-                       keep_deleted).run()
+        stats = _Backup(account, d, manifest, root, chunk_size, page_size, _progress(progress), stop,
+                        keep_deleted, settings).run()
     finally:
         manifest.close()
         lock.release()
+    if archive and root != ARCHIVE_ROOT and not stats.interrupted and _has_archive(account):
+        stats.archive = backup_mailbox(account, Path(outdir) / ARCHIVE_DIR, root=ARCHIVE_ROOT, chunk_size=chunk_size,
+                                       page_size=page_size, progress=progress, keep_deleted=keep_deleted,
+                                       settings=settings, archive=False)
+    return stats
+
+
+def _has_archive(account: Account) -> bool:
+    """Does the mailbox have an archive? (GetFolder of its top folder answers ErrorFolderNotFound if not.)"""
+    cls = DISTINGUISHED_FOLDER_CLASSES[ARCHIVE_ROOT]
+    res = next(GetFolder(account=account).call([cls(account=account)], shape=ID_ONLY))
+    if isinstance(res, ErrorFolderNotFound):
+        return False
+    if isinstance(res, Exception):
+        log.warning("Could not tell whether %s has an archive: %s", account.primary_smtp_address, res)
+        return False
+    return True
 
 
 class _Backup:
     def __init__(self, account: Account, d: _Dir, manifest: Manifest, root: str, chunk_size: Optional[int],
                  page_size: int, progress: Progress, stop: Optional[Callable[[BackupStats], bool]],
-                 keep_deleted: bool = False):
+                 keep_deleted: bool = False, settings: bool = True):
+        self.settings = settings
         self.account = account
         self.dir = d
         self.manifest = manifest
@@ -662,6 +696,8 @@ class _Backup:
         self._remove_gone_dirs()
         try:
             self._export(pending)
+            if self.settings and not self.stats.interrupted:
+                self._save_settings()
         except KeyboardInterrupt:
             self.stats.interrupted = True
             raise
@@ -675,6 +711,14 @@ class _Backup:
             m.save(completed=_now() if not self.stats.interrupted and not self.stats.failed
                    else m.meta.get("completed"))
         return self.stats
+
+    # -- step 4: settings (rules, delegates, permissions, user configurations) --
+    def _save_settings(self) -> None:
+        doc = collect_settings(self.account, list(self.manifest.folders), mailbox_settings=self.root != ARCHIVE_ROOT)
+        self.dir.write_atomic(self.dir.meta(SETTINGS),
+                              json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"),
+                              sync=True)
+        self.stats.settings_saved = True
 
     # -- step 1: folders --
     def _sync_folders(self) -> List[_RemoteFolder]:
@@ -906,10 +950,16 @@ class RestoreStats:
     errors: List[str] = field(default_factory=list)
     # backed-up item id -> (new id, new change key) in the target mailbox
     id_map: Dict[str, Tuple[str, Optional[str]]] = field(default_factory=dict, repr=False)
+    settings: Optional[SettingsRestoreStats] = None  # rules, delegates, permissions, user configurations
+    archive: Optional["RestoreStats"] = None  # the archive mailbox's restore, when the backup has one
 
     def summary(self) -> str:
         text = (f"{self.folders_created} folders created, {self.folders_matched} matched; {self.uploaded} items "
                 f"uploaded, {self.skipped} already restored, {self.failed} failed")
+        if self.settings is not None:
+            text += f"; settings: {self.settings.summary()}"
+        if self.archive is not None:
+            text += f"; archive: {self.archive.summary()}"
         return text + (" -- interrupted" if self.interrupted else "")
 
 
@@ -919,11 +969,17 @@ class _Corrupt(ValueError):
 
 def restore_mailbox(account: Account, outdir: Union[str, Path], *, chunk_size: Optional[int] = None,
                     progress: Union[Progress, bool, None] = None,
-                    stop: Optional[Callable[[RestoreStats], bool]] = None, resume: bool = True) -> RestoreStats:
+                    stop: Optional[Callable[[RestoreStats], bool]] = None, resume: bool = True,
+                    address_map: Optional[Dict[str, str]] = None, settings: bool = True,
+                    archive: bool = True) -> RestoreStats:
     """Restore the backup in ``outdir`` into ``account``'s mailbox: missing folders are created, every
     item is uploaded as a new item. With ``resume`` (the default), a journal in ``outdir`` remembers what
     was restored into which mailbox, so running it again after an interruption skips what is there
     already. ``stop(stats)`` is called after each item; returning True ends the run early.
+    With ``settings`` (default) the saved rules, delegates, folder permissions and user configurations are
+    re-created (again without duplicates on a second run); ``address_map`` (old address -> new) rewrites the
+    addresses in them, and what the target can't take is listed in ``stats.settings.unmapped``. With
+    ``archive`` (default) a backed-up archive mailbox is restored into the target's archive.
     Returns :class:`RestoreStats` (``id_map``: backed-up item id -> new (id, changekey)).
     """
     if not (Path(outdir) / MANIFEST).is_file():
@@ -936,15 +992,29 @@ def restore_mailbox(account: Account, outdir: Union[str, Path], *, chunk_size: O
     manifest = Manifest(d)
     try:
         manifest.load()
-        return _Restore(account, d, manifest, chunk_size, _progress(progress), stop, resume).run()
+        stats = _Restore(account, d, manifest, chunk_size, _progress(progress), stop, resume, address_map,
+                         settings).run()
     finally:
         manifest.close()
         lock.release()
+    archive_dir = Path(outdir) / ARCHIVE_DIR
+    if archive and not stats.interrupted and (archive_dir / MANIFEST).is_file():
+        if _has_archive(account):
+            stats.archive = restore_mailbox(account, archive_dir, chunk_size=chunk_size, progress=progress,
+                                            resume=resume, address_map=address_map, settings=settings,
+                                            archive=False)
+        else:
+            stats.errors.append(f"The backup has an archive mailbox, but {account.primary_smtp_address} has no "
+                                f"archive: the archive was not restored")
+    return stats
 
 
 class _Restore:
     def __init__(self, account: Account, d: _Dir, manifest: Manifest, chunk_size: Optional[int],
-                 progress: Progress, stop: Optional[Callable[[RestoreStats], bool]], resume: bool):
+                 progress: Progress, stop: Optional[Callable[[RestoreStats], bool]], resume: bool,
+                 address_map: Optional[Dict[str, str]] = None, settings: bool = True):
+        self.address_map = address_map
+        self.settings = settings
         self.account = account
         self.dir = d
         self.manifest = manifest
@@ -971,6 +1041,10 @@ class _Restore:
         finally:
             if journal is not None:
                 journal.close()
+        saved = read_settings(self.dir.meta(SETTINGS)) if self.settings else None
+        if saved is not None and not self.stats.interrupted:
+            self.stats.settings = restore_settings(self.account, saved, folder_map, self.address_map)
+            self.stats.errors.extend(self.stats.settings.errors)
         return self.stats
 
     def _folders(self) -> Dict[str, Any]:
@@ -1162,6 +1236,9 @@ def _parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--keep-deleted", action="store_true",
                        help="keep items deleted from the mailbox in the backup (marked deleted) instead of removing "
                             "them")
+    if command == "restore":
+        p.add_argument("--map", metavar="FILE", dest="address_map",
+                       help="rewrite addresses in rules, delegates and permissions: lines of old@domain=new@domain")
     p.add_argument("--no-progress", action="store_true", help="don't show a progress bar")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens (never the password)")
     p.add_argument("--password", nargs="?", action=_NoPasswordOnCommandLine, help=argparse.SUPPRESS)
@@ -1299,11 +1376,13 @@ def main_restore(argv: Optional[List[str]] = None) -> int:
     _setup_logging(args.verbose)
     progress = not args.no_progress
     try:
+        address_map = read_address_map(args.address_map) if args.address_map else None
         if args.server:
             account = _connect(args)
-            stats = restore_mailbox(account, args.outdir, chunk_size=args.chunk_size, progress=progress)
+            stats = restore_mailbox(account, args.outdir, chunk_size=args.chunk_size, progress=progress,
+                                    address_map=address_map)
         else:
-            stats = _local_restore(args, progress)
+            stats = _local_restore(args, progress, address_map)
     except KeyboardInterrupt:
         print("Interrupted: run the same command again to resume.", file=sys.stderr)
         return 130
@@ -1334,13 +1413,15 @@ def _local_backup(args: argparse.Namespace, progress: bool) -> BackupStats:
         return backup_mailbox(account, args.outdir, root=args.root, chunk_size=args.chunk_size, progress=progress)
 
 
-def _local_restore(args: argparse.Namespace, progress: bool) -> RestoreStats:
+def _local_restore(args: argparse.Namespace, progress: bool,
+                   address_map: Optional[Dict[str, str]] = None) -> RestoreStats:
     with _local_server() as server:
         address = args.email or "john@example.com"
         account = server.account(address)
         print(f"No --server given: restoring into an empty mailbox ({address}) on a local EWS server at "
               f"{server.url}", file=sys.stderr)
-        stats = restore_mailbox(account, args.outdir, chunk_size=args.chunk_size, progress=progress, resume=False)
+        stats = restore_mailbox(account, args.outdir, chunk_size=args.chunk_size, progress=progress, resume=False,
+                                address_map=address_map)
         for f in _remote_tree(account, "msgfolderroot")[1]:
             n = FindItem(account=account).count(f.obj)
             if n:
@@ -1371,3 +1452,9 @@ def seed_sample_mailbox(account: Account) -> None:
     ])
     account.bulk_create(folder=account.contacts, items=[Contact(given_name="Mary", surname="Smith")])
     account.bulk_create(folder=account.tasks, items=[Task(subject="Back up the mailbox")])
+    # Settings a migration must carry: an Inbox rule and Outlook's category list
+    account.create_rule(Rule(display_name="Reports to Projects",
+                             conditions=Conditions(contains_subject_strings=["Status report"]),
+                             actions=Actions(move_to_folder=projects, forward_to_recipients=["mary@example.com"])))
+    account.calendar.create_user_configuration(
+        "CategoryList", xml_data=b'<categories><category name="reports" color="7"/><category name="work"/></categories>')

@@ -486,6 +486,41 @@ class QuerySet:
             ids, delete_type=delete_type, send_meeting_cancellations=send_meeting_cancellations,
             affected_task_occurrences=affected_task_occurrences, suppress_read_receipts=suppress_read_receipts))
 
+    # --- bulk actions (issue 15): ids are collected first, then sent in chunks through the account's bulk path ---
+    def _matching_ids(self) -> List[Tuple[str, Optional[str]]]:
+        if self.is_none:
+            return []
+        if self._cache is not None and self.return_format == ITEMS:
+            ids = [(i.id, i.changekey) for i in self._cache]
+        else:
+            ids = [(i.id, i.changekey) for i in self._found(id_only=True)]
+        self._cache = None
+        return ids
+
+    def move(self, to_folder: Any) -> List[Any]:
+        """Move the matching items to ``to_folder`` (MoveItem, chunked). Returns, per item, its new
+        ``(id, changekey)`` or the exception for it."""
+        return self.account.bulk_move(self._matching_ids(), to_folder=to_folder, chunk_size=self.chunk_size)
+
+    def copy(self, to_folder: Any) -> List[Any]:
+        """Copy the matching items to ``to_folder`` (CopyItem, chunked). Returns, per item, the copy's
+        ``(id, changekey)`` or the exception."""
+        return self.account.bulk_copy(self._matching_ids(), to_folder=to_folder, chunk_size=self.chunk_size)
+
+    def send(self, save_copy: bool = True, copy_to_folder: Any = None) -> List[Any]:
+        """Send the matching (draft) messages (SendItem, chunked). Returns True or the exception per item."""
+        return self.account.bulk_send(self._matching_ids(), save_copy=save_copy, copy_to_folder=copy_to_folder,
+                                      chunk_size=self.chunk_size)
+
+    def archive(self, to_folder: Any) -> List[Any]:
+        """Move the matching items to the archive mailbox (ArchiveItem, chunked)."""
+        return self.account.bulk_archive(self._matching_ids(), to_folder=to_folder, chunk_size=self.chunk_size)
+
+    def mark_as_junk(self, is_junk: bool = True, move_item: bool = True) -> List[Any]:
+        """Mark the matching items as junk or not junk (MarkAsJunk, chunked)."""
+        return self.account.bulk_mark_as_junk(self._matching_ids(), is_junk=is_junk, move_item=move_item,
+                                              chunk_size=self.chunk_size)
+
     # --- the search ---------------------------------------------------------------------------------
     def _find_service(self) -> FindItem:
         return FindItem(account=self.account, page_size=self.page_size)

@@ -43,6 +43,8 @@ COVERED_ELSEWHERE = {
     "searching.rst": "tests/test_queryset_seed.py::test_searching_page_examples_run",
     "scheduling.rst": "tests/test_scheduling_docs.py::test_example_runs_and_prints_what_it_says",
     "notifications.rst": "tests/test_notifications_docs.py::test_example_runs_and_prints_what_it_says",
+    "mailbox-administration.rst": "tests/test_mailbox_admin_docs.py::test_example_runs_and_prints_what_it_says",
+    "migration.rst": "tests/test_mailbox_admin_docs.py::test_example_runs_and_prints_what_it_says",
 }
 COVERED_ELSEWHERE["authentication.rst"] = "tests/test_auth_docs.py::test_authentication_page_examples"
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from exchangelib.properties.permissions import Permission
 from exchangelib.elements import EWSElement
 from exchangelib.ewsdatetime import UTC, EWSDate, EWSDateTime, EWSTimeZone
 from exchangelib.fields import (
@@ -162,7 +163,8 @@ def normalised(obj: EWSElement) -> Dict[str, Any]:
 FIELD_SAMPLES = {}
 for _cls in (Item, Message, CalendarItem, Task, Contact, DistributionList, PostItem, MeetingRequest, Folder,
              CalendarFolder, ContactsFolder, ItemAttachment, FileAttachment, Recurrence, WeeklyPattern,
-             RelativeYearlyPattern, RetentionTag, EffectiveRights, Attendee, PhoneNumber, NumberedPattern, ItemId):
+             RelativeYearlyPattern, RetentionTag, EffectiveRights, Attendee, PhoneNumber, NumberedPattern, ItemId,
+             Permission):
     for _f in _cls.FIELDS:
         FIELD_SAMPLES.setdefault(type(_f), (_cls, _f))
 

@@ -21,6 +21,7 @@ from exchangelib.properties import (
     MessageHeader, OccurrenceInfo, PhoneNumber, PhysicalAddress, ReferenceAttachment, ReminderMessageData,
     RetentionTag, RootItemId, FileAttachment,
 )
+from exchangelib.properties import permissions, rules
 from exchangelib.testing.schema import find_schema_dir
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
@@ -52,6 +53,15 @@ MODELS = [
     (AttachmentId, "AttachmentIdType"), (FileAttachment, "FileAttachmentType"),
     (ReferenceAttachment, "ReferenceAttachmentType"), (MessageHeader, "InternetHeaderType"),
     (RetentionTag, "RetentionTagType"),
+]
+# Mailbox administration (issue 15)
+MODELS += [
+    (rules.Rule, "RuleType"), (rules.Conditions, "RulePredicatesType"), (rules.Exceptions, "RulePredicatesType"),
+    (rules.Actions, "RuleActionsType"), (rules.WithinDateRange, "RulePredicateDateRangeType"),
+    (rules.WithinSizeRange, "RulePredicateSizeRangeType"),
+    (permissions.UserId, "UserIdType"), (permissions.Permission, "PermissionType"),
+    (permissions.CalendarPermission, "CalendarPermissionType"),
+    (permissions.DelegateUser, "DelegateUserType"), (permissions.DelegatePermissions, "DelegatePermissionsType"),
 ]
 
 

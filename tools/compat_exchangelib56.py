@@ -23,6 +23,11 @@ fetches, updates and deletes them, walks the folder tree and sends a message fro
 Then (a block of its own) it drives change tracking and notifications: ``sync_items()`` across
 create/update/delete, ``subscribe_to_pull()``/``get_events()`` and
 ``subscribe_to_streaming()``/``get_streaming_events()``.
+A second workflow (``admin_steps`` in the check script) drives 5.6.0's mailbox administration calls:
+Inbox rules (``create_rule``, ``rules``, ``set_rule``, ``delete_rule``), ``account.delegates``, user
+configuration (create, get, update, delete), ``message.mark_as_junk()``, ``item.archive()`` (which
+must answer ErrorArchiveMailboxNotEnabled: the default users have no archive), the typed
+``folder.permission_set`` and the QuerySet bulk actions ``move``, ``copy`` and ``mark_as_junk``.
 The report lists each step, the EWS operations 5.6.0 sent with the answers it got, and the
 server's own findings: requests failing schema validation, responses failing it, handler crashes
 and operations the server does not implement. Any of those, or a failed step, is a FAIL, except

@@ -16,6 +16,8 @@ from ..properties import (
     DISTINGUISHED_FOLDER_NAMES, DistinguishedFolderId, EffectiveRights, FolderId, ManagedFolderInformation, ParentFolderId, RetentionTag,
 )
 from ..properties.identified import IdentifiedElement
+from ..properties.permissions import PermissionSet
+from .admin_methods import FolderAdminMethods
 from ..registry import FOLDER_CLASSES
 from ..version import EXCHANGE_2007_SP1, EXCHANGE_2013, Build, Version
 from ..queryset import QuerySetMixin
@@ -30,7 +32,8 @@ CALENDAR_SHARING_RIGHTS_CHOICES = frozenset(("None", "TimeOnly", "TimeAndSubject
 SHARING_RIGHTS_CHOICES = frozenset(("None", "FullDetails"))
 
 
-class BaseFolder(QuerySetMixin, FolderMethods, FolderSyncMethods, FolderNavigation, IdentifiedElement):
+class BaseFolder(QuerySetMixin, FolderMethods, FolderAdminMethods, FolderSyncMethods, FolderNavigation,
+                 IdentifiedElement):
     """Fields every folder kind has (``BaseFolderType``).
 
     ``Folder(account=None, parent=None, root=None, **fields)``. ``account``, ``parent`` and ``root`` are
@@ -131,7 +134,7 @@ class Folder(BaseFolder):
     ELEMENT_NAME = "Folder"
     CONTAINER_CLASS: ClassVar[Optional[str]] = "IPF.Note"
 
-    permission_set = RawXmlField("folder:PermissionSet")
+    permission_set = EWSElementField("folder:PermissionSet", value_cls=PermissionSet)
     unread_count = IntegerField("folder:UnreadCount", is_read_only=True)
 
 
@@ -146,7 +149,7 @@ class CalendarFolder(BaseFolder):
 
     sharing_effective_rights = ChoiceField("folder:SharingEffectiveRights", choices=CALENDAR_SHARING_RIGHTS_CHOICES,
                                            is_read_only=True, supported_from=EXCHANGE_2013)
-    permission_set = RawXmlField("folder:PermissionSet")
+    permission_set = EWSElementField("folder:PermissionSet", value_cls=PermissionSet)
 
 
 class ContactsFolder(BaseFolder):
@@ -160,7 +163,7 @@ class ContactsFolder(BaseFolder):
 
     sharing_effective_rights = ChoiceField("folder:SharingEffectiveRights", choices=SHARING_RIGHTS_CHOICES,
                                            is_read_only=True, supported_from=EXCHANGE_2013)
-    permission_set = RawXmlField("folder:PermissionSet")
+    permission_set = EWSElementField("folder:PermissionSet", value_cls=PermissionSet)
     source_id = CharField(xml_name="SourceId", is_read_only=True, is_searchable=False, supported_from=EXCHANGE_2013)
     account_name = CharField(xml_name="AccountName", is_read_only=True, is_searchable=False,
                              supported_from=EXCHANGE_2013)
@@ -175,7 +178,9 @@ class SearchFolder(Folder):
     ELEMENT_NAME = "SearchFolder"
     CONTAINER_CLASS: ClassVar[Optional[str]] = None
 
-    search_parameters = RawXmlField("folder:SearchParameters")
+    # The search's definition as XML (``<t:SearchParameters Traversal=".."><t:Restriction>..``); writable, so search
+    # folders can be created (and migrated) with it.
+    search_parameters = RawXmlField("folder:SearchParameters", is_read_only=False)
 
 
 class TasksFolder(Folder):

@@ -136,7 +136,9 @@ class FolderMethods:
         if self.id is None and type(self).DISTINGUISHED_FOLDER_ID is None:
             raise ValueError(f"{type(self).__name__} {getattr(self, 'name', None)!r} has not been saved; "
                              f"there is nothing to refresh")
-        fresh = next(GetFolder(account=account).call([self], shape=ALL_PROPERTIES))
+        # AllProperties leaves out the permissions; ask for them too (a typed PermissionSet)
+        extra = [type(self).FIELDS["permission_set"]] if "permission_set" in type(self).FIELDS else None
+        fresh = next(GetFolder(account=account).call([self], shape=ALL_PROPERTIES, additional_fields=extra))
         if isinstance(fresh, Exception):
             raise fresh
         if fresh is None:

@@ -20,6 +20,7 @@ from ..version import (
     EXCHANGE_2007_SP1, EXCHANGE_2010, EXCHANGE_2010_SP2, EXCHANGE_2013, EXCHANGE_2016, Build, Version,
 )
 from .attachment_methods import AttachmentMethods
+from .admin_methods import ItemAdminMethods
 from .methods import ItemMethods
 
 Element = etree._Element
@@ -41,7 +42,7 @@ LANGUAGE_TAG = r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*"
 
 
 
-class Item(AttachmentMethods, ItemMethods, IdentifiedElement):
+class Item(AttachmentMethods, ItemMethods, ItemAdminMethods, IdentifiedElement):
     """A generic item in a mailbox folder; the base of all item kinds.
 
     ``Item(account=None, folder=None, **fields)``. ``account`` and ``folder`` are plain attributes

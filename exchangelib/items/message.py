@@ -5,10 +5,11 @@ from ..fields import Base64Field, BooleanField, CharField, CharListField, EWSEle
 from ..properties import MailboxField, MailboxListField, ReminderMessageData
 from ..version import EXCHANGE_2013, EXCHANGE_2016
 from .base import Item
+from .admin_methods import MessageAdminMethods
 from .kind_methods import MessageMethods
 
 
-class Message(MessageMethods, Item):
+class Message(MessageMethods, MessageAdminMethods, Item):
     """An email message.
 
     ``Message(account=a, subject='Hi', body='Hello', to_recipients=['anne@example.com'])``.

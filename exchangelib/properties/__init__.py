@@ -21,6 +21,11 @@ from .notifications import (
     CopiedEvent, CreatedEvent, DeletedEvent, Event, FreeBusyChangedEvent, ModifiedEvent, MovedEvent, NewMailEvent,
     Notification, StatusEvent, TimestampEvent,
 )
+from .rules import Actions, Address, Conditions, CopyToFolder, Exceptions, MoveToFolder, Rule  # noqa: E402
+from .permissions import (CalendarPermission, DelegatePermissions, DelegateUser, Permission,  # noqa: E402
+                          PermissionSet, UserId)
+from .user_configuration import UserConfiguration  # noqa: E402
+from .conversation import Conversation  # noqa: E402
 
 __all__ = [
     "ATTACHMENT_CLASSES", "Attachment", "FileAttachment", "ItemAttachment", "ReferenceAttachment",
@@ -35,6 +40,9 @@ __all__ = [
     "Attendee", "AttendeesField", "Mailbox", "MailboxField", "MailboxListField",
     "Event", "TimestampEvent", "CopiedEvent", "CreatedEvent", "DeletedEvent", "ModifiedEvent", "MovedEvent",
     "NewMailEvent", "StatusEvent", "FreeBusyChangedEvent", "Notification",
+    "Actions", "Address", "Conditions", "CopyToFolder", "Exceptions", "MoveToFolder", "Rule",
+    "CalendarPermission", "DelegatePermissions", "DelegateUser", "Permission", "PermissionSet", "UserId",
+    "UserConfiguration", "Conversation",
 ]
 
 # Scheduling and directory (issue 14)

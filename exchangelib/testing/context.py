@@ -43,6 +43,8 @@ class RequestContext:
     date_time_precision: Optional[str] = None
     # Callable(caller_smtp, target_smtp) -> bool: may the caller open the target mailbox (delegate access)?
     can_access: Callable[[str, str], bool] = field(default=lambda caller, target: caller == target)
+    # The operation being served (e.g. 'GetItem'); set by the handler registry. Folder permission checks use it.
+    operation: str = ""
 
     def mailbox_for(self, smtp_address: Optional[str]) -> "Mailbox":
         """Resolve an explicit <t:Mailbox> in a folder id to a store mailbox, checking delegate access.

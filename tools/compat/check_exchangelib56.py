@@ -369,6 +369,7 @@ def main(argv=None):
     scheduling_steps(steps, state, args, base, tz)  # scheduling and directory (issue 14), below
     run_sync_and_notification_steps(steps, state, args)
     run_workflow_matrix(steps, state, args, base)  # issue #19: the broader matrix (block at the end)
+    admin_steps(steps, state, args)  # issue 15: rules, delegates, user configuration, archive, mark_as_junk
 
     out["steps"] = steps.results
     with open(args.out, "w") as f:
@@ -705,6 +706,128 @@ def run_workflow_matrix(steps, state, args, base):
         return "completing a regenerating task split off a completed one-off"
 
     steps.run("matrix: recurring tasks", tasks, needs=need)
+
+
+# --- Mailbox administration workflow (issue 15): 5.6.0's rules, delegates, user configuration, archive and
+# mark_as_junk calls. Kept apart from the workflow above so either can change without touching the other.
+def admin_steps(steps, state, args):
+    from exchangelib import Message
+    from exchangelib.properties import Actions, Conditions, Rule
+
+    needs = ["connect (version probe)"]
+    tag = uuid.uuid4().hex[:8]
+
+    def rules():
+        account = state["account"]
+        before = len(account.rules)
+        rule = Rule(account=account, display_name=f"compat rule {tag}", priority=1, is_enabled=True,
+                    conditions=Conditions(contains_subject_strings=[f"compat-{tag}"]),
+                    actions=Actions(move_to_folder=account.junk, stop_processing_rules=True))
+        account.create_rule(rule)
+        check(rule.id, "create_rule() left the rule without an id")
+        got = [r for r in account.rules if r.id == rule.id]
+        check(len(got) == 1 and got[0].display_name == rule.display_name, f"rules after create: {account.rules!r}")
+        check(got[0].conditions.contains_subject_strings == [f"compat-{tag}"],
+              f"conditions read back: {got[0].conditions!r}")
+        rule.is_enabled = False
+        account.set_rule(rule)
+        check([r.is_enabled for r in account.rules if r.id == rule.id] == [False], "set_rule() did not disable it")
+        account.delete_rule(rule)
+        check(len(account.rules) == before, "delete_rule() left the rule")
+        return "create_rule, rules, set_rule, delete_rule"
+
+    steps.run("inbox rules (create/get/set/delete)", rules, needs=needs)
+
+    def delegates():
+        found = state["account"].delegates
+        check(isinstance(found, list), f"account.delegates gave {found!r}")
+        return f"{len(found)} delegates"
+
+    steps.run("account.delegates (GetDelegate)", delegates, needs=needs)
+
+    def user_configuration():
+        account = state["account"]
+        name = f"Compat.{tag}"
+        account.calendar.create_user_configuration(name=name, dictionary={"theme": "dark", "count": 3},
+                                                   xml_data=b"<settings/>", binary_data=b"\x01\x02")
+        conf = account.calendar.get_user_configuration(name=name)
+        check(conf.dictionary == {"theme": "dark", "count": 3}, f"dictionary read back: {conf.dictionary!r}")
+        check(conf.xml_data == b"<settings/>" and conf.binary_data == b"\x01\x02",
+              f"xml/binary read back: {conf.xml_data!r} {conf.binary_data!r}")
+        account.calendar.update_user_configuration(name=name, dictionary={"theme": "light"})
+        conf = account.calendar.get_user_configuration(name=name)
+        check(conf.dictionary == {"theme": "light"}, f"dictionary after update: {conf.dictionary!r}")
+        account.calendar.delete_user_configuration(name=name)
+        return "create, get, update, delete"
+
+    steps.run("user configuration (Create/Get/Update/Delete)", user_configuration, needs=needs)
+
+    def exchange_2013():
+        return state["account"].version.build.major_version >= 15
+
+    def mark_as_junk():
+        account = state["account"]
+        if not exchange_2013():
+            return "skipped: MarkAsJunk is Exchange 2013 and later"
+        m = Message(account=account, folder=account.inbox, subject=f"compat junk {tag}", body="spam")
+        m.save()
+        m.mark_as_junk(is_junk=True, move_item=True)
+        check(account.junk.filter(subject=f"compat junk {tag}").count() == 1, "the message is not in Junk Email")
+        check(account.inbox.filter(subject=f"compat junk {tag}").count() == 0, "the message is still in the Inbox")
+        account.junk.filter(subject=f"compat junk {tag}").delete()
+        return "moved to Junk Email"
+
+    steps.run("message.mark_as_junk()", mark_as_junk, needs=needs)
+
+    def archive():
+        account = state["account"]
+        if not exchange_2013():
+            return "skipped: ArchiveItem is Exchange 2013 and later"
+        m = Message(account=account, folder=account.inbox, subject=f"compat archive {tag}", body="old")
+        m.save()
+        try:
+            m.archive(to_folder=account.inbox)
+        except Exception as e:  # the default users have no archive mailbox: Exchange answers this error
+            # (5.6.0 has no class for this code and raises TransportError naming it)
+            check("ErrorArchiveMailboxNotEnabled" in f"{type(e).__name__} {e}", f"archive() failed with {e!r}")
+        else:
+            raise AssertionError("archive() succeeded for a mailbox without an archive")
+        m.delete()
+        return "ErrorArchiveMailboxNotEnabled for a mailbox without an archive, as Exchange answers"
+
+    steps.run("item.archive() (ArchiveItem)", archive, needs=needs)
+
+    def permissions():
+        account = state["account"]
+        ps = account.calendar.permission_set
+        check(ps is not None and ps.calendar_permissions, f"calendar permission_set: {ps!r}")
+        default = [p for p in ps.calendar_permissions if p.user_id.distinguished_user == "Default"]
+        check(len(default) == 1 and default[0].calendar_permission_level == "FreeBusyTimeOnly",
+              f"Default entry: {default!r}")
+        return "calendar PermissionSet with Default FreeBusyTimeOnly"
+
+    steps.run("folder.permission_set (typed)", permissions, needs=needs)
+
+    def queryset_bulk():
+        account = state["account"]
+        subject = f"compat bulk {tag}"
+        for n in range(3):
+            Message(account=account, folder=account.inbox, subject=subject, body=str(n)).save()
+        moved = account.inbox.filter(subject=subject).move(account.junk)
+        check(len(moved) == 3 and not any(isinstance(r, Exception) for r in moved), f"qs.move gave {moved!r}")
+        check(account.junk.filter(subject=subject).count() == 3, "moved items are not in Junk Email")
+        copied = account.junk.filter(subject=subject).copy(account.inbox)
+        check(len(copied) == 3, f"qs.copy gave {copied!r}")
+        if exchange_2013():
+            junk = account.inbox.filter(subject=subject).mark_as_junk(is_junk=True, move_item=True)
+            check(len(junk) == 3, f"qs.mark_as_junk gave {junk!r}")
+            check(account.junk.filter(subject=subject).count() == 6, "mark_as_junk did not move the copies")
+        account.junk.filter(subject=subject).delete()
+        account.inbox.filter(subject=subject).delete()
+        return "qs.move, qs.copy" + (", qs.mark_as_junk" if exchange_2013() else "")
+
+    steps.run("QuerySet move/copy/mark_as_junk", queryset_bulk, needs=needs)
+
 
 if __name__ == "__main__":
     sys.exit(main())

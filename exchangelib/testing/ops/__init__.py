@@ -12,5 +12,7 @@ from ..context import OPERATIONS
 from . import attachments, convert_id, export, find, folders, items, names, oof  # noqa: F401
 from . import availability, directory, people, timezones  # noqa: F401  (scheduling and directory, issue 14)
 from . import notify, sync  # noqa: F401
+# issue 15: mailbox administration
+from . import conversations, delegates, item_actions, rules, user_config  # noqa: F401
 
 __all__ = ["OPERATIONS"]

@@ -16,8 +16,9 @@ from ...xml import TNS
 from .. import schema_tables as tables
 from ..context import RequestContext
 from ..store import ATTACHMENT_TOKEN_LEN, ItemRecord, decode_attachment_id, encode_attachment_id, format_datetime
+from . import access
 from .common import (Shape, add_result, bool_text, child, children, err, handler, local, m_el, new_response,
-                     parse_shape, resolve_item)
+                     open_mailbox, parse_shape, resolve_item)
 from .props import get, insert_ordered
 from .render import public_attachment_id, render_item
 from .stamp import copy_element, restamp, stamp_attachment
@@ -43,10 +44,12 @@ def _token_of(att: etree._Element) -> bytes:
 def _find_attachment(ctx: RequestContext, value: str) -> Tuple[ItemRecord, etree._Element, List[bytes]]:
     """The item record, the stored attachment element and its token path."""
     address, key, path = _decode_attachment_id(value)
-    ctx.mailbox_for(address)
+    _mb, restricted = open_mailbox(ctx, address)
     rec = ctx.store.find_item(key)
     if rec is None:
         raise err("ErrorItemNotFound")
+    if restricted:  # another user: the folder's permissions decide (see .access)
+        access.check_item_folder(ctx, rec.folder, rec)
     holder: Optional[etree._Element] = rec.elem
     found: Optional[etree._Element] = None
     for depth, token in enumerate(path):

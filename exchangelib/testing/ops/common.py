@@ -20,6 +20,7 @@ from ..context import RequestContext, ResponseCodeError, SoapFault, operation
 from ..lax import ONLINE_BUILD
 from ..store import (DISTINGUISHED_FOLDER_VERSIONS, FOLDER, ITEM, FolderRecord, ItemRecord, Mailbox, decode_id,
                      valid_changekey_format, version_at_least)
+from . import access, public_folders
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ def handler(name: str) -> Callable[[Handler], Handler]:
         @functools.wraps(fn)
         def wrapped(ctx: RequestContext, body: etree._Element) -> etree._Element:
             with ctx.store.lock:
+                ctx.operation = name
                 log.debug("%s for %s (as %s, %s)", name, ctx.mailbox.primary_smtp_address, ctx.caller,
                           ctx.requested_version)
                 return fn(ctx, body)
@@ -194,17 +196,39 @@ def schema_fault(message: str) -> SoapFault:
 
 
 # --- Folder and item ids -------------------------------------------------------------------------
-def _mailbox_of(ctx: RequestContext, id_elem: etree._Element) -> Mailbox:
+def _open_mailbox(ctx: RequestContext, addr: Optional[str]) -> Tuple[Mailbox, bool]:
+    """(mailbox, restricted): a mailbox the caller has no full access to is still opened, restricted to what
+    its folders' permissions grant (see :mod:`.access`)."""
+    try:
+        return ctx.mailbox_for(addr), False
+    except ResponseCodeError as e:
+        mb = ctx.store.get_mailbox(addr) if e.response_code == "ErrorAccessDenied" else None
+        if mb is None:
+            raise
+        return mb, True
+
+
+open_mailbox = _open_mailbox  # for handlers that decode ids themselves (attachments)
+
+
+def _mailbox_of(ctx: RequestContext, id_elem: etree._Element) -> Tuple[Mailbox, bool]:
     mb_el = child(id_elem, "Mailbox")
     addr = None
     if mb_el is not None:
         addr_el = child(mb_el, "EmailAddress")
         addr = addr_el.text.strip() if addr_el is not None and addr_el.text else None
-    return ctx.mailbox_for(addr)
+    return _open_mailbox(ctx, addr)
 
 
-def resolve_folder(ctx: RequestContext, id_elem: etree._Element) -> FolderRecord:
+def resolve_folder(ctx: RequestContext, id_elem: etree._Element, _target: bool = False) -> FolderRecord:
     """Resolve a ``t:FolderId`` or ``t:DistinguishedFolderId`` to a folder the caller may open."""
+    folder, restricted = _resolve_folder(ctx, id_elem)
+    if restricted:
+        (access.check_target if _target else access.check_folder)(ctx, folder)
+    return folder
+
+
+def _resolve_folder(ctx: RequestContext, id_elem: etree._Element) -> Tuple[FolderRecord, bool]:
     name = local(id_elem)
     if name == "DistinguishedFolderId":
         dist = id_elem.get("Id", "")
@@ -215,25 +239,26 @@ def resolve_folder(ctx: RequestContext, id_elem: etree._Element) -> FolderRecord
             raise schema_fault(f"The 'Id' attribute is invalid - The value '{dist}' is invalid according to its "
                                f"datatype 'DistinguishedFolderIdNameType' in schema version "
                                f"{ctx.requested_version} - The Enumeration constraint failed.")
-        mb = _mailbox_of(ctx, id_elem)
-        if dist == "publicfoldersroot":
-            raise err("ErrorNoPublicFolderReplicaAvailable")
+        mb, restricted = _mailbox_of(ctx, id_elem)
+        if dist == "publicfoldersroot":  # ErrorNoPublicFolderReplicaAvailable unless the store has them
+            root = public_folders.public_root(ctx.store)
+            return root, _open_mailbox(ctx, root.mailbox.primary_smtp_address)[1]
         folder = mb.folder(dist)
         if folder is None:
             raise err("ErrorFolderNotFound")
-        return folder
+        return folder, restricted
     if name == "FolderId":
         kind, addr, key = decode_id(id_elem.get("Id"))
         if kind != FOLDER or ctx.store.get_mailbox(addr) is None:  # a well-formed id of nothing we hold
             raise err("ErrorFolderNotFound")
-        mb = ctx.mailbox_for(addr)
+        mb, restricted = _open_mailbox(ctx, addr)
         folder = ctx.store.find_folder(key)
         if folder is None or folder.mailbox is not mb:
             raise err("ErrorFolderNotFound")
         ck = id_elem.get("ChangeKey")
         if ck is not None and ck != "" and not valid_changekey_format(ck):
             raise err("ErrorInvalidChangeKey")
-        return folder
+        return folder, restricted
     if name == "AddressListId":
         raise err("ErrorInvalidOperation", "Address lists are not supported by this server.")
     raise err("ErrorInvalidIdMalformed")
@@ -246,7 +271,7 @@ def resolve_target_folder(ctx: RequestContext, target: Optional[etree._Element])
     kids = children(target)
     if not kids:
         raise err("ErrorFolderNotFound")
-    return resolve_folder(ctx, kids[0])
+    return resolve_folder(ctx, kids[0], _target=True)
 
 
 def resolve_item(ctx: RequestContext, id_elem: etree._Element, check_changekey: bool = False) -> ItemRecord:
@@ -266,10 +291,13 @@ def resolve_item(ctx: RequestContext, id_elem: etree._Element, check_changekey: 
     kind, addr, key = decode_id(raw_id)
     if kind != ITEM or ctx.store.get_mailbox(addr) is None:  # a well-formed id of nothing we hold
         raise err("ErrorItemNotFound")
-    mb = ctx.mailbox_for(addr)
+    mb, restricted = _open_mailbox(ctx, addr)
     rec = ctx.store.find_item(key)
     if rec is None or rec.mailbox is not mb:
         raise err("ErrorItemNotFound")
+    if restricted:
+        access.check_item_folder(ctx, rec.folder, rec)
+        access.check_private(ctx, rec)
     ck = id_elem.get("ChangeKey")
     if ck:
         if not valid_changekey_format(ck):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 from lxml import etree
 
@@ -27,6 +27,10 @@ from .stamp import (attendee_addresses, copy_element, mailbox_element, recipient
 
 T = f"{{{TNS}}}"
 log = logging.getLogger(__name__)
+
+#: Called as ``hook(store, mailbox, record)`` after a received message lands in a mailbox's Inbox (not for
+#: deliveries into another folder). Inbox rules (:mod:`.rules`) register here.
+DELIVERY_HOOKS: List[Callable[[Store, Mailbox, ItemRecord], None]] = []
 
 
 def local_mailboxes(store: Store, addresses: Iterable[str]) -> List[Mailbox]:
@@ -91,6 +95,9 @@ def deliver(store: Store, mb: Mailbox, elem: etree._Element, sender: Mailbox,
     restamp(store, mb, copy)
     rec = store.add_item(target, copy)
     store.new_mail(rec)
+    if folder is None:
+        for hook in DELIVERY_HOOKS:
+            hook(store, mb, rec)
     return rec
 
 

@@ -26,6 +26,7 @@ from lxml import etree
 from ...xml import TNS
 from ..context import RequestContext
 from ..store import FolderRecord, ItemRecord
+from . import access
 from .common import (Shape, add_result, child, children, err, find_path, handler, local, m_el, new_response,
                      parse_shape, resolve_folder)
 from .props import get, get_text, item_type, parse_datetime, typed_values
@@ -203,6 +204,7 @@ def _find_items_in(ctx: RequestContext, body: etree._Element, folder_el: etree._
         records = folder.soft_deleted_items()
     else:
         records = folder_items(folder)
+    records = access.visible_items(ctx, records)  # private items stay hidden from most delegates
     predicate = optional_restriction(body, item_type("Message"))
     if predicate is not None:
         records = [r for r in records if predicate(r.elem)]
@@ -267,6 +269,7 @@ def _find_folders_in(ctx: RequestContext, body: etree._Element, folder_el: etree
                          key=lambda f: (f.display_name.casefold(), f.seq))
     else:
         folders = sorted(parent.live_children(), key=lambda f: (f.display_name.casefold(), f.seq))
+    folders = access.visible_folders(ctx, folders)  # another user sees only what the permissions show
     predicate = optional_restriction(body, "FolderType")
     rendered_full: List[Tuple[FolderRecord, etree._Element]] = []
     if predicate is not None:

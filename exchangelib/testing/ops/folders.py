@@ -12,6 +12,7 @@ from lxml import etree
 from ...xml import TNS
 from ..context import RequestContext
 from ..store import DEFAULT_FOLDER_CLASS, REMOVE, FolderRecord, Mailbox
+from .access import normalise_permission_set
 from .common import (add_result, bool_attr, child, children, err, folder_id_element, handler, local, m_el,
                      new_response, parse_shape, resolve_folder, resolve_target_folder)
 from .items import apply_update, delete_record
@@ -105,6 +106,9 @@ def _create_one(ctx: RequestContext, parent_el: Optional[etree._Element], folder
         search = _search_spec(ctx, params)
     props = copy_element(folder_el)
     props.tag = T + kind
+    new_permissions = get(props, "PermissionSet")
+    if new_permissions is not None:
+        normalise_permission_set(kind, new_permissions, known=lambda a: ctx.store.get_mailbox(a) is not None)
     if get(props, "FolderClass") is None and folder_class:
         fc = etree.Element(T + "FolderClass")
         fc.text = folder_class
@@ -138,6 +142,10 @@ def _update_one(ctx: RequestContext, change: etree._Element) -> List[etree._Elem
     if new_class != old_class and (old_class or kind_for_class("Folder", new_class) != folder.element_kind):
         # Exchange never changes a folder's class (its kind) once set.
         raise err("ErrorObjectTypeChanged", "Object type changed.")
+    permission_set = get(new_props, "PermissionSet")
+    if permission_set is not None:
+        normalise_permission_set(folder.element_kind, permission_set,
+                                 known=lambda a: ctx.store.get_mailbox(a) is not None)
     name = get_text(new_props, "DisplayName")
     if not name:
         raise err("ErrorInvalidPropertyDelete", "A folder must keep its DisplayName.")
