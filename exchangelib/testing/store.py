@@ -589,6 +589,9 @@ class Store:
         self._addresses: Dict[str, Mailbox] = {}
         self.folders: Dict[bytes, FolderRecord] = {}
         self.items: Dict[bytes, ItemRecord] = {}
+        #: Grows with every write to any item (create, change, move, delete): views computed from the items
+        #: (FindItem's sorted result sets) stay valid while it is unchanged.
+        self.generation = 0
 
     # -- bookkeeping --
     def now(self) -> datetime:
@@ -601,6 +604,7 @@ class Store:
         return next(self._seq)
 
     def next_change_number(self) -> int:
+        self.generation += 1
         return next(self._change_numbers)
 
     def new_key(self) -> bytes:
@@ -656,6 +660,7 @@ class Store:
 
     def remove_item(self, rec: ItemRecord) -> None:
         """Hard-delete an item."""
+        self.generation += 1
         self.items.pop(rec.key, None)
         rec.folder.item_keys.pop(rec.key, None)
 
@@ -680,6 +685,7 @@ class Store:
             rec = self.move_item(rec, dumpster)
         else:
             rec.soft_deleted = True
+            self.generation += 1
         rec.deleted_from = origin
         return rec
 
