@@ -18,7 +18,7 @@ from .items import (CalendarItem, Contact, DistributionList, Item, MeetingCancel
 from .properties import Attendee, Body, HTMLBody, Mailbox  # noqa: E402
 from .properties.attachments import FileAttachment, ItemAttachment  # noqa: E402
 from .properties.extended import ExtendedProperty  # noqa: E402
-from .protocol import BaseProtocol, NoVerifyHTTPAdapter, Protocol  # noqa: E402
+from .protocol import BaseProtocol, Protocol  # noqa: E402
 from .restriction import Q, Restriction  # noqa: E402
 from .retry import FailFast, FaultTolerance  # noqa: E402
 from .settings import OofSettings  # noqa: E402
@@ -47,3 +47,11 @@ __all__ = [
     "BASIC", "DIGEST", "GSSAPI", "NOAUTH", "NTLM", "OAUTH2", "SSPI",
     "Build", "Version",
 ]
+
+
+def __getattr__(name: str):  # noqa: E302
+    # NoVerifyHTTPAdapter subclasses a requests class: requests is imported only when it is first asked for
+    if name == "NoVerifyHTTPAdapter":
+        from . import protocol
+        return protocol.NoVerifyHTTPAdapter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,13 +12,17 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 from urllib.parse import urlsplit
 
-import requests
-
 from .errors import UnauthorizedError
+from .lazy import LazyModule
 from .retry import FailFast, FaultTolerance, RetryPolicy
+
+if TYPE_CHECKING:
+    import requests
+else:
+    requests = LazyModule("requests")  # imported with the first request, not by ``import exchangelib``
 
 # Types of username
 EMAIL = "email"

@@ -20,16 +20,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
-from typing import Any, Dict, Optional, Tuple
-
-import requests
-import requests.adapters
-from requests.exceptions import ChunkedEncodingError, ConnectionError, ContentDecodingError, ReadTimeout, SSLError
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Type
 
 from . import __version__
 from .credentials import BaseCredentials
 from .errors import (ErrorInvalidSchemaVersionForMailboxVersion, ErrorInvalidServerVersion, ErrorServerBusy,
                      MalformedResponseError, ResponseMessageError, SOAPError, TransportError, UnauthorizedError)
+from .lazy import LazyClassAttribute, LazyModule
 from .log import redact_headers, redact_xml
 from .retry import FailFast, Retriable, RetryPolicy
 from .soap import fault_to_exception, response_message_error, server_version, split_envelope
@@ -38,26 +35,41 @@ from .transport import (CONTENT_TYPE, NOAUTH, OAUTH2, choose_auth_type, get_auth
 from .version import API_VERSIONS, Version
 from .xml import MNS, ForbiddenDTDError, ParseError, add_child, create_element, parse
 
+if TYPE_CHECKING:
+    import requests
+    import requests.adapters
+
+    from .adapters import NoVerifyHTTPAdapter
+else:
+    # requests (and urllib3) are imported with the first request, not by ``import exchangelib``
+    requests = LazyModule("requests")
+    _adapters = LazyModule("exchangelib.adapters")
+
+    def __getattr__(name: str) -> Any:
+        if name == "NoVerifyHTTPAdapter":  # defined with requests, in exchangelib.adapters
+            return _adapters.NoVerifyHTTPAdapter
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 log = logging.getLogger(__name__)
 xml_log = logging.getLogger("exchangelib.xml")
 
 
-class NoVerifyHTTPAdapter(requests.adapters.HTTPAdapter):
-    """An HTTP adapter that does not verify TLS certificates. Use only against servers you trust."""
+def _default_adapter_class() -> "Type[requests.adapters.HTTPAdapter]":
+    return requests.adapters.HTTPAdapter
 
-    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        super().cert_verify(conn=conn, url=url, verify=False, cert=cert)
 
-    def get_connection_with_tls_context(self, request: Any, verify: Any, proxies: Any = None, cert: Any = None):
-        return super().get_connection_with_tls_context(request, False, proxies=proxies, cert=cert)
+def _default_user_agent() -> str:
+    return f"exchangelib/{__version__} (python-requests/{requests.__version__})"
 
 
 class BaseProtocol:
     """Connection handling shared by EWS and autodiscover protocols."""
 
     # The requests adapter class used for new sessions. Replace it for proxies or custom TLS handling.
-    HTTP_ADAPTER_CLS = requests.adapters.HTTPAdapter
-    USERAGENT = f"exchangelib/{__version__} (python-requests/{requests.__version__})"
+    # (both computed on first use: reading them imports requests)
+    HTTP_ADAPTER_CLS: "Type[requests.adapters.HTTPAdapter]" = LazyClassAttribute(  # type: ignore[assignment]
+        _default_adapter_class)
+    USERAGENT: str = LazyClassAttribute(_default_user_agent)  # type: ignore[assignment]
     TIMEOUT = 120  # seconds, per HTTP request
     DEFAULT_MAX_CONNECTIONS = 4
 
@@ -96,7 +108,7 @@ class BaseProtocol:
                 r = s.post(self.service_endpoint, data=b"", headers={"Content-Type": CONTENT_TYPE,
                                                                      "User-Agent": self.USERAGENT},
                            timeout=self.TIMEOUT, verify=self.verify, allow_redirects=False)
-            except SSLError as e:
+            except requests.exceptions.SSLError as e:
                 raise TransportError(_tls_failure(self.service_endpoint, e)) from e
             except requests.exceptions.RequestException as e:
                 raise TransportError(f"Could not reach {self.service_endpoint} to detect the auth type: {e}") from e
@@ -330,10 +342,11 @@ class Protocol(BaseProtocol):
                     r = session.post(self.service_endpoint, data=data, headers=headers, timeout=self.TIMEOUT,
                                      allow_redirects=False, verify=self.verify)
                     content = r.content
-                except SSLError as e:
+                except requests.exceptions.SSLError as e:
                     # A certificate that does not verify will not verify on the next attempt either
                     raise TransportError(_tls_failure(self.service_endpoint, e)) from e
-                except (ConnectionError, ChunkedEncodingError, ContentDecodingError, ReadTimeout) as e:
+                except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                        requests.exceptions.ContentDecodingError, requests.exceptions.ReadTimeout) as e:
                     self.retire_session(session)
                     retired = True
                     raise Retriable(f"connection error: {type(e).__name__}",

@@ -11,15 +11,29 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Iterable, List, Optional
+from typing import TYPE_CHECKING, Any, Iterable, List, Optional
 from urllib.parse import urlsplit
-
-import requests
-import requests.auth
 
 from .credentials import AccessTokenCredentials, BaseCredentials, Credentials
 from .errors import UnauthorizedError
+from .lazy import LazyModule
 from .xml import MNS, SOAPNS, TNS, Element, add_child, create_element, to_bytes
+
+if TYPE_CHECKING:
+    import requests
+    import requests.auth
+
+    from . import adapters as _adapters
+    from .adapters import BearerAuth
+else:
+    # requests is imported with the first request, not by ``import exchangelib``
+    requests = LazyModule("requests")
+    _adapters = LazyModule("exchangelib.adapters")
+
+    def __getattr__(name: str) -> Any:
+        if name == "BearerAuth":  # defined with requests, in exchangelib.adapters
+            return _adapters.BearerAuth
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 log = logging.getLogger(__name__)
 
@@ -49,20 +63,6 @@ IMPERSONATION_ID_TYPES = (PRIMARY_SMTP_ADDRESS, SMTP_ADDRESS, PRINCIPAL_NAME, SI
 CONTENT_TYPE = "text/xml; charset=utf-8"
 
 
-class BearerAuth(requests.auth.AuthBase):
-    """Adds ``Authorization: Bearer <token>`` from AccessTokenCredentials, reading the token per request."""
-
-    def __init__(self, credentials: AccessTokenCredentials):
-        self.credentials = credentials
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = f"Bearer {self.credentials.access_token}"
-        return r
-
-    def __repr__(self) -> str:
-        return "BearerAuth(********)"
-
-
 def get_auth_instance(auth_type: str, credentials: Optional[BaseCredentials]) -> Optional[requests.auth.AuthBase]:
     """A requests auth object for the auth type. Raises ValueError/TypeError naming what doesn't fit."""
     if auth_type == NOAUTH:
@@ -73,7 +73,7 @@ def get_auth_instance(auth_type: str, credentials: Optional[BaseCredentials]) ->
         if not isinstance(credentials, AccessTokenCredentials):
             raise TypeError(f"auth_type {OAUTH2!r} needs AccessTokenCredentials or OAuth2ClientCredentials, "
                             f"got {type(credentials).__name__}")
-        return BearerAuth(credentials)
+        return _adapters.BearerAuth(credentials)
     if not isinstance(credentials, Credentials):
         raise TypeError(f"auth_type {auth_type!r} needs username/password Credentials, got {type(credentials).__name__}")
     if auth_type == NTLM:

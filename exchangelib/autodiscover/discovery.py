@@ -32,13 +32,12 @@ import random
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Union
 from urllib.parse import urljoin, urlsplit, urlunsplit
-
-import requests
 
 from ..credentials import AccessTokenCredentials, BaseCredentials, Credentials
 from ..errors import AutoDiscoverFailed, EWSError, TransportError
+from ..lazy import LazyModule
 from ..protocol import BaseProtocol
 from ..transport import (AUTH_TYPES, DIGEST, NOAUTH, NTLM, OAUTH2, get_auth_instance, parse_www_authenticate,
                          www_authenticate_values)
@@ -46,6 +45,11 @@ from . import pox, soap
 from .cache import AutodiscoverCache, cache_key
 from .models import REDIRECT_ADDRESS, REDIRECT_URL, SETTINGS, Answer, AutodiscoverResult
 from .resolver import HostMap
+
+if TYPE_CHECKING:
+    import requests
+else:
+    requests = LazyModule("requests")  # imported with the first request, not by ``import exchangelib``
 
 log = logging.getLogger(__name__)
 
