@@ -28,6 +28,7 @@ import datetime
 import decimal
 import logging
 import re
+import sys
 import uuid
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -302,14 +303,24 @@ def _nsmap_for(namespace: str) -> Dict[str, str]:
 # ---------------------------------------------------------------------------------------------------
 # Simple value fields
 # ---------------------------------------------------------------------------------------------------
+_intern = sys.intern
+_SHARED_MAX_LEN = 100  # longer values of a ``shared`` field are kept as they are (likely unique)
+
+
 class CharField(Field):
-    """A string (``xs:string``). ``max_length`` is checked on assignment."""
+    """A string (``xs:string``). ``max_length`` is checked on assignment.
+
+    ``shared=True`` marks a field with few distinct values (an item class, a culture, a routing type):
+    parsed values are interned, so thousands of parsed items share one string object per value instead
+    of holding a copy each. Values of a field with ``choices`` are always shared.
+    """
 
     value_cls = str
 
     def __init__(self, field_uri: Optional[str] = None, *, max_length: Optional[int] = None, min_length: int = 0,
-                 regex: Optional[str] = None, **kwargs: Any):
+                 regex: Optional[str] = None, shared: bool = False, **kwargs: Any):
         super().__init__(field_uri, **kwargs)
+        self.shared = shared or self.choices is not None
         self.regex = re.compile(regex) if regex is not None else None
         if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
             raise ValueError(f"max_length must be a positive int, got {max_length!r}")
@@ -337,11 +348,15 @@ class CharField(Field):
         return value
 
     def from_text(self, text: Optional[str]) -> Any:
-        return text if text is not None else ""
+        if text is None:
+            return ""
+        return _intern(text) if self.shared and len(text) <= _SHARED_MAX_LEN else text
 
     def from_xml(self, elem: Element, account: Any = None) -> Any:
         text = elem.text
-        return text if text is not None else ""
+        if text is None:
+            return ""
+        return _intern(text) if self.shared and len(text) <= _SHARED_MAX_LEN else text
 
 
 class TextField(CharField):

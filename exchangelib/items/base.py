@@ -67,7 +67,7 @@ class Item(AttachmentMethods, ItemMethods, IdentifiedElement):
     mime_content = MimeContentField("item:MimeContent", is_read_only_after_send=True)
     _id = EWSElementField("item:ItemId", value_cls=ItemId, is_read_only=True)
     parent_folder_id = EWSElementField("item:ParentFolderId", value_cls=ParentFolderId, is_read_only=True)
-    item_class = CharField("item:ItemClass", is_read_only_after_send=True)
+    item_class = CharField("item:ItemClass", is_read_only_after_send=True, shared=True)
     subject = CharField("item:Subject", max_length=255, is_searchable=True)
     sensitivity = ChoiceField("item:Sensitivity", choices=SENSITIVITY_CHOICES)
     body = BodyField("item:Body", is_read_only_after_send=True)
@@ -94,10 +94,11 @@ class Item(AttachmentMethods, ItemMethods, IdentifiedElement):
     display_to = TextField("item:DisplayTo", is_read_only=True)
     display_bcc = TextField("item:DisplayBcc", is_read_only=True, supported_from=EXCHANGE_2013)
     has_attachments = BooleanField("item:HasAttachments", is_read_only=True)
-    culture = CharField("item:Culture", is_searchable=False, regex=LANGUAGE_TAG)
+    culture = CharField("item:Culture", is_searchable=False, regex=LANGUAGE_TAG, shared=True)
     effective_rights = EWSElementField("item:EffectiveRights", value_cls=EffectiveRights, is_read_only=True,
                                        supported_from=EXCHANGE_2007_SP1)
-    last_modified_name = CharField("item:LastModifiedName", is_read_only=True, supported_from=EXCHANGE_2007_SP1)
+    last_modified_name = CharField("item:LastModifiedName", is_read_only=True, supported_from=EXCHANGE_2007_SP1,
+                                   shared=True)
     last_modified_time = DateTimeField("item:LastModifiedTime", is_read_only=True,
                                        supported_from=EXCHANGE_2007_SP1)
     is_associated = BooleanField("item:IsAssociated", supported_from=EXCHANGE_2010)

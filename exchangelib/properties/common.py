@@ -232,7 +232,7 @@ class ResponseObjectsField(Field):
             etree.SubElement(elem, f"{{{self.namespace}}}{name}")
 
     def from_xml(self, elem: Element, account: Any = None) -> List[str]:
-        return [etree.QName(c).localname for c in elem if isinstance(c.tag, str)]
+        return [c.tag.rpartition("}")[2] for c in elem if isinstance(c.tag, str)]
 
 
 __all__ = [

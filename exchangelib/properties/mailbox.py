@@ -24,9 +24,9 @@ class Mailbox(EWSElement):
 
     ELEMENT_NAME = "Mailbox"
     REPR_FIELDS = ("name", "email_address")
-    name = CharField(xml_name="Name")
-    email_address = CharField(xml_name="EmailAddress", min_length=1)
-    routing_type = CharField(xml_name="RoutingType", min_length=1, default="SMTP")
+    name = CharField(xml_name="Name", shared=True)
+    email_address = CharField(xml_name="EmailAddress", min_length=1, shared=True)
+    routing_type = CharField(xml_name="RoutingType", min_length=1, default="SMTP", shared=True)
     mailbox_type = ChoiceField(xml_name="MailboxType", choices=MAILBOX_TYPE_CHOICES)
     item_id = EWSElementField(xml_name="ItemId", value_cls=ItemId)
     original_display_name = CharField(xml_name="OriginalDisplayName", supported_from=EXCHANGE_2013)

@@ -447,7 +447,7 @@ class ItemRecord(_Versioned):
 
     @property
     def element_kind(self) -> str:  # type: ignore[override]
-        return etree.QName(self.elem).localname
+        return self.elem.tag.rpartition("}")[2]
 
     def touch(self, changed: Iterable[str] = ()) -> None:
         """Record a write of the named properties: new ChangeKey."""
