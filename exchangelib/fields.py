@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 
 Element = etree._Element
 
+#: Prefix of the slot that holds a field's value in classes with compact storage (EWSElement.COMPACT).
+SLOT_PREFIX = "_f_"
+
 #: Characters that XML 1.0 cannot carry, not even escaped. lxml would refuse them at serialisation
 #: time with an unhelpful message; we refuse them at assignment time and name the field.
 _INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -155,9 +158,13 @@ class Field:
         if self.owner is None:
             self.owner = owner
 
+    # Values live in the instance dict under the field's name or, for classes with compact storage (see
+    # EWSElement.COMPACT), in a slot named by slot_name(name). An unset field has no entry.
     def __get__(self, instance: Any, owner: Optional[type] = None) -> Any:
         if instance is None:
             return self
+        if instance._COMPACT:
+            return getattr(instance, SLOT_PREFIX + self.name, self.default)
         try:
             return instance.__dict__[self.name]
         except KeyError:
@@ -170,12 +177,25 @@ class Field:
         self._store(instance, value, where)
 
     def _store(self, instance: Any, value: Any, where: str) -> None:
+        if value is not None:
+            value = self._clean(value, None, where)
+        if instance._COMPACT:
+            slot = SLOT_PREFIX + self.name
+            if value is not None:
+                object.__setattr__(instance, slot, value)
+            elif hasattr(instance, slot):
+                object.__delattr__(instance, slot)
+            return
         if value is None:
             instance.__dict__.pop(self.name, None)
             return
-        instance.__dict__[self.name] = self._clean(value, None, where)
+        instance.__dict__[self.name] = value
 
     def __delete__(self, instance: Any) -> None:
+        if instance._COMPACT:
+            if hasattr(instance, SLOT_PREFIX + self.name):
+                object.__delattr__(instance, SLOT_PREFIX + self.name)
+            return
         instance.__dict__.pop(self.name, None)
 
     # --- validation ----------------------------------------------------------------------------

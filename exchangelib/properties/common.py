@@ -30,6 +30,7 @@ class EffectiveRights(EWSElement):
     """
 
     ELEMENT_NAME = "EffectiveRights"
+    COMPACT = True  # one per parsed item or folder: slots, no instance dict
     create_associated = BooleanField(xml_name="CreateAssociated", default=False)
     create_contents = BooleanField(xml_name="CreateContents", default=False)
     create_hierarchy = BooleanField(xml_name="CreateHierarchy", default=False)

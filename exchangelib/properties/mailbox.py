@@ -23,6 +23,7 @@ class Mailbox(EWSElement):
     """
 
     ELEMENT_NAME = "Mailbox"
+    COMPACT = True  # several per parsed message: slots, no instance dict
     REPR_FIELDS = ("name", "email_address")
     name = CharField(xml_name="Name", shared=True)
     email_address = CharField(xml_name="EmailAddress", min_length=1, shared=True)
@@ -101,6 +102,7 @@ class Attendee(EWSElement):
     """
 
     ELEMENT_NAME = "Attendee"
+    COMPACT = True
     mailbox = MailboxField(xml_name="Mailbox", wrapped=False, is_required=True)
     response_type = ChoiceField(xml_name="ResponseType", choices=RESPONSE_TYPE_CHOICES)
     last_response_time = DateTimeField(xml_name="LastResponseTime")
