@@ -141,6 +141,7 @@ class EWSElement(metaclass=_ElementType):
     _PARSERS: ClassVar[Dict[str, Tuple[Optional[str], Any, bool]]] = {}
     _SLOT_PARSERS: ClassVar[Dict[str, Tuple[Optional[str], Any, bool]]] = {}
     _OWN_DICT: ClassVar[bool] = False
+    _ATTR_SLOTS: ClassVar[Tuple[Tuple[Field, str], ...]] = ()
     _ATTR_FIELDS: ClassVar[Tuple[Field, ...]] = ()
     _TEXT_FIELD: ClassVar[Optional[Field]] = None
     _ELEMENT_FIELDS: ClassVar[Tuple[Field, ...]] = ()
@@ -206,6 +207,7 @@ class EWSElement(metaclass=_ElementType):
                              for tag, (name, parse, repeated) in cls._PARSERS.items()}
         cls._OWN_DICT = len(cls.FIELDS) > 30
         cls._ATTR_FIELDS = tuple(attrs)
+        cls._ATTR_SLOTS = tuple((f, SLOT_PREFIX + f.name) for f in attrs)
         cls._TEXT_FIELD = text_field
         cls._ELEMENT_FIELDS = tuple(elems)
         settable = set(cls.FIELDS.names())
@@ -429,10 +431,10 @@ class EWSElement(metaclass=_ElementType):
         """from_xml for compact classes: the same walk, storing into slots."""
         obj = cls.__new__(cls)
         put = object.__setattr__
-        for f in cls._ATTR_FIELDS:
+        for f, slot in cls._ATTR_SLOTS:
             text = elem.get(f.xml_name)
             if text is not None:
-                put(obj, SLOT_PREFIX + f.name, f.from_text(text))
+                put(obj, slot, f.from_text(text))
         tf = cls._TEXT_FIELD
         if tf is not None:
             value = tf.from_text(elem.text)
