@@ -233,3 +233,24 @@ def test_memory_stays_flat_while_iterating_20000_items(server_process):
     # Keeping 20,000 parsed items would take well over 10 MB; streaming holds a few pages at a time (the
     # one being consumed and at most max_connections fetched ahead of it).
     assert grown < 6_000_000, f"peak grew by {grown} bytes while iterating"
+
+
+def test_searches_run_inside_pool_tasks_do_not_deadlock(big, exchange):
+    _, name = big
+    config = Configuration(service_endpoint=exchange.url, credentials=exchange.credentials(JOHN), auth_type=NTLM,
+                           max_connections=2)
+    account = Account(JOHN, config=config, autodiscover=False, access_type=DELEGATE)
+    try:
+        folder = subfolder(account, name)
+        pool = account.protocol.thread_pool
+
+        def search() -> List[str]:
+            qs = folder.all().order_by("subject").only("subject")
+            qs.page_size = 100
+            return [i.subject for i in qs]
+
+        # Both workers run a search; pages fetched concurrently from there would wait for each other forever
+        futures = [pool.submit(search) for _ in range(2)]
+        assert [f.result(timeout=60) for f in futures] == [expected(1000)] * 2
+    finally:
+        account.protocol.close()

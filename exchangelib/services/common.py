@@ -7,6 +7,7 @@ as a whole (after the protocol's retries) yields that exception once for each of
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator, List, NamedTuple, Optional, TypeVar, Union
 
@@ -21,6 +22,8 @@ T = TypeVar("T")
 Result = Union[Any, Exception]
 
 _RESPONSE_MESSAGES = f"{{{MNS}}}ResponseMessages"
+#: Name prefix of the protocol's pool threads (see Protocol.thread_pool).
+POOL_THREAD_PREFIX = "exchangelib"
 
 
 class EWSService:
@@ -138,6 +141,10 @@ class EWSService:
 _SEND = object()  # slot marker: this input was sent; its result comes from the server
 
 
+def _in_pool_thread() -> bool:
+    return threading.current_thread().name.startswith(POOL_THREAD_PREFIX)
+
+
 class Page(NamedTuple):
     """One page of a FindItem/FindFolder response: the values, and the paging attributes of its RootFolder."""
 
@@ -185,7 +192,9 @@ def paged(pool: Any, window: int, fetch: Callable[[int, int], Page], offset: int
     if p.includes_last or not p.items or (limit is not None and returned >= limit):
         return
     offset = p.next_offset if p.next_offset is not None else offset + len(p.items)
-    if p.total_count is not None and window > 1:
+    # From a worker of the pool itself (a search started inside a pool task), waiting for other tasks of the
+    # same pool could deadlock: fetch one by one there.
+    if p.total_count is not None and window > 1 and not _in_pool_thread():
         end = p.total_count if limit is None else min(p.total_count, start + limit)
         todo = iter(range(offset, end, page_size))
         pending: "deque" = deque()
