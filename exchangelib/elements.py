@@ -431,10 +431,10 @@ class EWSElement(metaclass=_ElementType):
         """from_xml for compact classes: the same walk, storing into slots."""
         obj = cls.__new__(cls)
         put = object.__setattr__
-        for f, slot in cls._ATTR_SLOTS:
+        for f, attr_slot in cls._ATTR_SLOTS:
             text = elem.get(f.xml_name)
             if text is not None:
-                put(obj, slot, f.from_text(text))
+                put(obj, attr_slot, f.from_text(text))
         tf = cls._TEXT_FIELD
         if tf is not None:
             value = tf.from_text(elem.text)

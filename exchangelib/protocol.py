@@ -15,11 +15,8 @@ for test servers you trust.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Type
 
 from . import __version__
@@ -36,13 +33,22 @@ from .version import API_VERSIONS, Version
 from .xml import MNS, ForbiddenDTDError, ParseError, add_child, create_element, parse
 
 if TYPE_CHECKING:
+    import queue
+    from concurrent import futures as _futures
+    from concurrent.futures import ThreadPoolExecutor
+    from email import utils as email_utils
+
     import requests
     import requests.adapters
 
     from .adapters import NoVerifyHTTPAdapter
 else:
-    # requests (and urllib3) are imported with the first request, not by ``import exchangelib``
+    # requests (and urllib3) are imported with the first request, not by ``import exchangelib``; the modules
+    # for the session and thread pools and for Retry-After dates when a Protocol first needs them
     requests = LazyModule("requests")
+    queue = LazyModule("queue")
+    email_utils = LazyModule("email.utils")
+    _futures = LazyModule("concurrent.futures")
     _adapters = LazyModule("exchangelib.adapters")
 
     def __getattr__(name: str) -> Any:
@@ -240,8 +246,8 @@ class Protocol(BaseProtocol):
         if self._thread_pool is None:
             with self._pool_lock:
                 if self._thread_pool is None:
-                    self._thread_pool = ThreadPoolExecutor(max_workers=self.max_connections,
-                                                           thread_name_prefix="exchangelib")
+                    self._thread_pool = _futures.ThreadPoolExecutor(max_workers=self.max_connections,
+                                                                    thread_name_prefix="exchangelib")
         return self._thread_pool
 
     def close(self) -> None:
@@ -447,7 +453,7 @@ def _retry_after(r: requests.Response) -> Optional[float]:
     except ValueError:
         pass
     try:
-        when = parsedate_to_datetime(v)
+        when = email_utils.parsedate_to_datetime(v)
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:

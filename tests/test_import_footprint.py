@@ -19,6 +19,8 @@ NOT_ON_IMPORT = [
     "requests", "urllib3", "charset_normalizer", "idna", "exchangelib.adapters",
     # the local EWS server and its helpers
     "exchangelib.testing", "spnego", "cryptography",
+    # autodiscover (models, file cache, DNS and HTTP discovery): loaded when an Account first uses it
+    "exchangelib.autodiscover",
     # optional extras and features used by few
     "requests_ntlm", "requests_oauthlib", "oauthlib", "msal", "requests_kerberos", "gssapi", "dask",
     "distributed", "fsspec", "pygments", "dns", "IPython",
