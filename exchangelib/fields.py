@@ -324,7 +324,6 @@ def _nsmap_for(namespace: str) -> Dict[str, str]:
 # Simple value fields
 # ---------------------------------------------------------------------------------------------------
 _intern = sys.intern
-_SHARED_MAX_LEN = 100  # longer values of a ``shared`` field are kept as they are (likely unique)
 
 
 class CharField(Field):
@@ -370,13 +369,13 @@ class CharField(Field):
     def from_text(self, text: Optional[str]) -> Any:
         if text is None:
             return ""
-        return _intern(text) if self.shared and len(text) <= _SHARED_MAX_LEN else text
+        return _intern(text) if self.shared else text
 
     def from_xml(self, elem: Element, account: Any = None) -> Any:
         text = elem.text
         if text is None:
             return ""
-        return _intern(text) if self.shared and len(text) <= _SHARED_MAX_LEN else text
+        return _intern(text) if self.shared else text
 
 
 class TextField(CharField):
@@ -710,11 +709,14 @@ class CharListField(Field):
     value_cls = str
     is_list = True
 
-    def __init__(self, field_uri: Optional[str] = None, *, child_name: str = "String", **kwargs: Any):
+    def __init__(self, field_uri: Optional[str] = None, *, child_name: str = "String", shared: bool = False,
+                 **kwargs: Any):
         super().__init__(field_uri, **kwargs)
         self.child_name = child_name
         self.child_tag = f"{{{self.namespace}}}{child_name}"
         self._item = CharField(xml_name=child_name)
+        #: Few distinct values (categories): parsed strings are interned, see CharField's ``shared``.
+        self.shared = shared
 
     def _clean_one(self, value: Any, where: str) -> Any:
         return self._item._clean_one(value, where)
@@ -725,6 +727,8 @@ class CharListField(Field):
 
     def from_xml(self, elem: Element, account: Any = None) -> Any:
         tag = self.child_tag
+        if self.shared:
+            return [_intern(c.text or "") for c in elem if c.tag == tag]
         return [c.text or "" for c in elem if c.tag == tag]
 
     def to_text(self, value: Any) -> str:

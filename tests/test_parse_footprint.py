@@ -29,7 +29,10 @@ def test_big_html_body_mentioning_content_type_skips_the_base64_scan(monkeypatch
 
 
 def test_parsed_items_share_strings_of_low_variety_fields():
-    one = ("<t:Message><t:ItemClass>IPM.Note</t:ItemClass><t:Sensitivity>Normal</t:Sensitivity>"
+    one = ('<t:Message><t:ParentFolderId Id="AAMkADQ2ZjFhZDM0LTM5ZGYtNGE0Yy1hZDg3LTc2OGQ0YmM3OTBlYgAuAAAAAAC7rY4A'
+           'MUbHTrJjxuM4l5QXAQBxk4GS1bBASrw2JzMhQ6NnAAAAAAEMAAA=" ChangeKey="AQAAAA=="/>'
+           "<t:ItemClass>IPM.Note</t:ItemClass><t:Sensitivity>Normal</t:Sensitivity>"
+           "<t:Categories><t:String>Finance</t:String></t:Categories>"
            "<t:Culture>en-US</t:Culture><t:Sender><t:Mailbox><t:Name>Anne Smith</t:Name>"
            "<t:EmailAddress>anne@example.com</t:EmailAddress><t:RoutingType>SMTP</t:RoutingType>"
            "<t:MailboxType>Mailbox</t:MailboxType></t:Mailbox></t:Sender></t:Message>")
@@ -38,5 +41,6 @@ def test_parsed_items_share_strings_of_low_variety_fields():
     assert a.item_class == "IPM.Note" and a.sender.email_address == "anne@example.com"
     for get in (lambda m: m.item_class, lambda m: m.sensitivity, lambda m: m.culture, lambda m: m.sender.name,
                 lambda m: m.sender.email_address, lambda m: m.sender.routing_type,
-                lambda m: m.sender.mailbox_type):
+                lambda m: m.sender.mailbox_type, lambda m: m.categories[0], lambda m: m.parent_folder_id.id,
+                lambda m: m.parent_folder_id.changekey):
         assert get(a) is get(b)

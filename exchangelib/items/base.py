@@ -74,7 +74,7 @@ class Item(AttachmentMethods, ItemMethods, IdentifiedElement):
     attachments = EWSElementListField("item:Attachments", value_cls=ATTACHMENT_CLASSES)
     datetime_received = DateTimeField("item:DateTimeReceived", is_read_only=True)
     size = IntegerField("item:Size", is_read_only=True)
-    categories = CharListField("item:Categories")
+    categories = CharListField("item:Categories", shared=True)
     importance = ChoiceField("item:Importance", choices=IMPORTANCE_CHOICES)
     in_reply_to = TextField("item:InReplyTo")
     is_submitted = BooleanField("item:IsSubmitted", is_read_only=True)

@@ -115,6 +115,9 @@ class ParentFolderId(FolderId):
     """
 
     ELEMENT_NAME = "ParentFolderId"
+    # The same for every item of a folder: parsed ids share one string object
+    id = IdField("Id", is_required=True, shared=True)
+    changekey = IdField("ChangeKey", shared=True)
 
 
 class AttachmentId(EWSElement):
