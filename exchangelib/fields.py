@@ -595,16 +595,31 @@ _UTC_Z_LEN = len("2016-01-01T10:00:00Z")
 _new_datetime = datetime.datetime.__new__
 
 
+#: Recently parsed server timestamps (text -> value). Datetimes are immutable, so items share them: an item's
+#: received/created/modified times are often the same second, and so are those of mail that arrived together.
+_DATETIMES: Dict[str, EWSDateTime] = {}
+_DATETIMES_MAX = 4096
+
+
 def _parse_datetime(text: str) -> EWSDateTime:
     """Parse an xs:dateTime. The common server form '2016-01-01T10:00:00Z' takes a fast path."""
+    dt = _DATETIMES.get(text)
+    if dt is not None:
+        return dt
+    dt = None
     if len(text) == _UTC_Z_LEN and text[19] == "Z" and text[10] == "T":
         try:
             # datetime.__new__ directly: UTC is already an EWSTimeZone, nothing to convert.
-            return _new_datetime(EWSDateTime, int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
-                                 int(text[14:16]), int(text[17:19]), 0, UTC)
+            dt = _new_datetime(EWSDateTime, int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
+                               int(text[14:16]), int(text[17:19]), 0, UTC)
         except ValueError:
             pass
-    return EWSDateTime.from_string(text)
+    if dt is None:
+        dt = EWSDateTime.from_string(text)
+    if len(_DATETIMES) >= _DATETIMES_MAX:
+        _DATETIMES.clear()
+    _DATETIMES[text] = dt
+    return dt
 
 
 class DateField(Field):

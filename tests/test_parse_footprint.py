@@ -44,3 +44,13 @@ def test_parsed_items_share_strings_of_low_variety_fields():
                 lambda m: m.sender.mailbox_type, lambda m: m.categories[0], lambda m: m.parent_folder_id.id,
                 lambda m: m.parent_folder_id.changekey):
         assert get(a) is get(b)
+
+
+def test_parsed_timestamps_are_shared_and_correct():
+    one = ("<t:Message><t:DateTimeReceived>2024-03-01T09:15:27Z</t:DateTimeReceived>"
+           "<t:DateTimeSent>2024-03-01T09:15:20Z</t:DateTimeSent>"
+           "<t:DateTimeCreated>2024-03-01T09:15:27Z</t:DateTimeCreated></t:Message>")
+    a, b = (Message.from_xml(e) for e in parse(_doc(one * 2)))
+    assert a.datetime_received == a.datetime_created and a.datetime_received is a.datetime_created
+    assert a.datetime_received is b.datetime_received
+    assert a.datetime_sent.isoformat() == "2024-03-01T09:15:20+00:00" and a.datetime_sent.tzinfo is not None
