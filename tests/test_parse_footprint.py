@@ -33,7 +33,7 @@ def test_parsed_items_share_strings_of_low_variety_fields():
            'MUbHTrJjxuM4l5QXAQBxk4GS1bBASrw2JzMhQ6NnAAAAAAEMAAA=" ChangeKey="AQAAAA=="/>'
            "<t:ItemClass>IPM.Note</t:ItemClass><t:Sensitivity>Normal</t:Sensitivity>"
            "<t:Categories><t:String>Finance</t:String></t:Categories>"
-           "<t:Culture>en-US</t:Culture><t:Sender><t:Mailbox><t:Name>Anne Smith</t:Name>"
+           "<t:Culture>en-US</t:Culture><t:DisplayTo>John Doe</t:DisplayTo><t:Sender><t:Mailbox><t:Name>Anne Smith</t:Name>"
            "<t:EmailAddress>anne@example.com</t:EmailAddress><t:RoutingType>SMTP</t:RoutingType>"
            "<t:MailboxType>Mailbox</t:MailboxType></t:Mailbox></t:Sender></t:Message>")
     root = parse(_doc(one * 2))
@@ -42,7 +42,7 @@ def test_parsed_items_share_strings_of_low_variety_fields():
     for get in (lambda m: m.item_class, lambda m: m.sensitivity, lambda m: m.culture, lambda m: m.sender.name,
                 lambda m: m.sender.email_address, lambda m: m.sender.routing_type,
                 lambda m: m.sender.mailbox_type, lambda m: m.categories[0], lambda m: m.parent_folder_id.id,
-                lambda m: m.parent_folder_id.changekey):
+                lambda m: m.parent_folder_id.changekey, lambda m: m.display_to):
         assert get(a) is get(b)
 
 
