@@ -21,7 +21,8 @@ from lxml import etree
 from exchangelib import DELEGATE, NTLM, Account, Configuration, Credentials, Folder
 from exchangelib.services import FindFolder
 from exchangelib.testing import LocalExchange
-from exchangelib.testing.faults import Latency
+from exchangelib.errors import EWSError
+from exchangelib.testing.faults import HTTPStatus, Latency
 from exchangelib.testing.ops.stamp import stamp_new
 from exchangelib.xml import TNS
 
@@ -254,3 +255,24 @@ def test_searches_run_inside_pool_tasks_do_not_deadlock(big, exchange):
         assert [f.result(timeout=60) for f in futures] == [expected(1000)] * 2
     finally:
         account.protocol.close()
+
+
+def test_a_failing_page_raises_in_order_and_leaves_nothing_running(big, exchange):
+    account, name = big
+    folder = subfolder(account, name)
+    qs = folder.all().order_by("subject").only("subject")
+    qs.page_size = 100
+    got: List[str] = []
+    it = qs.iterator()
+    got.append(next(it).subject)  # the first page is in
+    exchange.reset_stats()
+    with exchange.inject(Latency(20), count=None, operations="FindItem"):
+        exchange.inject(HTTPStatus(500), count=1, operations="FindItem")  # one of the following pages fails
+        with pytest.raises(EWSError):
+            for item in it:
+                got.append(item.subject)
+        sent = exchange.request_count("FindItem")
+    # Everything before the failed page came out, in order; the error came where that page belonged
+    assert got == expected(len(got)) and len(got) % 100 == 0 and 100 <= len(got) < 1000
+    assert sent <= 1 + account.protocol.max_connections + len(got) // 100
+    assert exchange.request_count("FindItem") == sent  # nothing was still running after the error

@@ -33,7 +33,8 @@ def test_parsed_items_share_strings_of_low_variety_fields():
            'MUbHTrJjxuM4l5QXAQBxk4GS1bBASrw2JzMhQ6NnAAAAAAEMAAA=" ChangeKey="AQAAAA=="/>'
            "<t:ItemClass>IPM.Note</t:ItemClass><t:Sensitivity>Normal</t:Sensitivity>"
            "<t:Categories><t:String>Finance</t:String></t:Categories>"
-           "<t:Culture>en-US</t:Culture><t:DisplayTo>John Doe</t:DisplayTo><t:Sender><t:Mailbox><t:Name>Anne Smith</t:Name>"
+           "<t:Culture>en-US</t:Culture><t:DisplayTo>John Doe</t:DisplayTo>"
+           "<t:Sender><t:Mailbox><t:Name>Anne Smith</t:Name>"
            "<t:EmailAddress>anne@example.com</t:EmailAddress><t:RoutingType>SMTP</t:RoutingType>"
            "<t:MailboxType>Mailbox</t:MailboxType></t:Mailbox></t:Sender></t:Message>")
     root = parse(_doc(one * 2))
