@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = ("pygments", "dns", "spnego", "requests_ntlm", "cryptography", "oauthlib", "requests_oauthlib",
-         "requests_kerberos", "msal", "gssapi", "exchangelib.testing")
+HEAVY = ("requests", "urllib3", "pygments", "dns", "spnego", "requests_ntlm", "cryptography", "oauthlib",
+         "requests_oauthlib", "requests_kerberos", "msal", "gssapi", "exchangelib.testing")
 
 PROBE = """
 import json, sys, time

@@ -6,7 +6,6 @@ Exchange server, see :class:`exchangelib.testing.LocalExchange`.
 __version__ = "0.1.0"
 
 from .account import DELEGATE, IMPERSONATION, Account  # noqa: E402
-from .autodiscover import discover  # noqa: E402
 from .configuration import Configuration  # noqa: E402
 from .credentials import (AccessTokenCredentials, BaseCredentials, Credentials, OAuth2ClientCredentials,  # noqa: E402
                           ServiceAccount)
@@ -21,7 +20,7 @@ from .items import (AcceptItem, CalendarItem, CancelCalendarItem, Contact, Decli
 from .properties import Attendee, Body, DLMailbox, HTMLBody, ItemId, Mailbox  # noqa: E402
 from .properties.attachments import FileAttachment, ItemAttachment  # noqa: E402
 from .properties.extended import UID, ExtendedProperty  # noqa: E402
-from .protocol import BaseProtocol, NoVerifyHTTPAdapter, Protocol, close_connections  # noqa: E402
+from .protocol import BaseProtocol, Protocol, close_connections  # noqa: E402
 from .restriction import Q, Restriction  # noqa: E402
 from .retry import FailFast, FaultTolerance  # noqa: E402
 from .settings import OofSettings  # noqa: E402
@@ -33,7 +32,6 @@ from .version import Build, Version  # noqa: E402
 from .credentials import (BaseOAuth2Credentials, ClientCertificate, Identity, KerberosCredentials,  # noqa: E402
                           MSALCredentials, OAuth2AuthorizationCodeCredentials, OAuth2Credentials,
                           OAuth2LegacyCredentials)
-from .protocol import TLSClientAuth  # noqa: E402
 from .transport import CBA  # noqa: E402
 
 __all__ = [
@@ -68,3 +66,14 @@ __all__ += ["Room", "RoomList"]
 # Authentication for real deployments (issue 16)
 __all__ += ["BaseOAuth2Credentials", "OAuth2Credentials", "OAuth2AuthorizationCodeCredentials", "OAuth2LegacyCredentials",
             "MSALCredentials", "ClientCertificate", "KerberosCredentials", "TLSClientAuth", "CBA"]
+
+
+def __getattr__(name: str):  # noqa: E302
+    # Classes that subclass requests classes: requests is imported only when one is first asked for
+    if name in ("NoVerifyHTTPAdapter", "TLSClientAuth"):
+        from . import adapters
+        return getattr(adapters, name)
+    if name == "discover":  # autodiscover (DNS, HTTP, its file cache) loads when first used
+        from .autodiscover import discover
+        return discover
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,9 +4,8 @@ from __future__ import annotations
 import locale as stdlib_locale
 import logging
 from functools import cached_property
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from .autodiscover import check_endpoint, discover
 from .configuration import Configuration
 from .credentials import BaseCredentials
 from .errors import EWSError
@@ -16,6 +15,7 @@ from .folders.collection import FolderTree
 from .folders.sync import FolderSyncMethods
 from .identity import Identity
 from .items import ITEM_CLASSES
+from .lazy import LazyModule
 from .protocol import Protocol
 from .settings import OofSettings
 from .services import (CopyItem, CreateItem, DeleteItem, ExportItems, GetItem, MoveItem, ResolveNames, SendItem,
@@ -39,6 +39,12 @@ from .services.update_item import AUTO_RESOLVE
 from .services.upload_items import CREATE_NEW
 from .transport import PRIMARY_SMTP_ADDRESS
 from .version import EXCHANGE_2010, Version
+
+if TYPE_CHECKING:
+    from . import autodiscover
+else:
+    # Autodiscover (its models, file cache and DNS/HTTP discovery) loads when an Account first uses it
+    autodiscover = LazyModule("exchangelib.autodiscover")
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +134,9 @@ class Account:
         """Find the EWS endpoint for the address; alias addresses resolve to the primary address."""
         creds = credentials or (config.credentials if config else None)
         verify = config.verify if config else True
-        result = discover(self.primary_smtp_address, creds, auth_type=config.auth_type if config else None,
-                          verify=verify, validate=lambda r: check_endpoint(r, verify=verify))
+        result = autodiscover.discover(self.primary_smtp_address, creds,
+                                       auth_type=config.auth_type if config else None, verify=verify,
+                                       validate=lambda r: autodiscover.check_endpoint(r, verify=verify))
         self.primary_smtp_address = result.primary_smtp_address
         self.identity.primary_smtp_address = result.primary_smtp_address
         return Configuration(service_endpoint=result.ews_url, credentials=creds,

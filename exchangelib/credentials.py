@@ -24,14 +24,18 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, Union
 from urllib.parse import urlsplit
-
-import requests
 
 from .errors import OAuth2TokenError, UnauthorizedError
 from .identity import Identity
+from .lazy import LazyModule
 from .retry import FailFast, FaultTolerance, RetryPolicy
+
+if TYPE_CHECKING:
+    import requests
+else:
+    requests = LazyModule("requests")  # imported with the first request, not by ``import exchangelib``
 
 log = logging.getLogger(__name__)
 

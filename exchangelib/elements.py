@@ -23,11 +23,12 @@ import datetime
 import difflib
 import html
 import re
+from collections.abc import MutableMapping
 from typing import Any, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from lxml import etree
 
-from .fields import Field, FieldList
+from .fields import SLOT_PREFIX, Field, FieldList
 from .version import Build, Version
 from .xml import MNS, TNS
 
@@ -49,12 +50,76 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-class EWSElement:
+class _CompactValues(MutableMapping):
+    """The field values of an object with compact storage, as a live dict-like view (its ``__dict__``).
+
+    Code written for the instance dict (``obj.__dict__.get(name)``, ``d[name] = value``, iteration over the
+    set fields) works unchanged on such objects; the values themselves live in slots.
+    """
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: "EWSElement"):
+        self._obj = obj
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return getattr(self._obj, SLOT_PREFIX + name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        if name not in type(self._obj).FIELDS:
+            raise AttributeError(f"{type(self._obj).__name__} has no field {name!r}")
+        object.__setattr__(self._obj, SLOT_PREFIX + name, value)
+
+    def __delitem__(self, name: str) -> None:
+        try:
+            object.__delattr__(self._obj, SLOT_PREFIX + name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+    def __iter__(self) -> Any:
+        obj = self._obj
+        return iter([f.name for f in type(obj).FIELDS if hasattr(obj, SLOT_PREFIX + f.name)])
+
+    def __len__(self) -> int:
+        obj = self._obj
+        return sum(1 for f in type(obj).FIELDS if hasattr(obj, SLOT_PREFIX + f.name))
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
+class _ElementType(type):
+    """Gives classes that set ``COMPACT = True`` (and their subclasses) one slot per field instead of an
+    instance dict."""
+
+    def __new__(mcls, name: str, bases: Tuple[type, ...], ns: Dict[str, Any], **kwargs: Any) -> Any:
+        compact = ns.get("COMPACT", any(getattr(b, "COMPACT", False) for b in bases))
+        if compact and "__slots__" not in ns:
+            have = {s for b in bases for k in b.__mro__ for s in k.__dict__.get("__slots__", ())}
+            own = [SLOT_PREFIX + k for k, v in ns.items() if isinstance(v, Field)]
+            ns["__slots__"] = tuple(s for s in own if s not in have)
+            ns.setdefault("__dict__", property(_CompactValues, doc="The set field values (a live view)."))
+        return super().__new__(mcls, name, bases, ns, **kwargs)
+
+
+class EWSElement(metaclass=_ElementType):
     """Base class of EWS models: declarative typed fields <-> lxml elements.
 
     Keyword arguments of the constructor are field values (positional arguments fill the fields in
     declaration order). Unknown names raise TypeError; values are checked by their field.
+
+    Small value classes parsed by the thousand (ids, mailboxes, attendees...) set ``COMPACT = True``: their
+    instances keep each set value in a slot instead of an instance dict, which takes a fraction of the
+    memory. They accept no attributes besides their fields; ``__dict__`` is a live view of the set fields.
     """
+
+    __slots__ = ()
+    #: Compact storage: one slot per field, no instance dict (set in the class body; inherited).
+    COMPACT: ClassVar[bool] = False
+    _COMPACT: ClassVar[bool] = False
 
     #: Local name of the element this class maps to.
     ELEMENT_NAME: ClassVar[str] = ""
@@ -74,6 +139,9 @@ class EWSElement:
     # Per-class caches, rebuilt whenever FIELDS changes.
     _TAG_MAP: ClassVar[Dict[str, Field]] = {}
     _PARSERS: ClassVar[Dict[str, Tuple[Optional[str], Any, bool]]] = {}
+    _SLOT_PARSERS: ClassVar[Dict[str, Tuple[Optional[str], Any, bool]]] = {}
+    _OWN_DICT: ClassVar[bool] = False
+    _ATTR_SLOTS: ClassVar[Tuple[Tuple[Field, str], ...]] = ()
     _ATTR_FIELDS: ClassVar[Tuple[Field, ...]] = ()
     _TEXT_FIELD: ClassVar[Optional[Field]] = None
     _ELEMENT_FIELDS: ClassVar[Tuple[Field, ...]] = ()
@@ -98,6 +166,13 @@ class EWSElement:
             else:
                 fields.append(value)
         cls.FIELDS = fields
+        cls._COMPACT = bool(cls.COMPACT)
+        if cls._COMPACT:
+            missing = [f.name for f in fields if not hasattr(cls, SLOT_PREFIX + f.name)]
+            extra = [a for klass in cls.__mro__ for a in klass.__dict__.get("_EXTRA_ATTRS", ())]
+            if missing or extra:
+                raise TypeError(f"{cls.__name__}: compact storage needs a slot for every field and no extra "
+                                f"attributes (missing slots {missing}, extra attributes {extra})")
         cls._rebuild_caches()
 
     @classmethod
@@ -128,7 +203,11 @@ class EWSElement:
         if extended:
             # One element name, many fields: the parser names the field (see Field.group_parser).
             cls._PARSERS[extended[0].tag] = (None, type(extended[0]).group_parser(extended), False)
+        cls._SLOT_PARSERS = {tag: (SLOT_PREFIX + name if name is not None else None, parse, repeated)
+                             for tag, (name, parse, repeated) in cls._PARSERS.items()}
+        cls._OWN_DICT = len(cls.FIELDS) > 30
         cls._ATTR_FIELDS = tuple(attrs)
+        cls._ATTR_SLOTS = tuple((f, SLOT_PREFIX + f.name) for f in attrs)
         cls._TEXT_FIELD = text_field
         cls._ELEMENT_FIELDS = tuple(elems)
         settable = set(cls.FIELDS.names())
@@ -155,6 +234,8 @@ class EWSElement:
             raise ValueError(f"add_field() needs a valid attribute name, got {name!r}")
         if name in cls.FIELDS or hasattr(cls, name):
             raise ValueError(f"{cls.__name__} already has an attribute named {name!r}")
+        if any(klass._COMPACT for klass in [cls, *_all_subclasses(cls)]):
+            raise TypeError(f"{cls.__name__} (or a subclass) has compact storage: fields can't be added at run time")
         field.name = name
         if field.owner is None:
             field.owner = cls
@@ -306,8 +387,17 @@ class EWSElement:
     @classmethod
     def from_xml(cls: Type[T], elem: Element, account: Any = None) -> T:
         """Build an instance from its element. Unknown child elements are ignored."""
+        if cls._COMPACT:
+            return cls._compact_from_xml(elem, account)
         obj = cls.__new__(cls)
-        d = obj.__dict__
+        if cls._OWN_DICT:
+            # A plain dict installed as the instance dict: one filled through obj.__dict__ starts as a
+            # key-sharing dict and, past 30 keys, turns into one with a table twice as big (~750 bytes more
+            # for a parsed message).
+            d: Dict[str, Any] = {}
+            object.__setattr__(obj, "__dict__", d)
+        else:
+            d = obj.__dict__
         for f in cls._ATTR_FIELDS:
             text = elem.get(f.xml_name)
             if text is not None:
@@ -334,6 +424,42 @@ class EWSElement:
                 d[name] = value
         if account is not None and "account" in cls._SETTABLE:
             d["account"] = account
+        return obj
+
+    @classmethod
+    def _compact_from_xml(cls: Type[T], elem: Element, account: Any = None) -> T:
+        """from_xml for compact classes: the same walk, storing into slots."""
+        obj = cls.__new__(cls)
+        put = object.__setattr__
+        for f, attr_slot in cls._ATTR_SLOTS:
+            text = elem.get(f.xml_name)
+            if text is not None:
+                put(obj, attr_slot, f.from_text(text))
+        tf = cls._TEXT_FIELD
+        if tf is not None:
+            value = tf.from_text(elem.text)
+            if value is not None:
+                put(obj, SLOT_PREFIX + tf.name, value)
+        parsers = cls._SLOT_PARSERS
+        for child in elem:
+            p = parsers.get(child.tag)
+            if p is None:
+                continue
+            slot, parse, repeated = p
+            value = parse(child, account)
+            if value is None:
+                continue
+            if slot is None:
+                name, value = value
+                slot = SLOT_PREFIX + name
+            if repeated:
+                values = getattr(obj, slot, None)
+                if values is None:
+                    put(obj, slot, [value])
+                else:
+                    values.append(value)
+            else:
+                put(obj, slot, value)
         return obj
 
     # --- updates (UpdateItem / UpdateFolder) ------------------------------------------------------
@@ -438,7 +564,7 @@ class EWSElement:
 
     def __copy__(self: T) -> T:
         new = type(self).__new__(type(self))
-        new.__dict__.update(self.__dict__)
+        new.__dict__.update(self.__dict__)  # (for compact classes, both are views of the slots)
         return new
 
     def __deepcopy__(self: T, memo: Dict[int, Any]) -> T:

@@ -28,6 +28,7 @@ import datetime
 import decimal
 import logging
 import re
+import sys
 import uuid
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -58,6 +59,9 @@ WEEK_NUMBERS = tuple(range(FIRST, LAST + 1))
 EXTRA_WEEKDAY_OPTIONS = (DAY, WEEK_DAY, WEEKEND_DAY)
 
 Element = etree._Element
+
+#: Prefix of the slot that holds a field's value in classes with compact storage (EWSElement.COMPACT).
+SLOT_PREFIX = "_f_"
 
 #: Characters that XML 1.0 cannot carry, not even escaped. lxml would refuse them at serialisation
 #: time with an unhelpful message; we refuse them at assignment time and name the field.
@@ -172,9 +176,13 @@ class Field:
         if self.owner is None:
             self.owner = owner
 
+    # Values live in the instance dict under the field's name or, for classes with compact storage (see
+    # EWSElement.COMPACT), in a slot named by slot_name(name). An unset field has no entry.
     def __get__(self, instance: Any, owner: Optional[type] = None) -> Any:
         if instance is None:
             return self
+        if instance._COMPACT:
+            return getattr(instance, SLOT_PREFIX + self.name, self.default)
         try:
             return instance.__dict__[self.name]
         except KeyError:
@@ -187,12 +195,25 @@ class Field:
         self._store(instance, value, where)
 
     def _store(self, instance: Any, value: Any, where: str) -> None:
+        if value is not None:
+            value = self._clean(value, None, where)
+        if instance._COMPACT:
+            slot = SLOT_PREFIX + self.name
+            if value is not None:
+                object.__setattr__(instance, slot, value)
+            elif hasattr(instance, slot):
+                object.__delattr__(instance, slot)
+            return
         if value is None:
             instance.__dict__.pop(self.name, None)
             return
-        instance.__dict__[self.name] = self._clean(value, None, where)
+        instance.__dict__[self.name] = value
 
     def __delete__(self, instance: Any) -> None:
+        if instance._COMPACT:
+            if hasattr(instance, SLOT_PREFIX + self.name):
+                object.__delattr__(instance, SLOT_PREFIX + self.name)
+            return
         instance.__dict__.pop(self.name, None)
 
     # --- validation ----------------------------------------------------------------------------
@@ -320,14 +341,23 @@ def _nsmap_for(namespace: str) -> Dict[str, str]:
 # ---------------------------------------------------------------------------------------------------
 # Simple value fields
 # ---------------------------------------------------------------------------------------------------
+_intern = sys.intern
+
+
 class CharField(Field):
-    """A string (``xs:string``). ``max_length`` is checked on assignment."""
+    """A string (``xs:string``). ``max_length`` is checked on assignment.
+
+    ``shared=True`` marks a field with few distinct values (an item class, a culture, a routing type):
+    parsed values are interned, so thousands of parsed items share one string object per value instead
+    of holding a copy each. Values of a field with ``choices`` are always shared.
+    """
 
     value_cls = str
 
     def __init__(self, field_uri: Optional[str] = None, *, max_length: Optional[int] = None, min_length: int = 0,
-                 regex: Optional[str] = None, **kwargs: Any):
+                 regex: Optional[str] = None, shared: bool = False, **kwargs: Any):
         super().__init__(field_uri, **kwargs)
+        self.shared = shared or self.choices is not None
         self.regex = re.compile(regex) if regex is not None else None
         if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
             raise ValueError(f"max_length must be a positive int, got {max_length!r}")
@@ -355,11 +385,15 @@ class CharField(Field):
         return value
 
     def from_text(self, text: Optional[str]) -> Any:
-        return text if text is not None else ""
+        if text is None:
+            return ""
+        return _intern(text) if self.shared else text
 
     def from_xml(self, elem: Element, account: Any = None) -> Any:
         text = elem.text
-        return text if text is not None else ""
+        if text is None:
+            return ""
+        return _intern(text) if self.shared else text
 
 
 class TextField(CharField):
@@ -579,16 +613,31 @@ _UTC_Z_LEN = len("2016-01-01T10:00:00Z")
 _new_datetime = datetime.datetime.__new__
 
 
+#: Recently parsed server timestamps (text -> value). Datetimes are immutable, so items share them: an item's
+#: received/created/modified times are often the same second, and so are those of mail that arrived together.
+_DATETIMES: Dict[str, EWSDateTime] = {}
+_DATETIMES_MAX = 4096
+
+
 def _parse_datetime(text: str) -> EWSDateTime:
     """Parse an xs:dateTime. The common server form '2016-01-01T10:00:00Z' takes a fast path."""
+    dt = _DATETIMES.get(text)
+    if dt is not None:
+        return dt
+    dt = None
     if len(text) == _UTC_Z_LEN and text[19] == "Z" and text[10] == "T":
         try:
             # datetime.__new__ directly: UTC is already an EWSTimeZone, nothing to convert.
-            return _new_datetime(EWSDateTime, int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
-                                 int(text[14:16]), int(text[17:19]), 0, UTC)
+            dt = _new_datetime(EWSDateTime, int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
+                               int(text[14:16]), int(text[17:19]), 0, UTC)
         except ValueError:
             pass
-    return EWSDateTime.from_string(text)
+    if dt is None:
+        dt = EWSDateTime.from_string(text)
+    if len(_DATETIMES) >= _DATETIMES_MAX:
+        _DATETIMES.clear()
+    _DATETIMES[text] = dt
+    return dt
 
 
 class DateField(Field):
@@ -700,11 +749,14 @@ class CharListField(Field):
     value_cls = str
     is_list = True
 
-    def __init__(self, field_uri: Optional[str] = None, *, child_name: str = "String", **kwargs: Any):
+    def __init__(self, field_uri: Optional[str] = None, *, child_name: str = "String", shared: bool = False,
+                 **kwargs: Any):
         super().__init__(field_uri, **kwargs)
         self.child_name = child_name
         self.child_tag = f"{{{self.namespace}}}{child_name}"
         self._item = CharField(xml_name=child_name)
+        #: Few distinct values (categories): parsed strings are interned, see CharField's ``shared``.
+        self.shared = shared
 
     def _clean_one(self, value: Any, where: str) -> Any:
         return self._item._clean_one(value, where)
@@ -715,6 +767,8 @@ class CharListField(Field):
 
     def from_xml(self, elem: Element, account: Any = None) -> Any:
         tag = self.child_tag
+        if self.shared:
+            return [_intern(c.text or "") for c in elem if c.tag == tag]
         return [c.text or "" for c in elem if c.tag == tag]
 
     def to_text(self, value: Any) -> str:

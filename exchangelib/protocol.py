@@ -16,18 +16,11 @@ from __future__ import annotations
 
 import inspect
 import logging
-import queue
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from email.utils import parsedate_to_datetime
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Optional, Tuple, Type
 from urllib.parse import urlsplit
-
-import requests
-import requests.adapters
-from requests.exceptions import ChunkedEncodingError, ConnectionError, ContentDecodingError, ReadTimeout, SSLError
 
 from . import __version__
 from .credentials import BaseCredentials, secret_fingerprint
@@ -35,6 +28,7 @@ from .directory import DirectoryMethods
 from .errors import (ErrorInvalidSchemaVersionForMailboxVersion, ErrorInvalidServerVersion, ErrorServerBusy,
                      MalformedResponseError, ResponseMessageError, SOAPError, StreamInterrupted, TransportError,
                      UnauthorizedError)
+from .lazy import LazyClassAttribute, LazyModule
 from .log import redact_headers, redact_xml
 from .retry import FailFast, FaultTolerance, Retriable, RetryPolicy
 from .soap import fault_to_exception, response_message_error, server_version, split_envelope
@@ -43,52 +37,40 @@ from .transport import (CONTENT_TYPE, GSSAPI, NOAUTH, OAUTH2, choose_auth_type, 
 from .version import API_VERSIONS, Version
 from .xml import MNS, ForbiddenDTDError, ParseError, add_child, create_element, parse
 
+if TYPE_CHECKING:
+    import queue
+    from concurrent import futures as _futures
+    from concurrent.futures import ThreadPoolExecutor
+    from email import utils as email_utils
+
+    import requests
+    import requests.adapters
+
+    from .adapters import NoVerifyHTTPAdapter, TLSClientAuth
+else:
+    # requests (and urllib3) are imported with the first request, not by ``import exchangelib``; the modules
+    # for the session and thread pools and for Retry-After dates when a Protocol first needs them
+    requests = LazyModule("requests")
+    queue = LazyModule("queue")
+    email_utils = LazyModule("email.utils")
+    _futures = LazyModule("concurrent.futures")
+    _adapters = LazyModule("exchangelib.adapters")
+
+    def __getattr__(name: str) -> Any:
+        if name in ("NoVerifyHTTPAdapter", "TLSClientAuth"):  # defined with requests, in exchangelib.adapters
+            return getattr(_adapters, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 log = logging.getLogger(__name__)
 xml_log = logging.getLogger("exchangelib.xml")
 
 
-class NoVerifyHTTPAdapter(requests.adapters.HTTPAdapter):
-    """An HTTP adapter that does not verify TLS certificates. Use only against servers you trust."""
-
-    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        super().cert_verify(conn=conn, url=url, verify=False, cert=cert)
-
-    def get_connection_with_tls_context(self, request: Any, verify: Any, proxies: Any = None, cert: Any = None):
-        return super().get_connection_with_tls_context(request, False, proxies=proxies, cert=cert)
+def _default_adapter_class() -> "Type[requests.adapters.HTTPAdapter]":
+    return requests.adapters.HTTPAdapter
 
 
-class TLSClientAuth(requests.adapters.HTTPAdapter):
-    """An HTTP adapter that presents a TLS client certificate: Certificate Based Authentication (``auth_type=CBA``).
-
-    Set the class attributes, then make it the adapter of new protocols::
-
-        TLSClientAuth.cert_file = "/path/client.pem"     # certificate (and key, if key_file is not set)
-        TLSClientAuth.key_file = "/path/client.key"      # optional
-        TLSClientAuth.key_password = os.environ["KEY_PASSWORD"]   # optional, for an encrypted key
-        BaseProtocol.HTTP_ADAPTER_CLS = TLSClientAuth
-        config = Configuration(server="mail.example.com", auth_type=CBA)
-
-    or subclass it with other values to use several certificates in one process.
-
-    https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/authentication-and-ews-in-exchange
-    """
-
-    cert_file: Optional[str] = None
-    key_file: Optional[str] = None
-    key_password: Optional[str] = None
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        if not self.cert_file:
-            raise ValueError("TLSClientAuth.cert_file is not set: point it at the client certificate (PEM)")
-        kwargs["cert_file"] = self.cert_file
-        if self.key_file:
-            kwargs["key_file"] = self.key_file
-        if self.key_password:
-            kwargs["key_password"] = self.key_password
-        super().init_poolmanager(*args, **kwargs)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(cert_file={self.cert_file!r})"
+def _default_user_agent() -> str:
+    return f"exchangelib/{__version__} (python-requests/{requests.__version__})"
 
 
 def _adapter_key(adapter_cls: Any) -> tuple:
@@ -104,8 +86,10 @@ class BaseProtocol:
     """Connection handling shared by EWS and autodiscover protocols."""
 
     # The requests adapter class used for new sessions. Replace it for proxies or custom TLS handling.
-    HTTP_ADAPTER_CLS = requests.adapters.HTTPAdapter
-    USERAGENT = f"exchangelib/{__version__} (python-requests/{requests.__version__})"
+    # (both computed on first use: reading them imports requests)
+    HTTP_ADAPTER_CLS: "Type[requests.adapters.HTTPAdapter]" = LazyClassAttribute(  # type: ignore[assignment]
+        _default_adapter_class)
+    USERAGENT: str = LazyClassAttribute(_default_user_agent)  # type: ignore[assignment]
     TIMEOUT = 120  # seconds, per HTTP request
     DEFAULT_MAX_CONNECTIONS = 4
 
@@ -144,7 +128,7 @@ class BaseProtocol:
                 r = s.post(self.service_endpoint, data=b"", headers={"Content-Type": CONTENT_TYPE,
                                                                      "User-Agent": self.USERAGENT},
                            timeout=self.TIMEOUT, verify=self.verify, allow_redirects=False)
-            except SSLError as e:
+            except requests.exceptions.SSLError as e:
                 raise TransportError(_tls_failure(self.service_endpoint, e)) from e
             except requests.exceptions.RequestException as e:
                 raise TransportError(f"Could not reach {self.service_endpoint} to detect the auth type: {e}") from e
@@ -299,8 +283,8 @@ class Protocol(DirectoryMethods, BaseProtocol):
         if self._thread_pool is None:
             with self._pool_lock:
                 if self._thread_pool is None:
-                    self._thread_pool = ThreadPoolExecutor(max_workers=self.max_connections,
-                                                           thread_name_prefix="exchangelib")
+                    self._thread_pool = _futures.ThreadPoolExecutor(max_workers=self.max_connections,
+                                                                    thread_name_prefix="exchangelib")
         return self._thread_pool
 
     def close(self) -> None:
@@ -401,10 +385,11 @@ class Protocol(DirectoryMethods, BaseProtocol):
                     r = session.post(self.service_endpoint, data=data, headers=headers, timeout=self.TIMEOUT,
                                      allow_redirects=False, verify=self.verify)
                     content = r.content
-                except SSLError as e:
+                except requests.exceptions.SSLError as e:
                     # A certificate that does not verify will not verify on the next attempt either
                     raise TransportError(_tls_failure(self.service_endpoint, e)) from e
-                except (ConnectionError, ChunkedEncodingError, ContentDecodingError, ReadTimeout) as e:
+                except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                        requests.exceptions.ContentDecodingError, requests.exceptions.ReadTimeout) as e:
                     self.retire_session(session)
                     retired = True
                     raise Retriable(f"connection error: {type(e).__name__}",
@@ -458,7 +443,7 @@ class Protocol(DirectoryMethods, BaseProtocol):
                     r = session.post(self.service_endpoint, data=data, headers=headers, stream=True,
                                      verify=self.verify, timeout=(self.TIMEOUT, read_timeout or self.TIMEOUT),
                                      allow_redirects=False)
-                except SSLError as e:
+                except requests.exceptions.SSLError as e:
                     raise TransportError(_tls_failure(self.service_endpoint, e)) from e
                 except requests.exceptions.RequestException as e:
                     raise StreamInterrupted(f"{operation}: could not connect to {self.service_endpoint}: {e}") from e
@@ -605,7 +590,7 @@ def _retry_after(r: requests.Response) -> Optional[float]:
     except ValueError:
         pass
     try:
-        when = parsedate_to_datetime(v)
+        when = email_utils.parsedate_to_datetime(v)
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:

@@ -697,26 +697,16 @@ class QuerySet:
 
     def _forward(self, svc: FindItem, kw: Dict[str, Any], offset: int, limit: Optional[int],
                  stop_from_end: Optional[int] = None) -> Iterator[Any]:
-        """Page from ``offset`` on: ``limit`` items, or up to ``stop_from_end`` items before the end, or all."""
-        start = offset
-        returned = 0
-        page_size = svc.page_size
-        while True:
-            want = page_size if limit is None else min(page_size, limit - returned)
-            if want <= 0:
-                return
-            p = self._page(svc, kw, offset, want, BEGINNING)
-            items = p.items
-            if stop_from_end is not None and limit is None:
-                total = p.total_count if p.total_count is not None else start + len(items)
-                limit = max(total - stop_from_end - start, 0)
-            if limit is not None:
-                items = items[:max(limit - returned, 0)]
-            returned += len(items)
+        """Page from ``offset`` on: ``limit`` items, or up to ``stop_from_end`` items before the end, or all.
+
+        After the first page, the following ones are fetched concurrently (bounded by ``max_connections``)
+        and come out in order; no page beyond ``limit`` is requested.
+        """
+        def fetch(off: int, want: int) -> FindItemPage:
+            return self._page(svc, kw, off, want, BEGINNING)
+
+        for items in svc.paged(fetch, offset, limit, stop_from_end=stop_from_end):
             yield from items
-            if p.includes_last or not p.items or (limit is not None and returned >= limit):
-                return
-            offset = p.next_offset if p.next_offset is not None else offset + len(p.items)
 
     def _backward(self, svc: FindItem, kw: Dict[str, Any], from_end: int, stop: Optional[int]) -> Iterator[Any]:
         """The slice [-from_end:stop]: pages walk back from the end (BasePoint End), then come out in order."""

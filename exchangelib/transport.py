@@ -15,16 +15,30 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
-from typing import Iterable, List, Optional
+from typing import TYPE_CHECKING, Any, Iterable, List, Optional
 from urllib.parse import urlsplit
-
-import requests
-import requests.auth
 
 from .credentials import AccessTokenCredentials, BaseCredentials, Credentials, KerberosCredentials
 from .errors import UnauthorizedError
 from .identity import IMPERSONATION_ID_TYPES, PRIMARY_SMTP_ADDRESS, PRINCIPAL_NAME, SID, SMTP_ADDRESS  # noqa: F401
+from .lazy import LazyModule
 from .xml import MNS, SOAPNS, TNS, Element, add_child, create_element, to_bytes
+
+if TYPE_CHECKING:
+    import requests
+    import requests.auth
+
+    from . import adapters as _adapters
+    from .adapters import BearerAuth
+else:
+    # requests is imported with the first request, not by ``import exchangelib``
+    requests = LazyModule("requests")
+    _adapters = LazyModule("exchangelib.adapters")
+
+    def __getattr__(name: str) -> Any:
+        if name == "BearerAuth":  # defined with requests, in exchangelib.adapters
+            return _adapters.BearerAuth
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 log = logging.getLogger(__name__)
 
@@ -45,23 +59,7 @@ _PASSWORD_PREFERENCE = (NTLM, DIGEST, BASIC)
 # WWW-Authenticate scheme name (lowercase) -> our auth type
 _SCHEME_TO_AUTH = {"ntlm": NTLM, "negotiate": NTLM, "digest": DIGEST, "basic": BASIC, "bearer": OAUTH2}
 
-# Impersonation id types
-
 CONTENT_TYPE = "text/xml; charset=utf-8"
-
-
-class BearerAuth(requests.auth.AuthBase):
-    """Adds ``Authorization: Bearer <token>`` from AccessTokenCredentials, reading the token per request."""
-
-    def __init__(self, credentials: AccessTokenCredentials):
-        self.credentials = credentials
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = f"Bearer {self.credentials.bearer_token()}"
-        return r
-
-    def __repr__(self) -> str:
-        return "BearerAuth(********)"
 
 
 def get_auth_instance(auth_type: str, credentials: Optional[BaseCredentials],
@@ -79,7 +77,7 @@ def get_auth_instance(auth_type: str, credentials: Optional[BaseCredentials],
             raise TypeError(f"auth_type {OAUTH2!r} needs OAuth 2.0 credentials (OAuth2Credentials, "
                             f"OAuth2AuthorizationCodeCredentials, AccessTokenCredentials...), "
                             f"got {type(credentials).__name__}")
-        return BearerAuth(credentials)
+        return _adapters.BearerAuth(credentials)
     if auth_type in (GSSAPI, SSPI):
         if credentials is not None and not isinstance(credentials, (Credentials, KerberosCredentials)):
             raise TypeError(f"auth_type {auth_type!r} needs KerberosCredentials, username/password Credentials or "

@@ -147,8 +147,10 @@ def parse(data: bytes, large_text: bool = False) -> Element:
         raise ForbiddenDTDError("XML document contains a DOCTYPE/ENTITY declaration; refusing to parse it")
     if large_text:
         return _parse(data, _LARGE_TEXT_PARSER)
-    # Substring pre-checks run at memchr speed, so big documents without such elements skip the scan
-    if len(data) >= LARGE_TEXT_THRESHOLD and (b"Data" in data or b"Content" in data):
+    # Substring pre-checks run at memchr speed, so big documents without such elements skip the scan. They
+    # look for the end tags (``</m:Data>``, ``</t:MimeContent>``, ``</t:Content>``): the bare words also occur
+    # in ordinary text (an HTML body's "Content-Type" meta tag, "Data" in any subject), end tags in text don't.
+    if len(data) >= LARGE_TEXT_THRESHOLD and (b"Data>" in data or b"Content>" in data):
         cut, cuts = _cut_large_base64(data)
         if cuts:
             try:

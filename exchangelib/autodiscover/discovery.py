@@ -32,13 +32,12 @@ import random
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Union
 from urllib.parse import urljoin, urlsplit, urlunsplit
-
-import requests
 
 from ..credentials import AccessTokenCredentials, BaseCredentials, Credentials, KerberosCredentials
 from ..errors import AutoDiscoverFailed, EWSError, TransportError
+from ..lazy import LazyModule
 from ..protocol import BaseProtocol, _retry_after
 from ..retry import FailFast, Retriable, RetryPolicy
 from ..transport import (AUTH_TYPES, DIGEST, GSSAPI, NOAUTH, NTLM, OAUTH2, get_auth_instance, parse_www_authenticate,
@@ -47,6 +46,11 @@ from . import pox, soap
 from .cache import AutodiscoverCache, cache_key
 from .models import REDIRECT_ADDRESS, REDIRECT_URL, SETTINGS, Answer, AutodiscoverResult
 from .resolver import HostMap
+
+if TYPE_CHECKING:
+    import requests
+else:
+    requests = LazyModule("requests")  # imported with the first request, not by ``import exchangelib``
 
 log = logging.getLogger(__name__)
 

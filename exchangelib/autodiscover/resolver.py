@@ -28,13 +28,23 @@ import logging
 import socket
 import sys
 import threading
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Type, Union
 
-import requests.adapters
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-from urllib3.util import connection as urllib3_connection
+from ..lazy import LazyModule
+
+if TYPE_CHECKING:
+    import requests.adapters
+    from urllib3 import connection as _conn
+    from urllib3 import connectionpool as _pool
+    from urllib3 import exceptions as _exc
+    from urllib3.util import connection as urllib3_connection
+else:
+    # requests and urllib3 are imported when a map is first used, not by ``import exchangelib``
+    requests = LazyModule("requests")
+    _conn = LazyModule("urllib3.connection")
+    _pool = LazyModule("urllib3.connectionpool")
+    _exc = LazyModule("urllib3.exceptions")
+    urllib3_connection = LazyModule("urllib3.util.connection")
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +137,7 @@ class HostMap:
         return seen
 
     # --- connection plumbing ----------------------------------------------------------------------
-    def _connect(self, conn: HTTPConnection) -> socket.socket:
+    def _connect(self, conn: _conn.HTTPConnection) -> socket.socket:
         host = conn._dns_host  # the URL's host without IPv6 brackets
         port = conn.port
         with self._lock:
@@ -136,18 +146,18 @@ class HostMap:
         if target is None:
             if self.strict:
                 log.debug("HostMap: refusing %s:%s (no entry, strict)", host, port)
-                raise NewConnectionError(conn, f"Failed to establish a new connection: {host!r} is not in the "
+                raise _exc.NewConnectionError(conn, f"Failed to establish a new connection: {host!r} is not in the "
                                                f"HostMap (strict mode refuses other names)")
-            return HTTPConnection._new_conn(conn)
+            return _conn.HTTPConnection._new_conn(conn)
         log.debug("HostMap: %s:%s -> %s:%s", host, port, *target)
         try:
             sock = urllib3_connection.create_connection(target, conn.timeout, source_address=conn.source_address,
                                                         socket_options=conn.socket_options)
         except socket.timeout as e:
-            raise ConnectTimeoutError(conn, f"Connection to {host} ({target[0]}:{target[1]}) timed out. "
+            raise _exc.ConnectTimeoutError(conn, f"Connection to {host} ({target[0]}:{target[1]}) timed out. "
                                             f"(connect timeout={conn.timeout})") from e
         except OSError as e:
-            raise NewConnectionError(conn, f"Failed to establish a new connection to {host} "
+            raise _exc.NewConnectionError(conn, f"Failed to establish a new connection to {host} "
                                            f"({target[0]}:{target[1]}): {e}") from e
         sys.audit("http.client.connect", conn, conn.host, conn.port)
         return sock
@@ -156,18 +166,18 @@ class HostMap:
         """urllib3 pool classes whose connections go through this map (for a PoolManager)."""
         host_map = self
 
-        class _Conn(HTTPConnection):
+        class _Conn(_conn.HTTPConnection):
             def _new_conn(self) -> socket.socket:
                 return host_map._connect(self)
 
-        class _TLSConn(HTTPSConnection):
+        class _TLSConn(_conn.HTTPSConnection):
             def _new_conn(self) -> socket.socket:
                 return host_map._connect(self)
 
-        class _Pool(HTTPConnectionPool):
+        class _Pool(_pool.HTTPConnectionPool):
             ConnectionCls = _Conn
 
-        class _TLSPool(HTTPSConnectionPool):
+        class _TLSPool(_pool.HTTPSConnectionPool):
             ConnectionCls = _TLSConn
 
         return {"http": _Pool, "https": _TLSPool}

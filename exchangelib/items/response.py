@@ -86,7 +86,7 @@ class CancelCalendarItem(SmartResponse):
 class MeetingAnswer(ResponseObject):
     """An attendee's answer to a meeting (``MeetingRegistrationResponseObjectType``)."""
 
-    item_class = CharField("item:ItemClass")
+    item_class = CharField("item:ItemClass", shared=True)
     sensitivity = ChoiceField("item:Sensitivity", choices=SENSITIVITY_CHOICES)
     body = BodyField("item:Body")
     sender = MailboxField("message:Sender")

@@ -303,7 +303,7 @@ class ItemField(Field):
         return value.to_xml(version)
 
     def from_xml(self, elem: Element, account: Any = None) -> Any:
-        local = etree.QName(elem).localname
+        local = elem.tag.rpartition("}")[2]
         cls = ITEM_CLASSES.get(local)
         if cls is None:
             # SharingMessage, RoleMember, ...: kinds we don't model read as the closest base we have.

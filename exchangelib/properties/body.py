@@ -16,6 +16,7 @@ class Body(str):
     https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/body
     """
 
+    __slots__ = ()  # no per-instance dict
     body_type = "Text"
 
     def __add__(self, other: str) -> "Body":
@@ -37,6 +38,7 @@ class HTMLBody(Body):
     https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/body
     """
 
+    __slots__ = ()
     body_type = "HTML"
 
 

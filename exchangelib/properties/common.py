@@ -30,6 +30,7 @@ class EffectiveRights(EWSElement):
     """
 
     ELEMENT_NAME = "EffectiveRights"
+    COMPACT = True  # one per parsed item or folder: slots, no instance dict
     create_associated = BooleanField(xml_name="CreateAssociated", default=False)
     create_contents = BooleanField(xml_name="CreateContents", default=False)
     create_hierarchy = BooleanField(xml_name="CreateHierarchy", default=False)
@@ -232,7 +233,7 @@ class ResponseObjectsField(Field):
             etree.SubElement(elem, f"{{{self.namespace}}}{name}")
 
     def from_xml(self, elem: Element, account: Any = None) -> List[str]:
-        return [etree.QName(c).localname for c in elem if isinstance(c.tag, str)]
+        return [c.tag.rpartition("}")[2] for c in elem if isinstance(c.tag, str)]
 
 
 __all__ = [

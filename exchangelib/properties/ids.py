@@ -11,6 +11,8 @@ from ..fields import IdField
 class _IdPair(EWSElement):
     """An ``Id``/``ChangeKey`` attribute pair. Hashable and comparable by value."""
 
+    COMPACT = True  # parsed once or more per item: slots, no instance dict
+
     id = IdField("Id", is_required=True)
     changekey = IdField("ChangeKey")
 
@@ -79,6 +81,7 @@ class OccurrenceItemId(EWSElement):
     """
 
     ELEMENT_NAME = "OccurrenceItemId"
+    COMPACT = True
     recurring_master_id = IdField("RecurringMasterId", is_required=True)
     changekey = IdField("ChangeKey")
     instance_index = IdField("InstanceIndex", is_required=True)
@@ -91,6 +94,7 @@ class RecurringMasterItemId(EWSElement):
     """
 
     ELEMENT_NAME = "RecurringMasterItemId"
+    COMPACT = True
     occurrence_id = IdField("OccurrenceId", is_required=True)
     changekey = IdField("ChangeKey")
 
@@ -111,6 +115,9 @@ class ParentFolderId(FolderId):
     """
 
     ELEMENT_NAME = "ParentFolderId"
+    # The same for every item of a folder: parsed ids share one string object
+    id = IdField("Id", is_required=True, shared=True)
+    changekey = IdField("ChangeKey", shared=True)
 
 
 class AttachmentId(EWSElement):
@@ -120,6 +127,7 @@ class AttachmentId(EWSElement):
     """
 
     ELEMENT_NAME = "AttachmentId"
+    COMPACT = True
     id = IdField("Id", is_required=True)
     root_id = IdField("RootItemId")
     root_changekey = IdField("RootItemChangeKey")

@@ -34,7 +34,7 @@ class EmailAddress(IndexedEntry):
 
     label = ChoiceField(xml_name="Key", is_attribute=True, is_required=True, choices=EMAIL_ADDRESS_LABELS)
     name = CharField(xml_name="Name", is_attribute=True)
-    routing_type = CharField(xml_name="RoutingType", is_attribute=True)
+    routing_type = CharField(xml_name="RoutingType", is_attribute=True, shared=True)
     mailbox_type = ChoiceField(xml_name="MailboxType", is_attribute=True, choices=MAILBOX_TYPE_CHOICES)
     email = TextContentField(is_required=True)
 

@@ -23,10 +23,11 @@ class Mailbox(EWSElement):
     """
 
     ELEMENT_NAME = "Mailbox"
+    COMPACT = True  # several per parsed message: slots, no instance dict
     REPR_FIELDS = ("name", "email_address")
-    name = CharField(xml_name="Name")
-    email_address = CharField(xml_name="EmailAddress", min_length=1)
-    routing_type = CharField(xml_name="RoutingType", min_length=1, default="SMTP")
+    name = CharField(xml_name="Name", shared=True)
+    email_address = CharField(xml_name="EmailAddress", min_length=1, shared=True)
+    routing_type = CharField(xml_name="RoutingType", min_length=1, default="SMTP", shared=True)
     mailbox_type = ChoiceField(xml_name="MailboxType", choices=MAILBOX_TYPE_CHOICES)
     item_id = EWSElementField(xml_name="ItemId", value_cls=ItemId)
     original_display_name = CharField(xml_name="OriginalDisplayName", supported_from=EXCHANGE_2013)
@@ -101,6 +102,7 @@ class Attendee(EWSElement):
     """
 
     ELEMENT_NAME = "Attendee"
+    COMPACT = True
     mailbox = MailboxField(xml_name="Mailbox", wrapped=False, is_required=True)
     response_type = ChoiceField(xml_name="ResponseType", choices=RESPONSE_TYPE_CHOICES)
     last_response_time = DateTimeField(xml_name="LastResponseTime")

@@ -7,8 +7,9 @@ as a whole (after the protocol's retries) yields that exception once for each of
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
-from typing import Any, Callable, Iterable, Iterator, List, Optional, TypeVar, Union
+from typing import Any, Callable, Iterable, Iterator, List, NamedTuple, Optional, TypeVar, Union
 
 from ..errors import EWSError, TransportError
 from ..soap import response_message_error
@@ -21,6 +22,8 @@ T = TypeVar("T")
 Result = Union[Any, Exception]
 
 _RESPONSE_MESSAGES = f"{{{MNS}}}ResponseMessages"
+#: Name prefix of the protocol's pool threads (see Protocol.thread_pool).
+POOL_THREAD_PREFIX = "exchangelib"
 
 
 class EWSService:
@@ -141,6 +144,99 @@ class EWSService:
 
 
 _SEND = object()  # slot marker: this input was sent; its result comes from the server
+
+
+def _in_pool_thread() -> bool:
+    return threading.current_thread().name.startswith(POOL_THREAD_PREFIX)
+
+
+class Page(NamedTuple):
+    """One page of a FindItem/FindFolder response: the values, and the paging attributes of its RootFolder."""
+
+    items: List[Any]
+    total_count: Optional[int]
+    includes_last: bool
+    next_offset: Optional[int]
+
+
+def paged(pool: Any, window: int, fetch: Callable[[int, int], Page], offset: int, page_size: int,
+          limit: Optional[int] = None, stop_from_end: Optional[int] = None) -> Iterator[List[Any]]:
+    """Yield the item lists of consecutive pages from ``offset`` on (BasePoint Beginning), in order.
+
+    ``fetch(offset, max_entries)`` sends one request. The first page is fetched alone: it tells the total
+    (TotalItemsInView), so the offsets of the following pages are known and up to ``window`` of them are
+    requested at once on ``pool`` (the protocol's thread pool, so never more than ``max_connections``
+    requests are in flight). Pages come out in order; at most ``window`` fetched pages wait to be consumed,
+    so memory stays flat for any folder size.
+
+    ``limit`` caps the number of items (no page beyond it is ever requested); ``stop_from_end`` stops that
+    many items before the end of the result set (a slice like ``[5:-3]``). When the server reports no
+    total, pages are fetched one after another. If the folder grows while it is paged, the pages after the
+    predicted last one are fetched one by one until the server says the last item was included.
+    Closing the generator early cancels the pages not yet started and waits for those in flight.
+    """
+    start = offset
+    want = page_size if limit is None else min(page_size, limit)
+    if want <= 0:
+        return
+    p = fetch(offset, want)
+    if stop_from_end is not None and limit is None:
+        total = p.total_count if p.total_count is not None else start + len(p.items)
+        limit = max(total - stop_from_end - start, 0)
+    returned = 0
+
+    def take(page: Page) -> List[Any]:
+        nonlocal returned
+        items = page.items
+        if limit is not None and len(items) > limit - returned:
+            items = items[:max(limit - returned, 0)]
+        returned += len(items)
+        return items
+
+    yield take(p)
+    if p.includes_last or not p.items or (limit is not None and returned >= limit):
+        return
+    offset = p.next_offset if p.next_offset is not None else offset + len(p.items)
+    # From a worker of the pool itself (a search started inside a pool task), waiting for other tasks of the
+    # same pool could deadlock: fetch one by one there.
+    if p.total_count is not None and window > 1 and not _in_pool_thread():
+        end = p.total_count if limit is None else min(p.total_count, start + limit)
+        todo = iter(range(offset, end, page_size))
+        pending: "deque" = deque()
+
+        def submit() -> None:
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append((nxt, pool.submit(fetch, nxt, min(page_size, end - nxt))))
+
+        try:
+            for _ in range(window):
+                submit()
+            while pending:
+                _, future = pending.popleft()
+                p = future.result()
+                submit()
+                yield take(p)
+                if limit is not None and returned >= limit:
+                    return
+        finally:
+            # Stopped early (or failed): cancel the pages not started, and wait for the ones in flight, so no
+            # request of this search is still running when the caller moves on.
+            for _, future in pending:
+                future.cancel()
+            for _, future in pending:
+                if not future.cancelled():
+                    future.exception()
+        if p.includes_last or not p.items:
+            return
+        offset = p.next_offset if p.next_offset is not None else end
+    while limit is None or returned < limit:  # one by one: no total, or the result set grew meanwhile
+        want = page_size if limit is None else min(page_size, limit - returned)
+        p = fetch(offset, want)
+        yield take(p)
+        if p.includes_last or not p.items:
+            return
+        offset = p.next_offset if p.next_offset is not None else offset + len(p.items)
 
 
 _OCCURRENCE_ID_ELEMENTS = ("OccurrenceItemId", "RecurringMasterItemId")

@@ -13,12 +13,14 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+import copy
+import threading
+from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 from ..registry import ITEM_CLASSES
 from ..soap import response_message_error
 from ..xml import MNS, TNS, Element, add_child, create_element
-from .common import EWSService
+from .common import EWSService, Page, paged
 from .ids import folder_id_xml
 from .shapes import ID_ONLY, shape_xml
 
@@ -54,23 +56,21 @@ def sort_order_xml(order_fields: Sequence[Tuple[Any, bool]]) -> Element:
     elem = create_element("m:SortOrder")
     for path, descending in order_fields:
         fo = add_child(elem, "t:FieldOrder", {"Order": "Descending" if descending else "Ascending"})
-        fo.append(path if isinstance(path, Element) else path.field_path_xml())
+        # Copy ready elements: appending would move them out of a payload built (maybe in another thread) before
+        fo.append(copy.deepcopy(path) if isinstance(path, Element) else path.field_path_xml())
     return elem
 
 
-class FindItemPage(NamedTuple):
-    """One response page: the items, and the paging attributes of the response's RootFolder."""
-
-    items: List[Any]
-    total_count: Optional[int]
-    includes_last: bool
-    next_offset: Optional[int]
+#: One response page: the items, and the paging attributes of the response's RootFolder.
+FindItemPage = Page
 
 
 class FindItem(EWSService):
     """Search one folder. ``call()`` yields items page by page; ``page()`` fetches exactly one page.
 
     After the first page, ``total_count`` holds TotalItemsInView; ``requests_sent`` counts requests.
+    Once the first page has told the total, the following pages are requested concurrently over the
+    protocol's thread pool (at most ``max_connections`` at once) and still come out in order.
     """
 
     SERVICE_NAME = "FindItem"
@@ -83,6 +83,7 @@ class FindItem(EWSService):
         self.page_size = page_size or self.PAGE_SIZE
         self.total_count: Optional[int] = None
         self.requests_sent = 0
+        self._lock = threading.Lock()  # pages may be fetched from several threads at once
 
     def payload(self, folder: Any, shape: str, additional_fields: Optional[List[Any]], restriction: Optional[Element],
                 order_fields: Optional[Sequence[Tuple[Any, bool]]], query_string: Optional[str], traversal: str,
@@ -102,7 +103,8 @@ class FindItem(EWSService):
                 attrs = {"MaxEntriesReturned": str(max_entries), **attrs}
             add_child(elem, "m:IndexedPageItemView", attrs)
         if restriction is not None:
-            elem.append(restriction)
+            # A copy: pages are built concurrently from one restriction, and append() would move it
+            elem.append(copy.deepcopy(restriction))
         if order_fields:
             elem.append(sort_order_xml(order_fields))
         parents = add_child(elem, "m:ParentFolderIds")
@@ -133,7 +135,8 @@ class FindItem(EWSService):
         payload = self.payload(folder, shape, additional_fields, restriction, order_fields, query_string,
                                traversal, offset, max_entries, base_point, calendar_view)
         response = self._post(payload)
-        self.requests_sent += 1
+        with self._lock:
+            self.requests_sent += 1
         messages = self._response_messages(response)
         if len(messages) != 1:
             raise ValueError(f"FindItem: expected one ResponseMessage, got {len(messages)}")
@@ -145,8 +148,9 @@ class FindItem(EWSService):
             return FindItemPage([], 0, True, None)
         total = root.get("TotalItemsInView")
         total_count = int(total) if total is not None else None
-        if self.total_count is None:
-            self.total_count = total_count
+        with self._lock:
+            if self.total_count is None:
+                self.total_count = total_count
         next_offset = root.get("IndexedPagingOffset")
         container = root.find(_ITEMS)
         items = []
@@ -165,15 +169,24 @@ class FindItem(EWSService):
              calendar_view: Optional[Tuple[str, str]] = None) -> Iterator[Any]:
         """Yield matching items from ``offset`` on, page by page, until ``max_items`` or the last item.
 
-        Pages are fetched only as the caller consumes them. With ``calendar_view`` one request is sent
-        (a CalendarView cannot be paged). With ``base_point=END`` pages walk backwards from the end, so
-        items come page by page from the end (each page in result order).
+        Pages are fetched as the caller consumes them, a few ahead and concurrently (see :func:`paged`);
+        no page beyond ``max_items`` is requested. With ``calendar_view`` one request is sent (a
+        CalendarView cannot be paged). With ``base_point=END`` pages walk backwards from the end, one by
+        one, so items come page by page from the end (each page in result order).
         """
         if max_items is not None and max_items <= 0:
             return
         if calendar_view is not None:
             yield from self.page(folder, shape, additional_fields, restriction, order_fields, query_string,
                                  traversal, 0, max_items, calendar_view=calendar_view).items
+            return
+        if base_point == BEGINNING:
+            def fetch(off: int, want: int) -> Page:
+                return self.page(folder, shape, additional_fields, restriction, order_fields, query_string,
+                                 traversal, off, want)
+
+            for items in self.paged(fetch, offset, max_items):
+                yield from items
             return
         returned = 0
         while True:
@@ -185,6 +198,12 @@ class FindItem(EWSService):
             if p.includes_last or not p.items or (max_items is not None and returned >= max_items):
                 return
             offset = p.next_offset if p.next_offset is not None else offset + len(p.items)
+
+    def paged(self, fetch: Any, offset: int, limit: Optional[int] = None,
+              stop_from_end: Optional[int] = None) -> Iterator[List[Any]]:
+        """Item lists of the pages from ``offset`` on, fetched concurrently over the protocol's pool."""
+        return paged(self.protocol.thread_pool, self.protocol.max_connections, fetch, offset, self.page_size,
+                     limit=limit, stop_from_end=stop_from_end)
 
     def count(self, folder: Any, restriction: Optional[Element] = None, query_string: Optional[str] = None,
               traversal: str = SHALLOW) -> int:

@@ -24,7 +24,6 @@ _PERSONA = f"{{{TNS}}}Persona"
 class FindPeople(EWSService):
     SERVICE_NAME = "FindPeople"
     supported_from = EXCHANGE_2013
-    PAGE_SIZE = 100
 
     def __init__(self, *args: Any, page_size: Optional[int] = None, base_shape: Optional[str] = None, **kwargs: Any):
         super().__init__(*args, **kwargs)

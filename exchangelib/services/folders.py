@@ -5,12 +5,13 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
+import copy
 from typing import Any, Iterable, Iterator, List, Optional
 
 from ..registry import FOLDER_CLASSES
 from ..soap import response_message_error
 from ..xml import MNS, TNS, Element, add_child, create_element
-from .common import EWSService, Result
+from .common import EWSService, Page, Result, paged
 from .ids import folder_id_xml, folder_ids_xml
 from .shapes import ALL_PROPERTIES, shape_xml
 
@@ -71,7 +72,11 @@ class GetFolder(EWSService):
 
 
 class FindFolder(EWSService):
-    """Lists subfolders of one parent, paging with IndexedPageFolderView."""
+    """Lists subfolders of one parent, paging with IndexedPageFolderView.
+
+    After the first page has told the total, the following pages are requested concurrently over the
+    protocol's thread pool (at most ``max_connections`` at once); folders still come out in order.
+    """
 
     SERVICE_NAME = "FindFolder"
 
@@ -81,29 +86,37 @@ class FindFolder(EWSService):
         if traversal not in FOLDER_TRAVERSAL_CHOICES:
             raise ValueError(f"traversal must be one of {FOLDER_TRAVERSAL_CHOICES}, got {traversal!r}")
         page_size = page_size or self.PAGE_SIZE
+
+        def fetch(offset: int, want: int) -> Page:
+            return self.page(parent, shape, additional_fields, traversal, restriction, offset, want)
+
+        for folders in paged(self.protocol.thread_pool, self.protocol.max_connections, fetch, 0, page_size):
+            yield from folders
+
+    def page(self, parent: Any, shape: str = ALL_PROPERTIES, additional_fields: Optional[List[Any]] = None,
+             traversal: str = "Shallow", restriction: Optional[Element] = None, offset: int = 0,
+             max_entries: Optional[int] = None) -> Page:
+        """Send one FindFolder request for ``max_entries`` folders (default: PAGE_SIZE) from ``offset``."""
+        if max_entries is None:
+            max_entries = self.PAGE_SIZE
         mailbox = self.account.primary_smtp_address if self.account is not None else None
-        offset = 0
-        while True:
-            elem = create_element("m:FindFolder", {"Traversal": traversal})
-            elem.append(shape_xml("m:FolderShape", shape, additional_fields))
-            add_child(elem, "m:IndexedPageFolderView", {"MaxEntriesReturned": str(page_size), "Offset": str(offset),
-                                                         "BasePoint": "Beginning"})
-            if restriction is not None:
-                elem.append(restriction)
-            elem.append(folder_ids_xml("m:ParentFolderIds", [parent], mailbox))
-            messages = self._response_messages(self._post(elem))
-            exc = response_message_error(messages[0], self.SERVICE_NAME)
-            if exc is not None:
-                raise exc
-            root = messages[0].find(_ROOT_FOLDER)
-            if root is None:
-                return
-            folders = root.find(_FOLDERS_T)
-            n = 0
-            for f in (folders if folders is not None else ()):
-                n += 1
-                yield parse_folder(f, self.account)
-            if root.get("IncludesLastItemInRange", "true") == "true" or n == 0:
-                return
-            nxt = root.get("IndexedPagingOffset")
-            offset = int(nxt) if nxt is not None else offset + n
+        elem = create_element("m:FindFolder", {"Traversal": traversal})
+        elem.append(shape_xml("m:FolderShape", shape, additional_fields))
+        add_child(elem, "m:IndexedPageFolderView", {"MaxEntriesReturned": str(max_entries), "Offset": str(offset),
+                                                     "BasePoint": "Beginning"})
+        if restriction is not None:
+            elem.append(copy.deepcopy(restriction))  # pages are built concurrently; append() would move it
+        elem.append(folder_ids_xml("m:ParentFolderIds", [parent], mailbox))
+        messages = self._response_messages(self._post(elem))
+        exc = response_message_error(messages[0], self.SERVICE_NAME)
+        if exc is not None:
+            raise exc
+        root = messages[0].find(_ROOT_FOLDER)
+        if root is None:
+            return Page([], 0, True, None)
+        container = root.find(_FOLDERS_T)
+        folders = [parse_folder(f, self.account) for f in (container if container is not None else ())]
+        total = root.get("TotalItemsInView")
+        nxt = root.get("IndexedPagingOffset")
+        return Page(folders, int(total) if total is not None else None,
+                    root.get("IncludesLastItemInRange", "true") == "true", int(nxt) if nxt is not None else None)

@@ -13,12 +13,12 @@ import base64
 import binascii
 import logging
 import time
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, cast
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, cast
 
-import requests
 from lxml import etree
 
 from ..errors import EWSError, MalformedResponseError, TransportError
+from ..lazy import LazyModule
 from ..properties.attachments import ATTACHMENT_CLASSES
 from ..retry import Retriable
 from ..soap import response_message_error
@@ -26,6 +26,11 @@ from ..transport import wrap
 from ..xml import MNS, SOAPNS, TNS, Element, add_child, create_element
 from .common import EWSService, Result
 from .delete_attachment import attachment_id_text, attachment_ids_xml
+
+if TYPE_CHECKING:
+    import requests
+else:
+    requests = LazyModule("requests")  # imported with the first request, not by ``import exchangelib``
 
 log = logging.getLogger(__name__)
 

@@ -223,6 +223,9 @@ class EWSServer:
         self.unimplemented_operations: List[str] = []
         self.request_log: List[RequestRecord] = []
         self.max_concurrency_seen = 0
+        #: The most requests of each operation that were in progress at the same time (since reset_stats()).
+        self.max_concurrency_by_operation: Dict[str, int] = {}
+        self._inflight_by_operation: Dict[str, int] = {}
         self.token_requests = 0
         self._lock = threading.Lock()
         self._inflight = 0
@@ -483,6 +486,7 @@ class EWSServer:
         with self._lock:
             self.request_log.clear()
             self.max_concurrency_seen = 0
+            self.max_concurrency_by_operation.clear()
             self.schema_errors.clear()
             self.response_schema_errors.clear()
             self.internal_errors.clear()
@@ -671,6 +675,9 @@ class EWSServer:
                 self._inflight_by_mailbox[key] = self._inflight_by_mailbox.get(key, 0) + 1
                 self._inflight += 1
                 self.max_concurrency_seen = max(self.max_concurrency_seen, self._inflight)
+                op = env.operation or ""
+                n_op = self._inflight_by_operation[op] = self._inflight_by_operation.get(op, 0) + 1
+                self.max_concurrency_by_operation[op] = max(self.max_concurrency_by_operation.get(op, 0), n_op)
         if over:
             log.info("Throttling %s: more than %s concurrent requests", key, self.max_concurrency)
             if self.concurrency_response == "503":
@@ -690,6 +697,8 @@ class EWSServer:
         finally:
             with self._lock:
                 self._inflight -= 1
+                op = env.operation or ""
+                self._inflight_by_operation[op] -= 1
                 n = self._inflight_by_mailbox.get(key, 1) - 1
                 if n:
                     self._inflight_by_mailbox[key] = n

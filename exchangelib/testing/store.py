@@ -672,7 +672,7 @@ class ItemRecord(_Versioned):
 
     @property
     def element_kind(self) -> str:  # type: ignore[override]
-        return etree.QName(self.elem).localname
+        return self.elem.tag.rpartition("}")[2]
 
     def touch(self, changed: Iterable[str] = ()) -> None:
         """Record a write of the named properties: new ChangeKey."""
@@ -840,6 +840,9 @@ class Store:
         self.state_secret = secrets.token_bytes(32)
         # Callables receiving every ChangeEvent (notification subscriptions), called under the lock
         self.event_sinks: List[Callable[[ChangeEvent], None]] = []
+        #: Grows with every write to any item (create, change, move, delete): views computed from the items
+        #: (FindItem's sorted result sets) stay valid while it is unchanged.
+        self.generation = 0
 
     # -- bookkeeping --
     def now(self) -> datetime:
@@ -852,6 +855,7 @@ class Store:
         return next(self._seq)
 
     def next_change_number(self) -> int:
+        self.generation += 1
         return next(self._change_numbers)
 
     def next_journal_seq(self) -> int:
@@ -869,6 +873,7 @@ class Store:
             sink(event)
 
     def _journal_item(self, rec: "ItemRecord", folder: "FolderRecord", op: str) -> None:
+        self.generation += 1  # an item came or went: cached FindItem result sets are stale
         folder.journal.record(self.next_journal_seq(), rec.key, op, rec.associated)
 
     def item_changed(self, rec: "ItemRecord", read_only: bool = False) -> None:

@@ -188,7 +188,7 @@ def children(elem: Optional[etree._Element]) -> List[etree._Element]:
 
 
 def local(elem: etree._Element) -> str:
-    return etree.QName(elem).localname
+    return elem.tag.rpartition("}")[2]  # (cheaper than building an etree.QName, and this runs per element)
 
 
 def schema_fault(message: str) -> SoapFault:

@@ -18,14 +18,17 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from datetime import datetime
-from typing import Any, List, Optional, Sequence, Tuple, cast
+from typing import Any, Callable, List, Optional, Sequence, Tuple, cast
 
 from lxml import etree
 
 from ...xml import TNS
 from ..context import RequestContext
-from ..store import FolderRecord, ItemRecord
+from ..store import FolderRecord, ItemRecord, Store
 from . import access
 from .common import (Shape, add_result, child, children, err, find_path, handler, local, m_el, new_response,
                      parse_shape, resolve_folder)
@@ -197,27 +200,14 @@ def _find_items_in(ctx: RequestContext, body: etree._Element, folder_el: etree._
     if view is not None and local(view) == "CalendarView" and (
             child(body, "Restriction") is not None or sort_order is not None):
         raise err("ErrorInvalidRestriction", _CALENDAR_VIEW_NO_RESTRICTION)
-    traversal = body.get("Traversal", "Shallow")
-    if traversal == "Associated":
-        records = folder.items(associated=True)
-    elif traversal == "SoftDeleted":
-        records = folder.soft_deleted_items()
-    else:
-        records = folder_items(folder)
-    records = access.visible_items(ctx, records)  # private items stay hidden from most delegates
-    predicate = optional_restriction(body, item_type("Message"))
-    if predicate is not None:
-        records = [r for r in records if predicate(r.elem)]
-    query = child(body, "QueryString")
-    if query is not None and (query.text or "").strip():
-        qpred = compile_query_string(cast(str, query.text))  # non-empty: checked just above
-        records = [r for r in records if qpred(r.elem)]
     if child(body, "GroupBy") is not None or child(body, "DistinguishedGroupBy") is not None:
         raise err("ErrorInvalidOperation", "Grouping is not supported by this server.")
+    calendar = view is not None and local(view) == "CalendarView"
+    # private items stay hidden from most delegates (per caller: after the shared, cached result set)
+    records = access.visible_items(ctx, _matching(ctx.store, folder, body, sort_order, calendar))
     if view is not None and local(view) == "CalendarView":
         chunk, attrs = _calendar_view(records, view)
     else:
-        records = sort_records(records, sort_order)
         if view is not None and local(view) == "ContactsView":
             records = _contacts_view(records, view)
             view = None
@@ -229,6 +219,64 @@ def _find_items_in(ctx: RequestContext, body: etree._Element, folder_el: etree._
     for rec in chunk:
         items.append(render_item(ctx, rec, shape, find=True))
     return [root_folder]
+
+
+# --- Result sets, cached for paging ------------------------------------------------------------
+#: Folders with at least this many items keep their filtered, sorted result sets between requests, so
+#: paging through a big folder costs the same per page whatever its size (smaller folders are cheap to
+#: recompute, and recomputing keeps the server's behaviour easy to follow).
+CACHE_MIN_ITEMS = 500
+#: Result sets kept per store (least recently used dropped first); each holds one reference per item.
+CACHED_VIEWS = 16
+_views: "weakref.WeakKeyDictionary[Store, OrderedDict]" = weakref.WeakKeyDictionary()
+_views_lock = threading.Lock()
+
+
+def _matching(store: Store, folder: FolderRecord, body: etree._Element, sort_order: Optional[etree._Element],
+              calendar: bool) -> List[ItemRecord]:
+    """The folder's items that match the request's Restriction/QueryString, sorted as asked (unsorted for a
+    CalendarView). Big folders reuse the result of an identical earlier search while no item has changed
+    (``store.generation``), instead of filtering and sorting everything for every page."""
+    traversal = body.get("Traversal", "Shallow")
+    if calendar or traversal == "SoftDeleted" or folder.element_kind == "SearchFolder" \
+            or len(folder.item_keys) < CACHE_MIN_ITEMS or child(body, "QueryString") is not None:
+        # (a QueryString may be relative to the current time, e.g. received:today: never reused)
+        return _compute_matching(folder, body, sort_order, calendar, traversal)
+    parts = [child(body, "Restriction"), sort_order]
+    key = (folder.key, traversal, store.generation,
+           *(etree.tostring(e, method="c14n") if e is not None else None for e in parts))
+    with _views_lock:
+        cache = _views.setdefault(store, OrderedDict())
+        hit = cache.get(key)
+        if hit is not None:
+            cache.move_to_end(key)
+            return hit
+    records = _compute_matching(folder, body, sort_order, calendar, traversal)
+    with _views_lock:
+        for k in [k for k in cache if k[2] != store.generation]:  # stale: an item changed since
+            del cache[k]
+        cache[key] = records
+        while len(cache) > CACHED_VIEWS:
+            cache.popitem(last=False)
+    return records
+
+
+def _compute_matching(folder: FolderRecord, body: etree._Element, sort_order: Optional[etree._Element],
+                      calendar: bool, traversal: str) -> List[ItemRecord]:
+    if traversal == "Associated":
+        records = folder.items(associated=True)
+    elif traversal == "SoftDeleted":
+        records = folder.soft_deleted_items()
+    else:
+        records = folder_items(folder)
+    predicate: Optional[Callable[[etree._Element], bool]] = optional_restriction(body, item_type("Message"))
+    if predicate is not None:
+        records = [r for r in records if predicate(r.elem)]
+    query = child(body, "QueryString")
+    if query is not None and (query.text or "").strip():
+        qpred = compile_query_string(cast(str, query.text))  # non-empty: checked just above
+        records = [r for r in records if qpred(r.elem)]
+    return records if calendar else sort_records(records, sort_order)
 
 
 def _contacts_view(records: List[ItemRecord], view: etree._Element) -> List[ItemRecord]:
