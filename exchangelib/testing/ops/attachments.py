@@ -16,7 +16,7 @@ from ...xml import TNS
 from .. import schema_tables as tables
 from ..context import RequestContext
 from ..store import ATTACHMENT_TOKEN_LEN, ItemRecord, decode_attachment_id, encode_attachment_id, format_datetime
-from . import access
+from .access import check_item_folder
 from .common import (Shape, add_result, bool_text, child, children, err, handler, local, m_el, new_response,
                      open_mailbox, parse_shape, resolve_item)
 from .props import get, insert_ordered
@@ -49,7 +49,7 @@ def _find_attachment(ctx: RequestContext, value: str) -> Tuple[ItemRecord, etree
     if rec is None:
         raise err("ErrorItemNotFound")
     if restricted:  # another user: the folder's permissions decide (see .access)
-        access.check_item_folder(ctx, rec.folder, rec)
+        check_item_folder(ctx, rec.folder, rec)
     holder: Optional[etree._Element] = rec.elem
     found: Optional[etree._Element] = None
     for depth, token in enumerate(path):

@@ -20,7 +20,8 @@ from ..context import RequestContext, ResponseCodeError, SoapFault, operation
 from ..lax import ONLINE_BUILD
 from ..store import (DISTINGUISHED_FOLDER_VERSIONS, FOLDER, ITEM, FolderRecord, ItemRecord, Mailbox, decode_id,
                      valid_changekey_format, version_at_least)
-from . import access, public_folders
+from .access import check_folder, check_item_folder, check_private, check_target
+from .public_folders import public_root
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +225,7 @@ def resolve_folder(ctx: RequestContext, id_elem: etree._Element, _target: bool =
     """Resolve a ``t:FolderId`` or ``t:DistinguishedFolderId`` to a folder the caller may open."""
     folder, restricted = _resolve_folder(ctx, id_elem)
     if restricted:
-        (access.check_target if _target else access.check_folder)(ctx, folder)
+        (check_target if _target else check_folder)(ctx, folder)
     return folder
 
 
@@ -241,7 +242,7 @@ def _resolve_folder(ctx: RequestContext, id_elem: etree._Element) -> Tuple[Folde
                                f"{ctx.requested_version} - The Enumeration constraint failed.")
         mb, restricted = _mailbox_of(ctx, id_elem)
         if dist == "publicfoldersroot":  # ErrorNoPublicFolderReplicaAvailable unless the store has them
-            root = public_folders.public_root(ctx.store)
+            root = public_root(ctx.store)
             return root, _open_mailbox(ctx, root.mailbox.primary_smtp_address)[1]
         folder = mb.folder(dist)
         if folder is None:
@@ -296,8 +297,8 @@ def resolve_item(ctx: RequestContext, id_elem: etree._Element, check_changekey: 
     if rec is None or rec.mailbox is not mb:
         raise err("ErrorItemNotFound")
     if restricted:
-        access.check_item_folder(ctx, rec.folder, rec)
-        access.check_private(ctx, rec)
+        check_item_folder(ctx, rec.folder, rec)
+        check_private(ctx, rec)
     ck = id_elem.get("ChangeKey")
     if ck:
         if not valid_changekey_format(ck):

@@ -28,7 +28,7 @@ from lxml import etree
 from ...xml import MNS, TNS
 from ..context import RequestContext, ResponseCodeError
 from ..store import FolderRecord, ItemRecord, Mailbox, Store
-from . import access
+from .access import PRIVATE_VIEWERS, default_permission_set, normalise_permission_set
 from .common import bool_attr, child, children, error_message, handler, success_message
 from .delivery import DELIVERY_HOOKS, deliver
 from .items import delete_record
@@ -80,7 +80,7 @@ def _user_address(ctx: RequestContext, uid: Optional[etree._Element]) -> str:
 def _permission_set(folder: FolderRecord) -> etree._Element:
     ps = folder.props.find(T + "PermissionSet")
     if ps is None:  # responses are put in schema order when rendered, so appending is enough
-        ps = access.default_permission_set(folder.element_kind)
+        ps = default_permission_set(folder.element_kind)
         folder.props.append(ps)
     return ps
 
@@ -111,7 +111,7 @@ def set_folder_level(folder: FolderRecord, address: str, level: str, display_nam
     if display_name:
         etree.SubElement(uid, T + "DisplayName").text = display_name
     etree.SubElement(perm, T + ("CalendarPermissionLevel" if calendar else "PermissionLevel")).text = level
-    access.normalise_permission_set(folder.element_kind, ps)
+    normalise_permission_set(folder.element_kind, ps)
     folder.touch()
 
 
@@ -316,4 +316,4 @@ def _views_private_items(mb: Mailbox, caller: str) -> bool:
     return stored is not None and get_text(stored, "ViewPrivateItems") == "true"
 
 
-access.PRIVATE_VIEWERS.append(_views_private_items)
+PRIVATE_VIEWERS.append(_views_private_items)

@@ -29,7 +29,7 @@ from lxml import etree
 from ...xml import TNS
 from ..context import RequestContext
 from ..store import FolderRecord, ItemRecord, Store
-from . import access
+from .access import visible_folders, visible_items
 from .common import (Shape, add_result, child, children, err, find_path, handler, local, m_el, new_response,
                      parse_shape, resolve_folder)
 from .props import get, get_text, item_type, parse_datetime, typed_values
@@ -204,7 +204,7 @@ def _find_items_in(ctx: RequestContext, body: etree._Element, folder_el: etree._
         raise err("ErrorInvalidOperation", "Grouping is not supported by this server.")
     calendar = view is not None and local(view) == "CalendarView"
     # private items stay hidden from most delegates (per caller: after the shared, cached result set)
-    records = access.visible_items(ctx, _matching(ctx.store, folder, body, sort_order, calendar))
+    records = visible_items(ctx, _matching(ctx.store, folder, body, sort_order, calendar))
     if view is not None and local(view) == "CalendarView":
         chunk, attrs = _calendar_view(records, view)
     else:
@@ -317,7 +317,7 @@ def _find_folders_in(ctx: RequestContext, body: etree._Element, folder_el: etree
                          key=lambda f: (f.display_name.casefold(), f.seq))
     else:
         folders = sorted(parent.live_children(), key=lambda f: (f.display_name.casefold(), f.seq))
-    folders = access.visible_folders(ctx, folders)  # another user sees only what the permissions show
+    folders = visible_folders(ctx, folders)  # another user sees only what the permissions show
     predicate = optional_restriction(body, "FolderType")
     rendered_full: List[Tuple[FolderRecord, etree._Element]] = []
     if predicate is not None:

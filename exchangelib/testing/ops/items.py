@@ -20,7 +20,7 @@ from ...xml import TNS
 from .. import schema_tables as tables
 from ..context import RequestContext
 from ..store import FolderRecord, ItemRecord, Store
-from . import access
+from .access import record_creator
 from .common import (Path, add_result, bool_text, child, children, err, find_path, handler, item_id_element, local,
                      m_el, new_response, parse_shape, resolve_item, resolve_target_folder, t_el)
 from .delivery import attendee_set, send_cancellations, send_invitations, send_message
@@ -143,7 +143,7 @@ def _create_one(ctx: RequestContext, item_el: etree._Element, disposition: Optio
     associated = bool_text(get(elem, "IsAssociated"))
     stamp_new(store, mailbox, elem, draft=is_message)
     rec = store.add_item(folder, elem, associated=associated)
-    access.record_creator(rec, ctx.caller)
+    record_creator(rec, ctx.caller)
     if kind == "CalendarItem" and invitations in _SEND_TO_ALL and get_text(elem, "IsMeeting") == "true":
         send_invitations(store, rec, save_copy=invitations.endswith("SaveCopy"))
     return [m_el("Items", [id_only(rec, with_attachments=True)])]

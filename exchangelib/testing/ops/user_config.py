@@ -21,7 +21,7 @@ from lxml import etree
 from ...xml import MNS, TNS
 from ..context import RequestContext
 from ..store import FolderRecord, ItemRecord
-from . import access
+from .access import check
 from .common import add_result, child, children, err, handler, item_id_element, new_response, resolve_folder
 from .stamp import restamp, stamp_new
 
@@ -52,7 +52,7 @@ def _name_and_folder(ctx: RequestContext, name_el: Optional[etree._Element], wri
     folder = resolve_folder(ctx, ids[0])
     if write and ctx.caller.lower() not in folder.mailbox.addresses() and not ctx.can_access(
             ctx.caller, folder.mailbox.primary_smtp_address):
-        access.check(ctx, folder, "edit")
+        check(ctx, folder, "edit")
     return name, folder
 
 
