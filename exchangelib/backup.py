@@ -82,7 +82,7 @@ except ImportError:  # pragma: no cover - Windows
 log = logging.getLogger(__name__)
 
 __all__ = ["backup_mailbox", "restore_mailbox", "BackupStats", "RestoreStats", "BackupError", "Progress",
-           "safe_name", "main_backup", "main_restore"]
+           "safe_name", "main_backup", "main_restore", "open_backup_dir", "FsspecDir", "StoreLease", "Manifest"]
 
 FORMAT = "exchangelib-backup"
 FORMAT_VERSION = 1
@@ -190,6 +190,7 @@ class _Dir:
         self.root.mkdir(parents=True, exist_ok=True)
         self.real = Path(os.path.realpath(self.root))
         self._journals: Dict[str, IO[str]] = {}
+        self.lease: Optional["StoreLease"] = None  # set while a StoreLease is held on this directory
 
     def path(self, rel: str) -> Path:
         p = self.real.joinpath(*_checked_rel(rel).split("/"))
@@ -277,6 +278,7 @@ class _Dir:
             return None
 
     def write_meta(self, name: str, data: bytes) -> None:
+        _fence(self, name)
         self.write_atomic(self.meta(name), data, sync=True)
 
     def remove_meta(self, name: str) -> None:
@@ -296,6 +298,7 @@ class _Dir:
 
     def journal_append(self, name: str, text: str, sync: bool = True) -> None:
         """Append lines to a journal; with ``sync`` they are on disk when this returns."""
+        _fence(self, name)
         f = self._journals.get(name)
         if f is None:
             f = self._journals[name] = open(self.meta(name), "a", encoding="utf-8")
@@ -398,6 +401,7 @@ class FsspecDir:
             return None
 
     def write_meta(self, name: str, data: bytes) -> None:
+        _fence(self, name)
         self.fs.pipe_file(self._m(name), data)
 
     def remove_meta(self, name: str) -> None:
@@ -431,6 +435,7 @@ class FsspecDir:
             yield from text.splitlines(keepends=True)
 
     def journal_append(self, name: str, text: str, sync: bool = True) -> None:
+        _fence(self, name)
         seq = self._seq.get(name)
         if seq is None:
             segments = self._segments(name)
@@ -465,6 +470,14 @@ class FsspecDir:
 
     def close(self) -> None:
         pass
+
+
+def _fence(d: Any, name: str) -> None:
+    """Refuse to write the manifest or a journal once the lease on the directory is lost (to a worker that
+    took it over from us because the cluster believed us dead): our view of the backup is stale."""
+    lease = getattr(d, "lease", None)
+    if lease is not None and name != LEASE:
+        lease.verify()
 
 
 class _NoLock:
@@ -538,6 +551,16 @@ class StoreLease:
         self._thread.start()
         self.dir.lease = self
         return self
+
+    def verify(self) -> None:
+        """Raise :class:`BackupError` unless the lease file still names us."""
+        if self.held:
+            rec = self.current()
+            if rec is not None and rec.get("token") == self.token:
+                return
+            self.held = False
+        holder = (self.current() or {}).get("holder") or {}
+        raise BackupError(f"Lost the lease on {self.dir} to {_describe_holder(holder)}: stopping, it carries on")
 
     def _renew(self) -> None:
         while not self._stop.wait(self.ttl / 3):
@@ -914,6 +937,7 @@ class BackupStats:
     unchanged: int = 0        # items the backup already had
     removed: int = 0          # items gone from the mailbox, dropped from the backup
     failed: int = 0           # items that could not be exported (tried again next run)
+    bytes_exported: int = 0   # bytes of the items downloaded in this run
     interrupted: bool = False
     errors: List[str] = field(default_factory=list)
 
@@ -1171,6 +1195,7 @@ class _Backup:
         name = item_file_name(iid)
         rel = f"{self.manifest.folders[folder_id]['path']}/{name}"
         self.dir.write(rel, data)
+        self.stats.bytes_exported += len(data)
         old = self.manifest.items.get(iid)
         if old is not None and old.get("file") != rel:
             self._unlink(old.get("file"))
