@@ -836,7 +836,7 @@ def _progress(progress: Union[Progress, bool, None]) -> Progress:
 
 
 # --- reading the folder tree ------------------------------------------------------------------------
-_TREE_FIELDS = ("parent_folder_id", "folder_class", "name", "distinguished_folder_id")
+_TREE_FIELDS = ("parent_folder_id", "folder_class", "name", "distinguished_folder_id", "total_count")
 
 
 def _tree_fields(account: Account) -> List[Any]:
@@ -858,6 +858,7 @@ class _RemoteFolder:
     folder_class: Optional[str]
     distinguished: Optional[str]
     obj: Any = field(repr=False, default=None)
+    total: Optional[int] = None  # items in the folder when the tree was read (None: unknown)
 
 
 def _remote_tree(account: Account, root_did: str) -> Tuple[_RemoteFolder, List[_RemoteFolder]]:
@@ -875,12 +876,13 @@ def _remote_tree(account: Account, root_did: str) -> Tuple[_RemoteFolder, List[_
     # Before Exchange 2013 folders don't say which well-known folder they are: ask, in one request
     well_known = _distinguished_ids(account, root_did) if account.version.build < EXCHANGE_2013 else {}
     root = _RemoteFolder(root_obj.id, None, root_obj.name or "", _kind(root_obj), root_obj.folder_class, root_did,
-                         root_obj)
+                         root_obj, getattr(root_obj, "total_count", None))
     folders = []
     for f in found:
         pid = f.parent_folder_id.id if f.parent_folder_id is not None else None
         did = getattr(f, "distinguished_folder_id", None) or well_known.get(f.id)
-        folders.append(_RemoteFolder(f.id, pid, f.name or "", _kind(f), f.folder_class, did, f))
+        folders.append(_RemoteFolder(f.id, pid, f.name or "", _kind(f), f.folder_class, did, f,
+                                     getattr(f, "total_count", None)))
     return root, _parents_first(root.id, folders)
 
 
@@ -1091,6 +1093,9 @@ class _Backup:
                         unit="folders") if not isinstance(self.progress, _NoProgress) else _NoProgress()
         scan.start(len(folders), "Listing")
         for f in folders:
+            if f.total == 0:  # the folder tree says it is empty: no FindItem round trip (most folders are)
+                scan.advance()
+                continue
             try:
                 finder = FindItem(account=self.account, page_size=self.page_size)
                 for item in finder.call(f.obj, shape=ID_ONLY):

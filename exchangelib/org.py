@@ -459,7 +459,7 @@ def _backup_task(address: str, conn: Connection, settings: _Settings) -> Dict[st
                       exported=stats.exported, unchanged=stats.unchanged, removed=stats.removed,
                       failed=stats.failed, bytes_exported=stats.bytes_exported,
                       bytes=sum(int(e.get("size") or 0) for e in m.items.values()), errors=stats.errors[:20],
-                      resumed=resumed, busy=budget.busy_seen)
+                      resumed=resumed, busy=budget.busy_seen, paused_s=round(budget.paused_for, 3))
     except (BackupError, EWSError, OSError, ValueError, NotImplementedError) as e:
         result["errors"] = [f"{type(e).__name__}: {e}"]
         log.warning("Backup of %s failed: %s", address, e)
@@ -490,7 +490,7 @@ def _restore_task(source: str, target: str, conn: Connection, settings: _Setting
         stats = restore_mailbox(account, d, chunk_size=settings.chunk_size, progress=False)
         result.update(status="complete" if not stats.failed else "incomplete", uploaded=stats.uploaded,
                       skipped=stats.skipped, failed=stats.failed, folders_created=stats.folders_created,
-                      errors=stats.errors[:20], busy=budget.busy_seen)
+                      errors=stats.errors[:20], busy=budget.busy_seen, paused_s=round(budget.paused_for, 3))
     except (BackupError, EWSError, OSError, ValueError, NotImplementedError) as e:
         result["errors"] = [f"{type(e).__name__}: {e}"]
         log.warning("Restore of %s into %s failed: %s", source, target, e)
@@ -597,9 +597,10 @@ class _Cluster:
             dask.config.set({"distributed.scheduler.locks.lease-timeout": "10s",
                              "distributed.scheduler.locks.lease-validation-interval": "2s"})
             n = n_workers or max(1, min(os.cpu_count() or 1, 8))
+            # processes: on loopback only (in-process workers talk without sockets and take no host)
+            where = {"host": "127.0.0.1"} if processes else {}
             self.cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=threads_per_worker or 4,
-                                                    processes=processes, host="127.0.0.1",
-                                                    dashboard_address="127.0.0.1:0")
+                                                    processes=processes, dashboard_address="127.0.0.1:0", **where)
             self.client = distributed.Client(self.cluster)
 
     @property

@@ -42,7 +42,7 @@ def test_resolve_by_name_prefix_and_full_contact_data():
 def test_resolve_ambiguous_and_unknown():
     ctx = make_ctx(make_store())
     r = _resolve(ctx, "bob")
-    assert codes(r) == ["ErrorNameResolutionMultipleResults"] and classes(r) == ["Error"]
+    assert codes(r) == ["ErrorNameResolutionMultipleResults"] and classes(r) == ["Warning"]
     assert text(messages(r)[0], "m:MessageText") == "Multiple results were found."
     assert _addresses(r) == ["bob@example.com", "bobby@example.com"]
     assert find(r, ".//m:ResolutionSet").get("TotalItemsInView") == "2"

@@ -5,7 +5,9 @@ that mailbox alone. Otherwise a mailbox matches when the text is a case-insensit
 display name, of a word of its display name, of an address or of an address's local part; a
 contact matches the same way on DisplayName, GivenName, Surname and its email addresses.
 SearchScope picks the sources and their order (ActiveDirectory, ActiveDirectoryContacts,
-Contacts, ContactsActiveDirectory). At most 100 resolutions are returned.
+Contacts, ContactsActiveDirectory). At most 100 resolutions are returned. An ambiguous name answers
+ErrorNameResolutionMultipleResults with ResponseClass="Warning" and the candidates in the ResolutionSet.
+https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/resolvenamesresponsemessage
 https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/resolvenames-operation
 """
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import List, Optional, Tuple
 
 from lxml import etree
 
-from ...xml import TNS
+from ...xml import MNS, TNS
 from ..context import RequestContext
 from ..store import FolderRecord, ItemRecord, Mailbox
 from .common import (add_result, bool_attr, child, children, err, handler, item_id_element, m_el, new_response,
@@ -122,7 +124,10 @@ def _store_contact(rec: ItemRecord) -> etree._Element:
 def resolve_names(ctx: RequestContext, body: etree._Element) -> etree._Element:
     """https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/resolvenames-operation"""
     root, msgs = new_response("ResolveNames")
-    add_result(msgs, "ResolveNamesResponseMessage", lambda: _resolve(ctx, body))
+    msg = add_result(msgs, "ResolveNamesResponseMessage", lambda: _resolve(ctx, body))
+    if msg.findtext(f"{{{MNS}}}ResponseCode") == "ErrorNameResolutionMultipleResults":
+        # An ambiguous name is a Warning, with the candidates (ResolveNamesResponseMessage reference page)
+        msg.set("ResponseClass", "Warning")
     return root
 
 
