@@ -35,6 +35,8 @@ setup(
                  "types-requests==2.33.0.20261030"],
         "docs": ["sphinx>=7"],
         "dev": ["pytest>=7", "hypothesis>=6.80", "tzdata", "sphinx>=7", "mypy>=1.5"],
+        # Organisation-scale backup/restore on a Dask cluster (python -m exchangelib backup-org / restore-org)
+        "org": ["dask[distributed]>=2024.1", "fsspec>=2023.1"],
     },
     entry_points={"console_scripts": ["exchangelib=exchangelib.__main__:main"]},
     classifiers=[

@@ -531,7 +531,8 @@ class StoreLease:
         rec = self.current()
         if rec is not None and rec.get("token") != self.token:
             alive = float(rec.get("expires") or 0) > time.time()
-            holder = rec.get("holder") if isinstance(rec.get("holder"), dict) else {}
+            raw_holder = rec.get("holder")
+            holder: Dict[str, Any] = raw_holder if isinstance(raw_holder, dict) else {}
             if alive and self.is_gone is not None and self.is_gone(holder):
                 alive = False
             if alive:
@@ -619,7 +620,7 @@ def open_backup_dir(location: Union[str, Path, Any], create: bool = True) -> Any
     if url.startswith("file://"):
         return open_backup_dir(Path(url[len("file://"):]), create=create)
     try:
-        import fsspec  # optional: exchangelib[org]
+        import fsspec  # type: ignore[import-untyped]  # optional: exchangelib[org]
     except ImportError:
         raise BackupError(f"{url}: writing to fsspec URLs needs fsspec: pip install 'exchangelib[org]'") from None
     fs, path = fsspec.core.url_to_fs(url)

@@ -271,6 +271,8 @@ class _ClusterBudget:
                 self._release_one()
 
     def _release_one(self) -> None:
+        if self.sem is None:
+            return
         try:
             self.sem.release()
         except Exception as e:  # the scheduler forgets the lease when it times out anyway
@@ -406,12 +408,14 @@ def _take_lease(d: Any, settings: _Settings) -> StoreLease:
 
 
 def _publish(run_id: str) -> Callable[[str, int], None]:
-    """A function that tells the client how many items a mailbox task has done (at most twice a second)."""
+    """A function that tells the client how many items a mailbox task has done (at most twice a second),
+    as a Dask worker event the client subscribes to."""
     try:
-        from distributed import Pub
-        pub = Pub(f"exchangelib-org-{run_id}-progress")
-    except Exception:  # no live progress, the rest works
+        from distributed import get_worker
+        worker = get_worker()
+    except (ImportError, ValueError):  # not on a Dask worker: no live progress, the rest works
         return lambda address, n: None
+    topic = f"exchangelib-org-{run_id}-progress"
     last = [0.0]
 
     def send(address: str, n: int) -> None:
@@ -419,9 +423,9 @@ def _publish(run_id: str) -> Callable[[str, int], None]:
         if now - last[0] >= 0.5:
             last[0] = now
             try:
-                pub.put((address, n))
-            except Exception:
-                pass
+                worker.log_event(topic, {"mailbox": address, "done": n})
+            except Exception as e:
+                log.debug("Could not report progress: %s", e)
     return send
 
 
@@ -635,14 +639,25 @@ def _run(cluster: _Cluster, command: str, output: str, submit: Callable[[Any], L
     report = OrgReport(command=command, output=output, started=time.time(), scheduler=cluster.scheduler,
                        dashboard=cluster.dashboard, workers=cluster.workers(), budget=budget)
     distributed.Variable(f"exchangelib-org-{run_id}-pause", client=client).set(0.0)
+    live: Dict[str, int] = {}
+    live_lock = threading.Lock()
+    topic = f"exchangelib-org-{run_id}-progress"
+
+    def on_event(event: Any) -> None:
+        try:
+            msg = event[1]
+            with live_lock:
+                live[msg["mailbox"]] = int(msg["done"])
+        except (TypeError, KeyError, IndexError, ValueError):
+            pass
+
     try:
-        sub = distributed.Sub(f"exchangelib-org-{run_id}-progress", client=client)
-    except Exception:
-        sub = None
+        client.subscribe_topic(topic, on_event)
+    except Exception as e:  # no live item counts; mailboxes are still counted
+        log.debug("No live progress: %s", e)
     bar = progress if isinstance(progress, Progress) else (_OrgProgress() if progress else None)
     futures = submit(client)
     by_future = {f: name for name, f in futures}
-    live: Dict[str, int] = {}
     done_items = 0
     if bar is not None:
         bar.start(len(futures), "Mailboxes" if command == "backup-org" else "Restoring")
@@ -653,13 +668,6 @@ def _run(cluster: _Cluster, command: str, output: str, submit: Callable[[Any], L
             if not finished:
                 time.sleep(0.2)
             pending -= finished
-            if sub is not None:
-                while True:
-                    try:
-                        address, n = sub.get(timeout=0)
-                    except Exception:
-                        break
-                    live[address] = n
             for f in finished:
                 name = by_future[f]
                 try:
@@ -667,16 +675,22 @@ def _run(cluster: _Cluster, command: str, output: str, submit: Callable[[Any], L
                 except Exception as e:  # the task itself died too often (KilledWorker) or crashed
                     res = {"mailbox": name, "status": "failed", "errors": [f"{type(e).__name__}: {e}"]}
                 report.mailboxes.append(res)
-                live.pop(name, None)
+                with live_lock:
+                    live.pop(name, None)
                 done_items += int(res.get("items" if command == "backup-org" else "uploaded") or 0)
                 if on_done is not None:
                     on_done(res)
                 if bar is not None:
                     bar.advance()
             if bar is not None and isinstance(bar, _OrgProgress):
-                bar.items = done_items + sum(live.values())
+                with live_lock:
+                    bar.items = done_items + sum(live.values())
                 bar.advance(0)
     finally:
+        try:
+            client.unsubscribe_topic(topic)
+        except Exception:
+            pass
         if bar is not None:
             if isinstance(bar, _OrgProgress):
                 bar.items = done_items
@@ -820,7 +834,7 @@ def _unique(addresses: Iterable[str]) -> List[str]:
 def read_mailbox_list(text: str) -> List[str]:
     """Addresses from a mailbox list: one per line, or the first column of a CSV file (a header row whose
     first cell has no '@' is skipped); blank lines and lines starting with '#' are ignored."""
-    out = []
+    out: List[str] = []
     for row in csv.reader(io.StringIO(text)):
         if not row or not row[0].strip() or row[0].lstrip().startswith("#"):
             continue

@@ -163,6 +163,7 @@ def fill_mailbox(server: "EWSServer", mailbox: Mailbox, items: int, seed: int, n
                 peer = f"{rng.choice(_FIRST)}.{rng.choice(_LAST)}@{domain}".lower()
                 elem = _message(rng, i, owner, peer, attach=rng.random() < 0.15)
             stamp_new(store, mailbox, elem)
+            assert folder is not None  # every mailbox has the well-known folders used above
             store.add_item(folder, elem)
     return items
 
