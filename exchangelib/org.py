@@ -561,10 +561,10 @@ class OrgReport:
 
     def summary(self) -> str:
         d = self.to_dict()["totals"]
-        what = "items" if self.command == "backup-org" else "items uploaded"
-        return (f"{d['complete']}/{d['mailboxes']} mailboxes complete, {d['failed']} failed; {d['items']} {what}, "
-                f"{d['bytes']} bytes in {_duration(self.duration)} ({d['items_per_s']} items/s, "
-                f"{d['mailboxes_per_hour']} mailboxes/hour)")
+        what = f"{d['items']} items, {d['bytes']} bytes" if self.command == "backup-org" else \
+            f"{d['items']} items uploaded"
+        return (f"{d['complete']}/{d['mailboxes']} mailboxes complete, {d['failed']} failed; {what} in "
+                f"{_duration(self.duration)} ({d['items_per_s']} items/s, {d['mailboxes_per_hour']} mailboxes/hour)")
 
 
 def _iso(t: float) -> Optional[str]:
@@ -691,12 +691,25 @@ def _run(cluster: _Cluster, command: str, output: str, submit: Callable[[Any], L
             client.unsubscribe_topic(topic)
         except Exception:
             pass
+        _forget_run(client, run_id, budget.get("global"))
         if bar is not None:
             if isinstance(bar, _OrgProgress):
                 bar.items = done_items
             bar.finish()
     report.finished = time.time()
     return report
+
+
+def _forget_run(client: Any, run_id: str, global_limit: Optional[int]) -> None:
+    """Remove the run's semaphore and pause variable from the scheduler (a long-lived one would keep them)."""
+    distributed = _require_dask()
+    try:
+        if global_limit:
+            distributed.Semaphore(max_leases=global_limit, name=f"exchangelib-org-{run_id}-ews",
+                                  scheduler_rpc=client.scheduler, loop=client.loop).close()
+        distributed.Variable(f"exchangelib-org-{run_id}-pause", client=client).delete()
+    except Exception as e:
+        log.debug("Could not remove the run's semaphore or variable: %s", e)
 
 
 def _write_json(output: str, name: str, doc: Dict[str, Any]) -> None:
@@ -983,6 +996,13 @@ def _print_report(report: OrgReport, args: argparse.Namespace) -> int:
     return 0 if not report.failed else 1
 
 
+def _quiet_dask(verbose: bool) -> None:
+    """Dask logs every worker start and stop at INFO; a command-line user wants the progress bar."""
+    if not verbose:
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # read by the worker processes
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+
+
 def _read_file(path: str) -> str:
     with open(path, encoding="utf-8-sig") as f:
         return f.read()
@@ -992,6 +1012,7 @@ def main_backup_org(argv: Optional[List[str]] = None) -> int:
     """``python -m exchangelib backup-org [--mailboxes FILE] [--from-directory QUERY] [--scheduler ADDR] ... OUTPUT``."""
     args = _parser("backup-org").parse_args(argv)
     _setup_logging(args.verbose)
+    _quiet_dask(args.verbose)
     try:
         _require_dask()
         addresses = read_mailbox_list(_read_file(args.mailboxes)) if args.mailboxes else []
@@ -1032,6 +1053,7 @@ def main_restore_org(argv: Optional[List[str]] = None) -> int:
     """``python -m exchangelib restore-org [--map FILE] [--mailboxes FILE] [--scheduler ADDR] ... SOURCE``."""
     args = _parser("restore-org").parse_args(argv)
     _setup_logging(args.verbose)
+    _quiet_dask(args.verbose)
     try:
         _require_dask()
         addresses = read_mailbox_list(_read_file(args.mailboxes)) if args.mailboxes else None

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import pickle
 import signal
 import threading
 import time
@@ -299,3 +300,18 @@ def test_command_line_with_the_directory_and_an_existing_scheduler(org_server, t
         f"user{i:04d}@example.com" for i in range(40, 50)]
     assert summary["scheduler"] == thread_cluster.scheduler.address
     assert (tmp_path / "out" / "mailboxes" / "user0045@example.com" / "manifest.json").is_file()
+
+
+def test_app_only_oauth_credentials_travel_to_the_workers(org_server, thread_cluster):
+    """Any credentials object works, including OAuth app-only ones that hold a lock (not picklable as such)."""
+    creds = org_server.oauth_credentials()  # client credentials of an app with full_access_as_app
+    conn = Connection(org_server.url, creds, version=org_server.account("ewsadmin@example.com").version)
+    copy = pickle.loads(pickle.dumps(conn))  # what a worker in another process gets
+    assert copy.credentials.client_id == creds.client_id and copy.credentials is not creds
+    assert "local-app-secret" not in repr(copy)
+    org_server.reset_stats()
+    report = backup_org(MAILBOXES[:3], f"memory://oauth-{os.getpid()}", copy, client=thread_cluster,
+                        max_concurrency=GLOBAL, max_mailbox_concurrency=PER_MAILBOX, progress=False)
+    assert report.complete == 3 and report.items == 3 * ITEMS
+    assert set(org_server.peak_concurrency_by_caller) == {"app:local-app"}
+    assert_budget_kept(org_server)
