@@ -31,6 +31,11 @@ own, other folders are matched by name under their parent or created) and upload
 (UploadItems). It keeps its own journal in OUTDIR, so an interrupted restore into the same mailbox
 resumes without creating duplicates.
 
+OUTDIR may also be an fsspec URL (``s3://bucket/prefix``, ``memory://name`` ...; see
+:func:`open_backup_dir` and :class:`FsspecDir`): the same layout, with the journal as numbered files
+(object stores can't append) and a lease file (:class:`StoreLease`) instead of an OS lock.
+:mod:`exchangelib.org` runs many of these backups at once on a Dask cluster.
+
 Credentials come from the environment (``EXCHANGELIB_USERNAME``, ``EXCHANGELIB_PASSWORD``) or a
 prompt, never from the command line, and are never logged.
 

@@ -197,7 +197,7 @@ def test_server_busy_makes_the_whole_cluster_back_off(thread_cluster):
 # --- a local directory, two worker processes, one killed mid-run ----------------------------------------
 def test_a_worker_killed_mid_run_still_leaves_every_mailbox_complete_exactly_once(org_server, tmp_path):
     org_server.reset_stats()
-    org_server.latency_ms = 5
+    org_server.latency_ms = 1
     killed: List[dict] = []
 
     def kill_one_mid_mailbox() -> None:
