@@ -60,7 +60,7 @@ def run(args: argparse.Namespace, url: str, workers: int) -> Dict[str, float]:
     out = tempfile.mkdtemp(prefix="bench-org-")
     try:
         with distributed.LocalCluster(n_workers=workers, threads_per_worker=args.threads_per_worker,
-                                      processes=True, host="127.0.0.1", dashboard_address=None) as cluster, \
+                                      processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster, \
                 distributed.Client(cluster) as client:
             client.run(lambda: __import__("exchangelib.org"))  # imports are start-up, not backup time
             t0 = time.perf_counter()

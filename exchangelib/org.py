@@ -362,7 +362,7 @@ def _join(base: str, rel: str) -> str:
 
 def _workers_alive() -> Optional[set]:
     try:
-        from distributed import get_client  # noqa: F401 - the worker has dask, or we wouldn't be here
+        from distributed import get_client  # on a worker: dask is there
         return set(get_client().run_on_scheduler(_scheduler_workers))
     except Exception as e:
         log.debug("Could not ask the scheduler for its workers: %s", e)
@@ -1009,7 +1009,8 @@ def _read_file(path: str) -> str:
 
 
 def main_backup_org(argv: Optional[List[str]] = None) -> int:
-    """``python -m exchangelib backup-org [--mailboxes FILE] [--from-directory QUERY] [--scheduler ADDR] ... OUTPUT``."""
+    """``python -m exchangelib backup-org [--mailboxes FILE] [--from-directory QUERY] [--scheduler ADDR] ...
+    OUTPUT``."""
     args = _parser("backup-org").parse_args(argv)
     _setup_logging(args.verbose)
     _quiet_dask(args.verbose)

@@ -100,7 +100,8 @@ def org_server():
 @pytest.fixture(scope="module")
 def thread_cluster():
     """Two in-process workers with two threads each."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         yield client
 
 
@@ -221,7 +222,8 @@ def test_a_worker_killed_mid_run_still_leaves_every_mailbox_complete_exactly_onc
     try:
         with dask.config.set(quick_leases), \
                 distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True, host="127.0.0.1",
-                                         dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+                                         dashboard_address="127.0.0.1:0") as cluster, \
+                distributed.Client(cluster) as client:
             killer = threading.Thread(target=kill_one_mid_mailbox)
             killer.start()
             report = backup_org(MAILBOXES, str(tmp_path), _connection(org_server), client=client,

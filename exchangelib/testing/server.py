@@ -162,7 +162,8 @@ class EWSServer:
         if max_concurrency is not None and (not isinstance(max_concurrency, int) or max_concurrency < 1):
             raise ValueError(f"EWSServer.max_concurrency must be a positive int or None, got {max_concurrency!r}")
         if max_app_concurrency is not None and (not isinstance(max_app_concurrency, int) or max_app_concurrency < 1):
-            raise ValueError(f"EWSServer.max_app_concurrency must be a positive int or None, got {max_app_concurrency!r}")
+            raise ValueError(f"EWSServer.max_app_concurrency must be a positive int or None, "
+                             f"got {max_app_concurrency!r}")
         if concurrency_response not in ("fault", "503"):
             raise ValueError(f"EWSServer.concurrency_response must be 'fault' or '503', got {concurrency_response!r}")
         self.server_version: ServerVersion = resolve_server_version(version)
