@@ -29,6 +29,7 @@ from exchangelib.testing import LocalExchange, ServerBusy, User  # noqa: E402
 from exchangelib.testing.ops.export import export_stream  # noqa: E402
 
 from .conftest import drop_protocols  # noqa: E402
+from .docs_pages import page_examples, run_example  # noqa: E402
 
 N = 50
 ITEMS = 8
@@ -317,3 +318,8 @@ def test_app_only_oauth_credentials_travel_to_the_workers(org_server, thread_clu
     assert report.complete == 3 and report.items == 3 * ITEMS
     assert set(org_server.peak_concurrency_by_caller) == {"app:local-app"}
     assert_budget_kept(org_server)
+
+
+@pytest.mark.parametrize("code, line", page_examples("migrating.rst"))
+def test_migrating_page_examples_print_what_they_say(code, line, monkeypatch):
+    run_example("migrating.rst", code, line, monkeypatch, every_print_checked=True)
