@@ -21,7 +21,8 @@ distributed = pytest.importorskip("distributed")  # exchangelib[org]
 dask = pytest.importorskip("dask")
 fsspec = pytest.importorskip("fsspec")
 
-from exchangelib.backup import BackupError, FsspecDir, StoreLease, _Dir, open_backup_dir  # noqa: E402
+from exchangelib.backup import (BackupError, FsspecDir, StoreLease, _Dir, backup_mailbox,  # noqa: E402
+                                open_backup_dir)
 from exchangelib.credentials import ServiceAccount  # noqa: E402
 from exchangelib.org import (Connection, backup_org, main_backup_org, map_address, read_address_map,  # noqa: E402
                              read_mailbox_list, restore_org)
@@ -323,3 +324,36 @@ def test_app_only_oauth_credentials_travel_to_the_workers(org_server, thread_clu
 @pytest.mark.parametrize("code, line", page_examples("migrating.rst"))
 def test_migrating_page_examples_print_what_they_say(code, line, monkeypatch):
     run_example("migrating.rst", code, line, monkeypatch, every_print_checked=True)
+
+
+def test_single_mailbox_backup_to_an_object_store_resumes_from_its_journal_segments(org_server, monkeypatch):
+    """FsspecDir: the journal is numbered files (object stores can't append); a run killed before it could
+    save its manifest is resumed from them."""
+    address = MAILBOXES[-1]
+    account = org_server.account(address)
+    url = f"memory://single-{os.getpid()}-{time.monotonic_ns()}"
+    saves: List[str] = []
+    write_meta = FsspecDir.write_meta
+
+    def killed_at_the_final_save(self, name, data):
+        if name == "manifest.json":
+            saves.append(name)
+            if len(saves) > 1:  # the first save (the folder tree) goes through, the final one never happens
+                raise OSError("the process was killed")
+        return write_meta(self, name, data)
+
+    monkeypatch.setattr(FsspecDir, "write_meta", killed_at_the_final_save)
+    with pytest.raises(OSError, match="killed"):
+        backup_mailbox(account, url, chunk_size=2)
+    monkeypatch.undo()
+    d = open_backup_dir(url, create=False)
+    assert json.loads(d.read_meta("manifest.json"))["items"] == {}
+    segments = [p for p in fsspec.filesystem("memory").ls(url[len("memory://"):], detail=False) if ".journal." in p]
+    assert len(segments) == ITEMS // 2  # one numbered journal file per chunk of two items
+    again = backup_mailbox(account, url)
+    assert again.exported == 0 and again.unchanged == ITEMS  # everything came back from the journal
+    assert_backed_up_exactly_once(org_server, d, address)
+    assert not [p for p in fsspec.filesystem("memory").ls(url[len("memory://"):], detail=False)
+                if ".journal." in p]  # the manifest was saved: the journal files are gone
+    with pytest.raises(BackupError, match="not a backup directory"):
+        open_backup_dir(f"memory://nothing-here-{os.getpid()}", create=False)
