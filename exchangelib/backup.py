@@ -243,8 +243,23 @@ class _Dir:
         return str(self.root)
 
     def lock(self) -> "Any":
-        """Exclusive use of the directory for one backup or restore (released by ``.release()``)."""
-        return _Lock(self)
+        """Exclusive use of the directory for one backup or restore (released by ``.release()``).
+
+        An OS lock on ``.lock``. When the caller holds the directory's :class:`StoreLease` (an organisation
+        run), a previous holder may still be finishing a write in this process (a worker the cluster gave
+        up on): its next write fails on the lost lease and lets go, so we wait for it, up to the lease's
+        lifetime. Otherwise a live lease of someone else means another run is busy here.
+        """
+        if self.lease is not None and self.lease.held:
+            return _Lock(self, wait=self.lease.ttl)
+        lock = _Lock(self)
+        other = StoreLease(self).current()
+        if other is not None and float(other.get("expires") or 0) > time.time():
+            lock.release()
+            holder = other.get("holder") if isinstance(other.get("holder"), dict) else {}
+            raise BackupError(f"Another backup or restore is running in {self.root} (lease held by "
+                              f"{_describe_holder(holder or {})})")
+        return lock
 
     def ensure_dir(self, rel: str) -> None:
         self.path(rel).mkdir(parents=True, exist_ok=True)
@@ -637,16 +652,21 @@ def open_backup_dir(location: Union[str, Path, Any], create: bool = True) -> Any
 class _Lock:
     """An exclusive lock on the backup directory (POSIX), released when the process ends, however it ends."""
 
-    def __init__(self, d: _Dir):
+    def __init__(self, d: _Dir, wait: float = 0.0):
         self._fd: Optional[int] = None
         if fcntl is None:  # pragma: no cover - Windows
             return
         fd = os.open(d.meta(LOCK), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise BackupError(f"Another backup or restore is running in {d.root}") from None
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise BackupError(f"Another backup or restore is running in {d.root}") from None
+                time.sleep(0.1)
         self._fd = fd
 
     def release(self) -> None:

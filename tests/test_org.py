@@ -357,3 +357,22 @@ def test_single_mailbox_backup_to_an_object_store_resumes_from_its_journal_segme
                 if ".journal." in p]  # the manifest was saved: the journal files are gone
     with pytest.raises(BackupError, match="not a backup directory"):
         open_backup_dir(f"memory://nothing-here-{os.getpid()}", create=False)
+
+
+def test_a_local_directory_waits_for_a_fenced_holder_and_refuses_plain_runs_during_a_lease(tmp_path):
+    old_dir, new_dir, plain_dir = _Dir(tmp_path), _Dir(tmp_path), _Dir(tmp_path)
+    old = StoreLease(old_dir, ttl=30, holder={"worker": "tcp://127.0.0.1:1"}).acquire()
+    old_lock = old_dir.lock()  # the old holder is running a backup
+    new = StoreLease(new_dir, ttl=30, is_gone=lambda holder: True).acquire()  # the cluster gave up on it
+    with pytest.raises(BackupError, match="Lost the lease"):
+        old_dir.journal_append("manifest.journal", "{}\n")  # its next write fails ...
+    threading.Timer(0.3, old_lock.release).start()  # ... and it lets go of the directory
+    t0 = time.monotonic()
+    new_lock = new_dir.lock()  # waits for that instead of failing
+    assert time.monotonic() - t0 >= 0.2
+    new_lock.release()
+    with pytest.raises(BackupError, match="lease held by"):
+        plain_dir.lock()  # a single-mailbox run can't start while the lease is held (by another machine, say)
+    new.release()
+    old.release()
+    plain_dir.lock().release()
