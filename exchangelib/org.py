@@ -84,6 +84,7 @@ DEFAULT_MAILBOX_CONCURRENCY = 2   # Exchange Online allows few concurrent connec
 DEFAULT_GLOBAL_CONCURRENCY = 20   # below Exchange Online's EWSMaxConcurrency of 27 per app
 DEFAULT_LEASE_TTL = 60.0
 _BUSY_REASONS = ("ErrorServerBusy", "HTTP 503", "HTTP 429")
+BUDGET_LEASE_TIMEOUT = 10  # seconds until the budget leases of a dead worker come back
 _DEFAULT_BUSY_PAUSE = 2.0
 
 
@@ -183,8 +184,15 @@ class _ClusterBudget:
                  pause_refresh: float = 0.5):
         distributed = _require_dask()
         self.run_id = run_id
-        self.sem = (distributed.Semaphore(max_leases=global_limit, name=f"exchangelib-org-{run_id}-ews")
-                    if global_limit else None)
+        self.sem = None
+        if global_limit:
+            import dask  # comes with distributed
+
+            # The leases of a worker that dies come back after BUDGET_LEASE_TIMEOUT seconds, whatever the
+            # cluster's configuration says (the timeout is fixed when the semaphore registers)
+            with dask.config.set({"distributed.scheduler.locks.lease-timeout": f"{BUDGET_LEASE_TIMEOUT}s"}):
+                self.sem = distributed.Semaphore(max_leases=global_limit, name=f"exchangelib-org-{run_id}-ews")
+                self.sem.register()
         self.pause_var = distributed.Variable(f"exchangelib-org-{run_id}-pause")
         self.idle_release = idle_release
         self.pause_refresh = pause_refresh
@@ -596,15 +604,16 @@ class _Cluster:
         elif scheduler:
             self.client = distributed.Client(scheduler)
         else:
-            import dask
-            # Leases of a killed worker's semaphores come back after seconds, not half a minute
-            dask.config.set({"distributed.scheduler.locks.lease-timeout": "10s",
-                             "distributed.scheduler.locks.lease-validation-interval": "2s"})
+            import dask  # comes with distributed
+
             n = n_workers or max(1, min(os.cpu_count() or 1, 8))
             # processes: on loopback only (in-process workers talk without sockets and take no host)
             where = {"host": "127.0.0.1"} if processes else {}
-            self.cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=threads_per_worker or 4,
-                                                    processes=processes, dashboard_address="127.0.0.1:0", **where)
+            # The scheduler looks for expired budget leases (of workers that died) every 2 s, not 10 s
+            with dask.config.set({"distributed.scheduler.locks.lease-validation-interval": "2s"}):
+                self.cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=threads_per_worker or 4,
+                                                        processes=processes, dashboard_address="127.0.0.1:0",
+                                                        **where)
             self.client = distributed.Client(self.cluster)
 
     @property

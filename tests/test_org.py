@@ -218,9 +218,8 @@ def test_a_worker_killed_mid_run_still_leaves_every_mailbox_complete_exactly_onc
                     continue
             time.sleep(0.02)
 
-    # The dead worker's budget leases come back after 3 s (the default, 30 s, is for slow networks)
-    quick_leases = {"distributed.scheduler.locks.lease-timeout": "3s",
-                    "distributed.scheduler.locks.lease-validation-interval": "0.5s"}
+    # The scheduler looks for the dead worker's expired budget leases twice a second
+    quick_leases = {"distributed.scheduler.locks.lease-validation-interval": "0.5s"}
     try:
         with dask.config.set(quick_leases), \
                 distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True, host="127.0.0.1",
