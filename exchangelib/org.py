@@ -25,7 +25,7 @@ Throttling: Exchange budgets requests per user/app and per mailbox. Every reques
 for a lease from one cluster-wide ``distributed.Semaphore`` (``--max-concurrency``, the global budget);
 each mailbox is opened with ``--max-mailbox-concurrency`` connections by the one task that holds its
 lease (the per-mailbox budget). When any request gets ``ErrorServerBusy`` (or HTTP 503/429), the
-server's back-off is published in a ``distributed.Variable`` and every worker waits it out before its
+server's back-off is published in the scheduler's metadata and every worker waits it out before its
 next request: the whole cluster backs off, not one thread.
 
 Dependencies: ``pip install 'exchangelib[org]'`` (dask[distributed], fsspec); imported only here.
@@ -193,7 +193,8 @@ class _ClusterBudget:
             with dask.config.set({"distributed.scheduler.locks.lease-timeout": f"{BUDGET_LEASE_TIMEOUT}s"}):
                 self.sem = distributed.Semaphore(max_leases=global_limit, name=f"exchangelib-org-{run_id}-ews")
                 self.sem.register()
-        self.pause_var = distributed.Variable(f"exchangelib-org-{run_id}-pause")
+        self.pause_key = ["exchangelib-org", run_id, "pause"]  # in the scheduler's metadata
+        self.worker = distributed.get_worker()  # now, in the task's thread: requests run in other threads
         self.idle_release = idle_release
         self.pause_refresh = pause_refresh
         self._lock = threading.Lock()
@@ -211,7 +212,7 @@ class _ClusterBudget:
         if now - self._pause_read >= self.pause_refresh:
             self._pause_read = now
             try:
-                value = self.pause_var.get(timeout=1)
+                value = _on_scheduler("get_metadata", self.worker, keys=self.pause_key, default=0.0)
                 self._pause_until = max(self._pause_until, float(value or 0))
             except Exception as e:  # not set yet, or the scheduler is slow: go on with what we know
                 log.debug("Could not read the cluster pause: %s", e)
@@ -235,11 +236,11 @@ class _ClusterBudget:
                 return
             self._pause_until = until
         try:
-            current = float(self.pause_var.get(timeout=1) or 0)
-        except Exception:
-            current = 0.0
-        if until > current:
-            self.pause_var.set(until)
+            current = float(_on_scheduler("get_metadata", self.worker, keys=self.pause_key, default=0.0) or 0)
+            if until > current:
+                _on_scheduler("set_metadata", self.worker, keys=self.pause_key, value=until)
+        except Exception as e:  # this worker still waits; the others may not
+            log.warning("Could not tell the cluster to back off: %s", e)
         log.warning("Server busy: the whole cluster backs off for %.2fs", seconds)
 
     # -- global leases --
@@ -370,15 +371,21 @@ def _join(base: str, rel: str) -> str:
 
 def _workers_alive() -> Optional[set]:
     try:
-        from distributed import get_client  # on a worker: dask is there
-        return set(get_client().run_on_scheduler(_scheduler_workers))
+        return set(_on_scheduler("identity", n_workers=-1)["workers"])
     except Exception as e:
         log.debug("Could not ask the scheduler for its workers: %s", e)
         return None
 
 
-def _scheduler_workers(dask_scheduler: Any = None) -> List[str]:
-    return list(dask_scheduler.workers) if dask_scheduler is not None else []
+def _on_scheduler(method: str, worker: Any = None, **kwargs: Any) -> Any:
+    """Call a scheduler RPC through a worker's own connection (default: the worker running this task). A
+    client would do too, but a client made inside a task becomes the process' default client and outlives
+    in-process clusters."""
+    from distributed import get_worker
+    from distributed.utils import sync
+
+    worker = worker or get_worker()
+    return sync(worker.loop, getattr(worker.scheduler, method), **kwargs)
 
 
 def _holder() -> Dict[str, Any]:
@@ -647,7 +654,7 @@ def _run(cluster: _Cluster, command: str, output: str, submit: Callable[[Any], L
     client = cluster.client
     report = OrgReport(command=command, output=output, started=time.time(), scheduler=cluster.scheduler,
                        dashboard=cluster.dashboard, workers=cluster.workers(), budget=budget)
-    distributed.Variable(f"exchangelib-org-{run_id}-pause", client=client).set(0.0)
+    client.set_metadata(["exchangelib-org", run_id, "pause"], 0.0)
     live: Dict[str, int] = {}
     live_lock = threading.Lock()
     topic = f"exchangelib-org-{run_id}-progress"
@@ -710,13 +717,13 @@ def _run(cluster: _Cluster, command: str, output: str, submit: Callable[[Any], L
 
 
 def _forget_run(client: Any, run_id: str, global_limit: Optional[int]) -> None:
-    """Remove the run's semaphore and pause variable from the scheduler (a long-lived one would keep them)."""
+    """Remove the run's semaphore and pause time from the scheduler (a long-lived one would keep them)."""
     distributed = _require_dask()
     try:
         if global_limit:
             distributed.Semaphore(max_leases=global_limit, name=f"exchangelib-org-{run_id}-ews",
                                   scheduler_rpc=client.scheduler, loop=client.loop).close()
-        distributed.Variable(f"exchangelib-org-{run_id}-pause", client=client).delete()
+        client.set_metadata(["exchangelib-org", run_id], None)
     except Exception as e:
         log.debug("Could not remove the run's semaphore or variable: %s", e)
 

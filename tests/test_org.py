@@ -103,7 +103,7 @@ def org_server():
 def thread_cluster():
     """Two in-process workers with two threads each."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+                                  dashboard_address="127.0.0.1:0") as cluster, distributed.Client(cluster) as client:
         yield client
 
 
