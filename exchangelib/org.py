@@ -939,8 +939,11 @@ def _parser(command: str) -> argparse.ArgumentParser:
                         + ("" if backup else " (default: every mailbox in SOURCE)"))
     if backup:
         p.add_argument("--from-directory", action="append", default=[], metavar="QUERY",
-                       help="add the mailboxes whose names or addresses start with QUERY (ResolveNames; repeatable; "
-                            "'' is not allowed: Exchange returns at most 100 names per query)")
+                       help="add the mailboxes whose names or addresses start with QUERY (ResolveNames; repeatable: "
+                            "Exchange returns at most 100 names per query)")
+        p.add_argument("--directory-as", metavar="ADDRESS",
+                       help="mailbox to send the directory queries as (default: the first address of --mailboxes, "
+                            "or --user if it is an address)")
         p.add_argument("--root", choices=BACKUP_ROOTS, default="msgfolderroot",
                        help="where to start in each mailbox (default: the folders users see)")
     else:
@@ -1036,9 +1039,10 @@ def main_backup_org(argv: Optional[List[str]] = None) -> int:
         if args.server:
             conn = _connection(args)
             if args.from_directory:
-                probe = addresses[0] if addresses else conn.credentials.identity
+                probe = args.directory_as or (addresses[0] if addresses else conn.credentials.identity)
                 if "@" not in probe:
-                    raise SystemExit("error: --from-directory needs --mailboxes or a --user that is an address")
+                    raise SystemExit("error: --from-directory needs --directory-as ADDRESS, --mailboxes, or a "
+                                     "--user that is an address")
                 account = conn.account(probe)
                 try:
                     addresses = _unique(addresses + mailboxes_from_directory(account, args.from_directory))
