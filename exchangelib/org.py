@@ -85,6 +85,12 @@ DEFAULT_GLOBAL_CONCURRENCY = 20   # below Exchange Online's EWSMaxConcurrency of
 DEFAULT_LEASE_TTL = 60.0
 _BUSY_REASONS = ("ErrorServerBusy", "HTTP 503", "HTTP 429")
 BUDGET_LEASE_TIMEOUT = 10  # seconds until the budget leases of a dead worker come back
+_BUDGET_CONFIG = {"distributed.scheduler.locks.lease-timeout": f"{BUDGET_LEASE_TIMEOUT}s"}
+_CONFIG_LOCK = threading.Lock()  # dask's configuration is global: one thread at a time changes it
+
+
+def _semaphore_name(run_id: str) -> str:
+    return f"exchangelib-org-{run_id}-ews"
 _DEFAULT_BUSY_PAUSE = 2.0
 
 
@@ -188,10 +194,10 @@ class _ClusterBudget:
         if global_limit:
             import dask  # comes with distributed
 
-            # The leases of a worker that dies come back after BUDGET_LEASE_TIMEOUT seconds, whatever the
-            # cluster's configuration says (the timeout is fixed when the semaphore registers)
-            with dask.config.set({"distributed.scheduler.locks.lease-timeout": f"{BUDGET_LEASE_TIMEOUT}s"}):
-                self.sem = distributed.Semaphore(max_leases=global_limit, name=f"exchangelib-org-{run_id}-ews")
+            # Leases are refreshed every BUDGET_LEASE_TIMEOUT / 5 seconds, whatever the cluster's
+            # configuration says (the client registered the semaphore with that timeout, see _run())
+            with _CONFIG_LOCK, dask.config.set(_BUDGET_CONFIG):
+                self.sem = distributed.Semaphore(max_leases=global_limit, name=_semaphore_name(run_id))
                 self.sem.register()
         self.pause_key = ["exchangelib-org", run_id, "pause"]  # in the scheduler's metadata
         self.worker = distributed.get_worker()  # now, in the task's thread: requests run in other threads
@@ -655,6 +661,14 @@ def _run(cluster: _Cluster, command: str, output: str, submit: Callable[[Any], L
     report = OrgReport(command=command, output=output, started=time.time(), scheduler=cluster.scheduler,
                        dashboard=cluster.dashboard, workers=cluster.workers(), budget=budget)
     client.set_metadata(["exchangelib-org", run_id, "pause"], 0.0)
+    if budget.get("global"):  # the first registration fixes the semaphore's lease timeout
+        import dask  # comes with distributed
+
+        with _CONFIG_LOCK, dask.config.set(_BUDGET_CONFIG):
+            sem = distributed.Semaphore(max_leases=budget["global"], name=_semaphore_name(run_id),
+                                        scheduler_rpc=client.scheduler, loop=client.loop)
+            sem.register()
+            sem.refresh_callback.stop()  # it holds no leases
     live: Dict[str, int] = {}
     live_lock = threading.Lock()
     topic = f"exchangelib-org-{run_id}-progress"
@@ -721,7 +735,7 @@ def _forget_run(client: Any, run_id: str, global_limit: Optional[int]) -> None:
     distributed = _require_dask()
     try:
         if global_limit:
-            distributed.Semaphore(max_leases=global_limit, name=f"exchangelib-org-{run_id}-ews",
+            distributed.Semaphore(max_leases=global_limit, name=_semaphore_name(run_id),
                                   scheduler_rpc=client.scheduler, loop=client.loop).close()
         client.set_metadata(["exchangelib-org", run_id], None)
     except Exception as e:
