@@ -499,16 +499,31 @@ def _backup_task(address: str, conn: Connection, settings: _Settings) -> Dict[st
     return result
 
 
+def _target_lock(run_id: str, target: str) -> Any:
+    """A cluster-wide lock on a target mailbox for this run (acquired)."""
+    distributed = _require_dask()
+    import dask  # comes with distributed
+
+    with _CONFIG_LOCK, dask.config.set(_BUDGET_CONFIG):  # a dead worker's lock comes back in seconds
+        lock = distributed.Lock(name=f"exchangelib-org-{run_id}-target-{target.lower()}")
+        lock.register()  # the lease timeout is fixed now
+    lock.acquire()
+    return lock
+
+
 def _restore_task(source: str, target: str, conn: Connection, settings: _Settings) -> Dict[str, Any]:
     t0 = time.time()
     rel = mailbox_dir(source)
     result: Dict[str, Any] = {"mailbox": source, "target": target, "dir": rel, "status": "failed", "uploaded": 0,
                               "skipped": 0, "failed": 0, "folders_created": 0, "errors": [],
                               "worker": _holder().get("worker")}
-    lease = budget = account = None
+    lease = budget = account = target_lock = None
     try:
         d = open_backup_dir(_join(settings.output, rel), create=False)
         lease = _take_lease(d, settings)
+        # Several backups may be restored into one mailbox (an address map that merges mailboxes): one at a
+        # time, so the mailbox's connection budget holds across the cluster
+        target_lock = _target_lock(settings.run_id, target)
         budget = _ClusterBudget(settings.run_id, settings.global_limit)
         policy = ClusterRetryPolicy(budget, name=target, max_wait=settings.max_wait)
         account = conn.account(target, max_connections=settings.per_mailbox, retry_policy=policy)
@@ -524,6 +539,8 @@ def _restore_task(source: str, target: str, conn: Connection, settings: _Setting
             _forget_protocol(account.protocol)
         if budget is not None:
             budget.close()
+        if target_lock is not None:
+            target_lock.release()
         if lease is not None:
             lease.release()
     result["duration_s"] = round(time.time() - t0, 3)

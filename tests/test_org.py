@@ -170,6 +170,15 @@ def test_restore_org_reproduces_the_mailboxes_in_a_second_server(org_server, mem
             source = sorted(server_items(org_server, address, canonical=True).values())
             restored = sorted(server_items(target, dest, canonical=True).values())
             assert restored == source  # same folders, every item byte for byte
+        # Two backups merged into one mailbox: one after the other, within the mailbox's budget
+        target.reset_stats()
+        target.add_user(User("merged", None, "merged@example.org"))
+        merge = {a: "merged@example.org" for a in MAILBOXES[1:3]}
+        merged = restore_org(url, _connection(target), address_map=merge, mailboxes=MAILBOXES[1:3],
+                             client=thread_cluster, max_concurrency=GLOBAL, max_mailbox_concurrency=PER_MAILBOX,
+                             progress=False)
+        assert merged.complete == 2 and len(server_items(target, "merged@example.org")) == 2 * ITEMS
+        assert_budget_kept(target)
         # Again: a restore never uploads an item twice into the same mailbox
         again = restore_org(url, _connection(target), address_map=amap, mailboxes=MAILBOXES[:3],
                             client=thread_cluster, progress=False)
