@@ -371,6 +371,12 @@ def mailbox_dir(address: str) -> str:
     return f"{MAILBOX_DIR}/{safe_name(address.strip().lower())}"
 
 
+def _absolute(location: Any) -> str:
+    """A local path made absolute (workers may have another working directory); URLs unchanged."""
+    text = str(location)
+    return text if "://" in text else os.path.abspath(text)
+
+
 def _join(base: str, rel: str) -> str:
     return base.rstrip("/") + "/" + rel if "://" in base else os.path.join(base, *rel.split("/"))
 
@@ -808,7 +814,7 @@ def backup_org(mailboxes: Iterable[str], output: str, connection: Connection, *,
     if not addresses:
         raise ValueError("backup_org: no mailboxes to back up")
     run_id = secrets.token_hex(6)
-    output = str(output)
+    output = _absolute(output)
     index = _read_index(output)
     for a in addresses:
         index["mailboxes"][a] = mailbox_dir(a)
@@ -849,7 +855,7 @@ def restore_org(source: str, connection: Connection, *, address_map: Optional[Di
     never restored twice into the same target. Same cluster and budget parameters as :func:`backup_org`.
     """
     _check_budget(max_concurrency, max_mailbox_concurrency)
-    source = str(source)
+    source = _absolute(source)
     index = _read_index(source)
     known = dict(index["mailboxes"])
     if not known:

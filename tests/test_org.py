@@ -24,8 +24,8 @@ fsspec = pytest.importorskip("fsspec")
 from exchangelib.backup import (BackupError, FsspecDir, StoreLease, _Dir, backup_mailbox,  # noqa: E402
                                 open_backup_dir)
 from exchangelib.credentials import ServiceAccount  # noqa: E402
-from exchangelib.org import (Connection, backup_org, main_backup_org, map_address, read_address_map,  # noqa: E402
-                             read_mailbox_list, restore_org)
+from exchangelib.org import (Connection, _OrgProgress, backup_org, main_backup_org, map_address,  # noqa: E402
+                             read_address_map, read_mailbox_list, restore_org)
 from exchangelib.testing import LocalExchange, ServerBusy, User  # noqa: E402
 from exchangelib.testing.ops.export import export_stream  # noqa: E402
 
@@ -384,3 +384,16 @@ def test_a_local_directory_waits_for_a_fenced_holder_and_refuses_plain_runs_duri
     new.release()
     old.release()
     plain_dir.lock().release()
+
+
+def test_the_progress_line_counts_mailboxes_and_items():
+    out = io.StringIO()
+    bar = _OrgProgress(stream=out, tty=True)
+    bar.start(4, "Mailboxes")
+    bar.items = 120
+    bar.advance()
+    line = bar.line()
+    assert line.startswith("Mailboxes [") and " 1/4 " in line and "mailboxes/s" in line
+    assert ", 120 items (" in line and "items/s)" in line and "ETA" in line
+    bar.finish()
+    assert out.getvalue().endswith("\n") and "\r" in out.getvalue()
