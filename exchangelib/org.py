@@ -71,7 +71,8 @@ from .version import Version
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Connection", "OrgReport", "backup_org", "restore_org", "read_mailbox_list", "read_address_map",
+__all__ = ["Connection", "OrgReport", "backup_org", "restore_org", "prepare_connection", "read_mailbox_list",
+           "read_address_map",
            "mailboxes_from_directory", "ClusterRetryPolicy", "main_backup_org", "main_restore_org"]
 
 T = TypeVar("T")
@@ -820,6 +821,7 @@ def backup_org(mailboxes: Iterable[str], output: str, connection: Connection, *,
         index["mailboxes"][a] = mailbox_dir(a)
     index["updated"] = _iso(time.time())
     _write_json(output, ORG_INDEX, index)
+    connection = prepare_connection(connection, addresses[0])
     cluster = _Cluster(scheduler, client, n_workers, threads_per_worker, processes)
     try:
         if cluster.dashboard and progress:
@@ -866,6 +868,7 @@ def restore_org(source: str, connection: Connection, *, address_map: Optional[Di
         raise BackupError(f"{source} holds no backup of {', '.join(missing[:5])}"
                           f"{' ...' if len(missing) > 5 else ''}")
     pairs = [(a, map_address(a, address_map or {})) for a in wanted]
+    connection = prepare_connection(connection, pairs[0][1])
     run_id = secrets.token_hex(6)
     cluster = _Cluster(scheduler, client, n_workers, threads_per_worker, processes)
     try:
@@ -1027,16 +1030,19 @@ def _connection(args: argparse.Namespace) -> Connection:
                       verify=args.ca_file or True)
 
 
-def _with_version(conn: Connection, probe_address: str) -> Connection:
-    """Detect the server version once (with an impersonated request), so tasks don't each probe."""
-    if conn.version is not None:
+def prepare_connection(conn: Connection, probe_address: str) -> Connection:
+    """The connection with its auth type and server version filled in, detected once here (the version with
+    a request that impersonates ``probe_address``), so that each mailbox task doesn't probe the server again.
+    """
+    if conn.version is not None and conn.auth_type is not None:
         return conn
     account = conn.account(probe_address)
     try:
-        version = account.version
+        version = conn.version or account.version
+        auth_type = conn.auth_type or account.protocol.auth_type
     finally:
         _forget_protocol(account.protocol)
-    return Connection(conn.service_endpoint, conn.credentials, conn.auth_type, version, conn.verify)
+    return Connection(conn.service_endpoint, conn.credentials, auth_type, version, conn.verify)
 
 
 def _print_report(report: OrgReport, args: argparse.Namespace) -> int:
@@ -1087,7 +1093,7 @@ def main_backup_org(argv: Optional[List[str]] = None) -> int:
                     _forget_protocol(account.protocol)
             if not addresses:
                 raise SystemExit("error: no mailboxes: give --mailboxes FILE and/or --from-directory QUERY")
-            conn = _with_version(conn, addresses[0])
+            conn = prepare_connection(conn, addresses[0])
             report = _backup_org_args(args, addresses, conn)
         else:
             report = _local_backup_org(args, addresses)
@@ -1120,7 +1126,7 @@ def main_restore_org(argv: Optional[List[str]] = None) -> int:
             conn = _connection(args)
             probe = map_address((addresses or sorted(_read_index(args.output)["mailboxes"]) or ["x@x"])[0],
                                 address_map)
-            conn = _with_version(conn, probe)
+            conn = prepare_connection(conn, probe)
             report = restore_org(args.output, conn, address_map=address_map, mailboxes=addresses,
                                  scheduler=args.scheduler, n_workers=args.workers,
                                  threads_per_worker=args.threads_per_worker, max_concurrency=args.max_concurrency,
