@@ -338,7 +338,7 @@ def test_single_mailbox_backup_to_an_object_store_resumes_from_its_journal_segme
     """FsspecDir: the journal is numbered files (object stores can't append); a run killed before it could
     save its manifest is resumed from them."""
     address = MAILBOXES[-1]
-    account = org_server.account(address)
+    account = _connection(org_server).account(address, max_connections=PER_MAILBOX)  # within the server's budget
     url = f"memory://single-{os.getpid()}-{time.monotonic_ns()}"
     saves: List[str] = []
     write_meta = FsspecDir.write_meta
