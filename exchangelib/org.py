@@ -85,9 +85,14 @@ DEFAULT_MAILBOX_CONCURRENCY = 2   # Exchange Online allows few concurrent connec
 DEFAULT_GLOBAL_CONCURRENCY = 20   # below Exchange Online's EWSMaxConcurrency of 27 per app
 DEFAULT_LEASE_TTL = 60.0
 _BUSY_REASONS = ("ErrorServerBusy", "HTTP 503", "HTTP 429")
-BUDGET_LEASE_TIMEOUT = 10  # seconds until the budget leases of a dead worker come back
-_BUDGET_CONFIG = {"distributed.scheduler.locks.lease-timeout": f"{BUDGET_LEASE_TIMEOUT}s"}
+BUDGET_LEASE_TIMEOUT = 10.0  # default seconds until the budget leases of a dead worker come back
 _CONFIG_LOCK = threading.Lock()  # dask's configuration is global: one thread at a time changes it
+
+
+def _budget_config(lease_timeout: float) -> Dict[str, str]:
+    """Dask configuration for our semaphores and locks: leases expire after ``lease_timeout`` seconds unless
+    renewed (every fifth of that), so the budget a dead worker held comes back that soon."""
+    return {"distributed.scheduler.locks.lease-timeout": f"{lease_timeout}s"}
 
 
 def _semaphore_name(run_id: str) -> str:
@@ -187,17 +192,17 @@ class _ClusterBudget:
     held, and leases held never exceed the Semaphore's ``max_leases``.
     """
 
-    def __init__(self, run_id: str, global_limit: Optional[int], idle_release: float = 0.2,
-                 pause_refresh: float = 0.5):
+    def __init__(self, run_id: str, global_limit: Optional[int], lease_timeout: float = BUDGET_LEASE_TIMEOUT,
+                 idle_release: float = 0.2, pause_refresh: float = 0.5):
         distributed = _require_dask()
         self.run_id = run_id
         self.sem = None
         if global_limit:
             import dask  # comes with distributed
 
-            # Leases are refreshed every BUDGET_LEASE_TIMEOUT / 5 seconds, whatever the cluster's
-            # configuration says (the client registered the semaphore with that timeout, see _run())
-            with _CONFIG_LOCK, dask.config.set(_BUDGET_CONFIG):
+            # Leases are refreshed every lease_timeout / 5 seconds, whatever the cluster's configuration
+            # says (the client registered the semaphore with that timeout, see _run())
+            with _CONFIG_LOCK, dask.config.set(_budget_config(lease_timeout)):
                 self.sem = distributed.Semaphore(max_leases=global_limit, name=_semaphore_name(run_id))
                 self.sem.register()
         self.pause_key = ["exchangelib-org", run_id, "pause"]  # in the scheduler's metadata
@@ -364,6 +369,7 @@ class _Settings:
     chunk_size: Optional[int] = None
     lease_ttl: float = DEFAULT_LEASE_TTL
     max_wait: float = 3600.0
+    budget_lease_timeout: float = BUDGET_LEASE_TIMEOUT
     scheduler: Optional[str] = None
 
 
@@ -472,7 +478,7 @@ def _backup_task(address: str, conn: Connection, settings: _Settings) -> Dict[st
         resumed = d.read_meta(MANIFEST) is not None
         lease = _take_lease(d, settings)
         result["took_over_from"] = (lease.taken_over or {}).get("worker") if lease.taken_over else None
-        budget = _ClusterBudget(settings.run_id, settings.global_limit)
+        budget = _ClusterBudget(settings.run_id, settings.global_limit, settings.budget_lease_timeout)
         policy = ClusterRetryPolicy(budget, name=address, max_wait=settings.max_wait)
         account = conn.account(address, max_connections=settings.per_mailbox, retry_policy=policy)
         publish = _publish(settings.run_id)
@@ -506,12 +512,12 @@ def _backup_task(address: str, conn: Connection, settings: _Settings) -> Dict[st
     return result
 
 
-def _target_lock(run_id: str, target: str) -> Any:
+def _target_lock(run_id: str, target: str, lease_timeout: float) -> Any:
     """A cluster-wide lock on a target mailbox for this run (acquired)."""
     distributed = _require_dask()
     import dask  # comes with distributed
 
-    with _CONFIG_LOCK, dask.config.set(_BUDGET_CONFIG):  # a dead worker's lock comes back in seconds
+    with _CONFIG_LOCK, dask.config.set(_budget_config(lease_timeout)):  # a dead worker's lock comes back soon
         lock = distributed.Lock(name=f"exchangelib-org-{run_id}-target-{target.lower()}")
         lock.register()  # the lease timeout is fixed now
     lock.acquire()
@@ -530,8 +536,8 @@ def _restore_task(source: str, target: str, conn: Connection, settings: _Setting
         lease = _take_lease(d, settings)
         # Several backups may be restored into one mailbox (an address map that merges mailboxes): one at a
         # time, so the mailbox's connection budget holds across the cluster
-        target_lock = _target_lock(settings.run_id, target)
-        budget = _ClusterBudget(settings.run_id, settings.global_limit)
+        target_lock = _target_lock(settings.run_id, target, settings.budget_lease_timeout)
+        budget = _ClusterBudget(settings.run_id, settings.global_limit, settings.budget_lease_timeout)
         policy = ClusterRetryPolicy(budget, name=target, max_wait=settings.max_wait)
         account = conn.account(target, max_connections=settings.per_mailbox, retry_policy=policy)
         stats = restore_mailbox(account, d, chunk_size=settings.chunk_size, progress=False)
@@ -688,7 +694,7 @@ def _run(cluster: _Cluster, command: str, output: str, submit: Callable[[Any], L
     if budget.get("global"):  # the first registration fixes the semaphore's lease timeout
         import dask  # comes with distributed
 
-        with _CONFIG_LOCK, dask.config.set(_BUDGET_CONFIG):
+        with _CONFIG_LOCK, dask.config.set(_budget_config(budget["lease_timeout_s"])):
             sem = distributed.Semaphore(max_leases=budget["global"], name=_semaphore_name(run_id),
                                         scheduler_rpc=client.scheduler, loop=client.loop)
             sem.register()
@@ -797,7 +803,8 @@ def backup_org(mailboxes: Iterable[str], output: str, connection: Connection, *,
                processes: bool = True, max_concurrency: Optional[int] = DEFAULT_GLOBAL_CONCURRENCY,
                max_mailbox_concurrency: int = DEFAULT_MAILBOX_CONCURRENCY, root: str = "msgfolderroot",
                chunk_size: Optional[int] = None, lease_ttl: float = DEFAULT_LEASE_TTL, max_wait: float = 3600,
-               progress: Union[Progress, bool, None] = None, retries: int = 2) -> OrgReport:
+               progress: Union[Progress, bool, None] = None, retries: int = 2,
+               budget_lease_timeout: float = BUDGET_LEASE_TIMEOUT) -> OrgReport:
     """Back up (or bring up to date) every mailbox in ``mailboxes`` into ``output`` (a directory or fsspec
     URL), one resumable task per mailbox on a Dask cluster; see the module docstring.
 
@@ -805,7 +812,10 @@ def backup_org(mailboxes: Iterable[str], output: str, connection: Connection, *,
     LocalCluster of ``n_workers`` workers (default: the machine's cores) with ``threads_per_worker`` threads
     each, in processes unless ``processes=False``. ``max_concurrency``: requests in flight over the whole
     cluster (None: no limit); ``max_mailbox_concurrency``: connections per mailbox. ``retries``: how often
-    Dask runs a task again that raised (a task whose worker died is run again in any case).
+    Dask runs a task again that raised (a task whose worker died is run again in any case). ``lease_ttl``:
+    seconds a mailbox's lease lasts unless renewed; ``budget_lease_timeout``: seconds until the budget
+    leases a dead worker held come back (shorter means sooner, but a worker too busy to renew its leases
+    in time loses them and the budget may be overbooked).
     Returns an :class:`OrgReport`; ``org.json`` and ``org-summary.json`` are written into ``output``.
     """
     _check_budget(max_concurrency, max_mailbox_concurrency)
@@ -829,7 +839,8 @@ def backup_org(mailboxes: Iterable[str], output: str, connection: Connection, *,
         log.info("Dask dashboard: %s", cluster.dashboard)
         settings = _Settings(run_id=run_id, output=output, global_limit=max_concurrency,
                              per_mailbox=max_mailbox_concurrency, root=root, chunk_size=chunk_size,
-                             lease_ttl=lease_ttl, max_wait=max_wait, scheduler=cluster.scheduler)
+                             lease_ttl=lease_ttl, max_wait=max_wait, scheduler=cluster.scheduler,
+                             budget_lease_timeout=budget_lease_timeout)
 
         def submit(client: Any) -> List[Tuple[str, Any]]:
             conn = client.scatter(connection, broadcast=True, hash=False)
@@ -837,7 +848,8 @@ def backup_org(mailboxes: Iterable[str], output: str, connection: Connection, *,
                                       retries=retries)) for a in addresses]
 
         report = _run(cluster, "backup-org", output, submit, run_id,
-                      {"global": max_concurrency, "per_mailbox": max_mailbox_concurrency}, progress)
+                      {"global": max_concurrency, "per_mailbox": max_mailbox_concurrency,
+                       "lease_timeout_s": budget_lease_timeout}, progress)
     finally:
         cluster.close()
     _write_json(output, SUMMARY, report.to_dict())
@@ -850,7 +862,8 @@ def restore_org(source: str, connection: Connection, *, address_map: Optional[Di
                 max_concurrency: Optional[int] = DEFAULT_GLOBAL_CONCURRENCY,
                 max_mailbox_concurrency: int = DEFAULT_MAILBOX_CONCURRENCY, chunk_size: Optional[int] = None,
                 lease_ttl: float = DEFAULT_LEASE_TTL, max_wait: float = 3600,
-                progress: Union[Progress, bool, None] = None, retries: int = 2) -> OrgReport:
+                progress: Union[Progress, bool, None] = None, retries: int = 2,
+                budget_lease_timeout: float = BUDGET_LEASE_TIMEOUT) -> OrgReport:
     """Restore the mailboxes backed up in ``source`` (by :func:`backup_org`), each into the mailbox that
     ``address_map`` maps it to (see :func:`read_address_map`; unmapped addresses keep their address).
     ``mailboxes`` restricts it to some of them. Resumable like the single-mailbox restore: a mailbox is
@@ -876,6 +889,7 @@ def restore_org(source: str, connection: Connection, *, address_map: Optional[Di
             print(f"Dask dashboard: {cluster.dashboard}", file=sys.stderr)
         settings = _Settings(run_id=run_id, output=source, global_limit=max_concurrency,
                              per_mailbox=max_mailbox_concurrency, chunk_size=chunk_size, lease_ttl=lease_ttl,
+                             budget_lease_timeout=budget_lease_timeout,
                              max_wait=max_wait, scheduler=cluster.scheduler)
 
         def submit(client: Any) -> List[Tuple[str, Any]]:
@@ -884,7 +898,8 @@ def restore_org(source: str, connection: Connection, *, address_map: Optional[Di
                                         pure=False, retries=retries)) for src, dst in pairs]
 
         report = _run(cluster, "restore-org", source, submit, run_id,
-                      {"global": max_concurrency, "per_mailbox": max_mailbox_concurrency}, progress)
+                      {"global": max_concurrency, "per_mailbox": max_mailbox_concurrency,
+                       "lease_timeout_s": budget_lease_timeout}, progress)
     finally:
         cluster.close()
     return report

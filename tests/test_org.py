@@ -132,7 +132,7 @@ def test_fifty_mailboxes_into_fsspec_memory_each_item_once_within_the_budget(org
     assert summary["totals"]["mailboxes"] == N and summary["totals"]["complete"] == N
     assert summary["totals"]["items"] == N * ITEMS
     assert summary["totals"]["bytes"] == sum(m["bytes"] for m in summary["mailboxes"]) > 0
-    assert summary["budget"] == {"global": GLOBAL, "per_mailbox": PER_MAILBOX}
+    assert summary["budget"] == {"global": GLOBAL, "per_mailbox": PER_MAILBOX, "lease_timeout_s": 10.0}
     one = summary["mailboxes"][0]
     assert one["mailbox"] == MAILBOXES[0] and one["items"] == ITEMS and one["failed"] == 0 and one["duration_s"] > 0
     index = json.loads(fsspec.filesystem("memory").cat_file(f"{url[len('memory://'):]}/org.json"))
@@ -238,7 +238,7 @@ def test_a_worker_killed_mid_run_still_leaves_every_mailbox_complete_exactly_onc
             killer.start()
             report = backup_org(MAILBOXES, str(tmp_path), _connection(org_server), client=client,
                                 max_concurrency=GLOBAL, max_mailbox_concurrency=PER_MAILBOX, chunk_size=2,
-                                lease_ttl=30, progress=False)
+                                lease_ttl=30, budget_lease_timeout=3, progress=False)
             killer.join()
     finally:
         org_server.latency_ms = 0
