@@ -8,6 +8,7 @@ local directory or any fsspec URL; it looks like this::
     OUTPUT/
       org.json                 which mailbox is in which directory (kept up to date by every run)
       org-summary.json         the report of the last run: per mailbox items, bytes, failures, duration
+      org-restore-summary.json the same for the last restore-org from here
       mailboxes/
         john@example.com/      the same layout, manifest and journal as ``backup`` (see exchangelib.backup)
           .lease               while a task works on the mailbox: who, until when (renewed)
@@ -79,6 +80,7 @@ T = TypeVar("T")
 
 ORG_INDEX = "org.json"
 SUMMARY = "org-summary.json"
+RESTORE_SUMMARY = "org-restore-summary.json"
 MAILBOX_DIR = "mailboxes"
 FORMAT = "exchangelib-org"
 DEFAULT_MAILBOX_CONCURRENCY = 2   # Exchange Online allows few concurrent connections per mailbox
@@ -868,6 +870,7 @@ def restore_org(source: str, connection: Connection, *, address_map: Optional[Di
     ``address_map`` maps it to (see :func:`read_address_map`; unmapped addresses keep their address).
     ``mailboxes`` restricts it to some of them. Resumable like the single-mailbox restore: a mailbox is
     never restored twice into the same target. Same cluster and budget parameters as :func:`backup_org`.
+    The report is also written to ``org-restore-summary.json`` in ``source``.
     """
     _check_budget(max_concurrency, max_mailbox_concurrency)
     source = _absolute(source)
@@ -902,6 +905,7 @@ def restore_org(source: str, connection: Connection, *, address_map: Optional[Di
                        "lease_timeout_s": budget_lease_timeout}, progress)
     finally:
         cluster.close()
+    _write_json(source, RESTORE_SUMMARY, report.to_dict())
     return report
 
 

@@ -164,6 +164,9 @@ def test_restore_org_reproduces_the_mailboxes_in_a_second_server(org_server, mem
                              max_concurrency=GLOBAL, max_mailbox_concurrency=PER_MAILBOX, progress=False)
         assert report.complete == N and report.items == N * ITEMS
         assert_budget_kept(target)
+        summary = json.loads(open_backup_dir(url).read_meta("org-restore-summary.json"))
+        assert summary["command"] == "restore-org" and summary["totals"]["items"] == N * ITEMS
+        assert {m["target"] for m in summary["mailboxes"]} == {map_address(a, amap) for a in MAILBOXES}
         for address in MAILBOXES:
             dest = map_address(address, amap)
             assert dest == ("alice@example.org" if address == MAILBOXES[0] else address.replace(".com", ".net"))
