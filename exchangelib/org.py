@@ -23,9 +23,9 @@ Exactly once at scale:
   backup exactly once (written atomically, then journalled).
 
 Throttling: Exchange budgets requests per user/app and per mailbox. Every request of every task waits
-for a lease from one cluster-wide ``distributed.Semaphore`` (``--max-concurrency``, the global budget);
-each mailbox is opened with ``--max-mailbox-concurrency`` connections by the one task that holds its
-lease (the per-mailbox budget). When any request gets ``ErrorServerBusy`` (or HTTP 503/429), the
+for a lease from the mailbox's ``distributed.Semaphore`` (``--max-mailbox-concurrency``, the per-mailbox
+budget; the one task that holds the mailbox's lease also opens it with that many connections) and one
+from the run's cluster-wide Semaphore (``--max-concurrency``, the global budget). When any request gets ``ErrorServerBusy`` (or HTTP 503/429), the
 server's back-off is published in the scheduler's metadata and every worker waits it out before its
 next request: the whole cluster backs off, not one thread.
 
@@ -99,6 +99,10 @@ def _budget_config(lease_timeout: float) -> Dict[str, str]:
 
 def _semaphore_name(run_id: str) -> str:
     return f"exchangelib-org-{run_id}-ews"
+
+
+def _mailbox_semaphore_name(run_id: str, mailbox: str) -> str:
+    return f"exchangelib-org-{run_id}-mailbox-{mailbox.lower()}"
 _DEFAULT_BUSY_PAUSE = 2.0
 
 
@@ -185,28 +189,37 @@ class Connection:
 
 # --- throttling shared by the cluster -------------------------------------------------------------------
 class _ClusterBudget:
-    """The cluster-wide request budget and back-off of one run, as seen from one task.
+    """The cluster-wide request budgets and back-off of one run, as seen from one task.
 
     ``before()`` waits out a cluster-wide pause, then makes sure the calling thread holds one lease of the
-    global Semaphore; ``after()`` marks it idle. A thread that sends its next request soon reuses its
-    lease (no round trip to the scheduler); leases idle for ``idle_release`` seconds are given back by a
-    background thread, so idle threads never sit on the budget. Requests in flight never exceed the leases
-    held, and leases held never exceed the Semaphore's ``max_leases``.
+    mailbox's Semaphore (``per_mailbox`` requests at once for this mailbox, over the whole cluster) and one
+    of the run's global Semaphore (``global_limit``); ``after()`` marks them idle. A thread that sends its
+    next request soon reuses its leases (no round trip to the scheduler); leases idle for ``idle_release``
+    seconds are given back by a background thread, so idle threads never sit on the budget. Requests in
+    flight never exceed the leases held, and leases held never exceed each Semaphore's ``max_leases`` --
+    also while a worker the cluster gave up on is still finishing requests for the same mailbox.
     """
 
     def __init__(self, run_id: str, global_limit: Optional[int], lease_timeout: float = BUDGET_LEASE_TIMEOUT,
-                 idle_release: float = 0.2, pause_refresh: float = 0.5):
+                 mailbox: Optional[str] = None, per_mailbox: Optional[int] = None, idle_release: float = 0.2,
+                 pause_refresh: float = 0.5):
         distributed = _require_dask()
-        self.run_id = run_id
-        self.sem = None
-        if global_limit:
-            import dask  # comes with distributed
+        import dask  # comes with distributed
 
-            # Leases are refreshed every lease_timeout / 5 seconds, whatever the cluster's configuration
-            # says (the client registered the semaphore with that timeout, see _run())
-            with _CONFIG_LOCK, dask.config.set(_budget_config(lease_timeout)):
-                self.sem = distributed.Semaphore(max_leases=global_limit, name=_semaphore_name(run_id))
-                self.sem.register()
+        self.run_id = run_id
+        self.sems: List[Any] = []  # acquired in this order: the mailbox's, then the global one
+        wanted = []
+        if mailbox and per_mailbox:
+            wanted.append((_mailbox_semaphore_name(run_id, mailbox), per_mailbox))
+        if global_limit:
+            wanted.append((_semaphore_name(run_id), global_limit))
+        # Leases expire unless refreshed (every lease_timeout / 5 seconds), whatever the cluster's
+        # configuration says; the first registration of a semaphore fixes its timeout (see _run())
+        with _CONFIG_LOCK, dask.config.set(_budget_config(lease_timeout)):
+            for name, limit in wanted:
+                sem = distributed.Semaphore(max_leases=limit, name=name)
+                sem.register()
+                self.sems.append(sem)
         self.pause_key = ["exchangelib-org", run_id, "pause"]  # in the scheduler's metadata
         self.worker = distributed.get_worker()  # now, in the task's thread: requests run in other threads
         self.idle_release = idle_release
@@ -257,17 +270,25 @@ class _ClusterBudget:
             log.warning("Could not tell the cluster to back off: %s", e)
         log.warning("Server busy: the whole cluster backs off for %.2fs", seconds)
 
-    # -- global leases --
+    # -- leases --
     def before(self) -> None:
         self.wait_pause()
-        if self.sem is None:
+        if not self.sems:
             return
         me = threading.get_ident()
         with self._lock:
             if me in self._leases:
-                self._leases[me] = None  # reuse this thread's lease
+                self._leases[me] = None  # reuse this thread's leases
                 return
-        self.sem.acquire()
+        taken = []
+        try:
+            for sem in self.sems:
+                sem.acquire()
+                taken.append(sem)
+        except BaseException:
+            for sem in reversed(taken):
+                _release(sem)
+            raise
         with self._lock:
             self._leases[me] = None
             if self._reaper is None:
@@ -275,7 +296,7 @@ class _ClusterBudget:
                 self._reaper.start()
 
     def after(self) -> None:
-        if self.sem is None:
+        if not self.sems:
             return
         with self._lock:
             me = threading.get_ident()
@@ -294,12 +315,8 @@ class _ClusterBudget:
                 self._release_one()
 
     def _release_one(self) -> None:
-        if self.sem is None:
-            return
-        try:
-            self.sem.release()
-        except Exception as e:  # the scheduler forgets the lease when it times out anyway
-            log.debug("Could not release a budget lease: %s", e)
+        for sem in reversed(self.sems):
+            _release(sem)
 
     def close(self) -> None:
         self._stop.set()
@@ -310,11 +327,18 @@ class _ClusterBudget:
             self._leases.clear()
         for _ in range(n):
             self._release_one()
-        if self.sem is not None:
+        for sem in self.sems:
             try:  # stop refreshing our (now released) leases; close() would delete the semaphore for everyone
-                self.sem.refresh_callback.stop()
+                sem.refresh_callback.stop()
             except Exception:
                 pass
+
+
+def _release(sem: Any) -> None:
+    try:
+        sem.release()
+    except Exception as e:  # the scheduler forgets the lease when it times out anyway
+        log.debug("Could not release a budget lease: %s", e)
 
 
 class ClusterRetryPolicy(FaultTolerance):
@@ -480,7 +504,8 @@ def _backup_task(address: str, conn: Connection, settings: _Settings) -> Dict[st
         resumed = d.read_meta(MANIFEST) is not None
         lease = _take_lease(d, settings)
         result["took_over_from"] = (lease.taken_over or {}).get("worker") if lease.taken_over else None
-        budget = _ClusterBudget(settings.run_id, settings.global_limit, settings.budget_lease_timeout)
+        budget = _ClusterBudget(settings.run_id, settings.global_limit, settings.budget_lease_timeout,
+                                mailbox=address, per_mailbox=settings.per_mailbox)
         policy = ClusterRetryPolicy(budget, name=address, max_wait=settings.max_wait)
         account = conn.account(address, max_connections=settings.per_mailbox, retry_policy=policy)
         publish = _publish(settings.run_id)
@@ -539,7 +564,8 @@ def _restore_task(source: str, target: str, conn: Connection, settings: _Setting
         # Several backups may be restored into one mailbox (an address map that merges mailboxes): one at a
         # time, so the mailbox's connection budget holds across the cluster
         target_lock = _target_lock(settings.run_id, target, settings.budget_lease_timeout)
-        budget = _ClusterBudget(settings.run_id, settings.global_limit, settings.budget_lease_timeout)
+        budget = _ClusterBudget(settings.run_id, settings.global_limit, settings.budget_lease_timeout,
+                                mailbox=target, per_mailbox=settings.per_mailbox)
         policy = ClusterRetryPolicy(budget, name=target, max_wait=settings.max_wait)
         account = conn.account(target, max_connections=settings.per_mailbox, retry_policy=policy)
         stats = restore_mailbox(account, d, chunk_size=settings.chunk_size, progress=False)
@@ -763,15 +789,35 @@ def _run(cluster: _Cluster, command: str, output: str, submit: Callable[[Any], L
 
 
 def _forget_run(client: Any, run_id: str, global_limit: Optional[int]) -> None:
-    """Remove the run's semaphore and pause time from the scheduler (a long-lived one would keep them)."""
+    """Remove the run's semaphores and pause time from the scheduler (a long-lived one would keep them)."""
     distributed = _require_dask()
     try:
-        if global_limit:
-            distributed.Semaphore(max_leases=global_limit, name=_semaphore_name(run_id),
-                                  scheduler_rpc=client.scheduler, loop=client.loop).close()
+        client.run_on_scheduler(_close_semaphores, prefix=f"exchangelib-org-{run_id}-")
+    except Exception as e:  # e.g. a scheduler without exchangelib: at least the global one goes
+        log.debug("Could not remove the run's semaphores in one go: %s", e)
+        try:
+            if global_limit:
+                distributed.Semaphore(max_leases=global_limit, name=_semaphore_name(run_id),
+                                      scheduler_rpc=client.scheduler, loop=client.loop).close()
+        except Exception as e2:
+            log.debug("Could not remove the run's semaphore: %s", e2)
+    try:
         client.set_metadata(["exchangelib-org", run_id], None)
     except Exception as e:
-        log.debug("Could not remove the run's semaphore or variable: %s", e)
+        log.debug("Could not remove the run's pause time: %s", e)
+
+
+def _close_semaphores(dask_scheduler: Any = None, prefix: str = "") -> int:
+    """On the scheduler: close the semaphores (and locks) whose names start with ``prefix``."""
+    import warnings
+
+    ext = dask_scheduler.extensions["semaphores"]
+    names = [n for n in list(ext.max_leases) if isinstance(n, str) and n.startswith(prefix)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # leases of workers that died: gone with it
+        for name in names:
+            ext.close(name=name)
+    return len(names)
 
 
 def _write_json(output: str, name: str, doc: Dict[str, Any]) -> None:
