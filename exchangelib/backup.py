@@ -640,7 +640,7 @@ def open_backup_dir(location: Union[str, Path, Any], create: bool = True) -> Any
     if url.startswith("file://"):
         return open_backup_dir(Path(url[len("file://"):]), create=create)
     try:
-        import fsspec  # type: ignore[import-untyped]  # optional: exchangelib[org]
+        import fsspec  # optional: exchangelib[org]
     except ImportError:
         raise BackupError(f"{url}: writing to fsspec URLs needs fsspec: pip install 'exchangelib[org]'") from None
     fs, path = fsspec.core.url_to_fs(url)
