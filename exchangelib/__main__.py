@@ -3,7 +3,8 @@
 ``python -m exchangelib serve`` starts the local EWS server in the foreground;
 ``python -m exchangelib backup OUTDIR`` and ``restore BACKUPDIR`` back up and restore a mailbox (see
 :mod:`exchangelib.backup`); ``--version`` prints the version. Every command names the emulated or
-detected Exchange version ``--server-version``. Installed, the same commands run as ``exchangelib ...``.
+detected Exchange version ``--server-version``. ``backup-org OUTPUT`` and ``restore-org SOURCE`` do it for many mailboxes on a Dask cluster (see
+:mod:`exchangelib.org`). Installed, the same commands run as ``exchangelib ...``.
 """
 from __future__ import annotations
 
@@ -41,6 +42,18 @@ def restore(rest: List[str]) -> int:
     return main_restore(rest)
 
 
+def backup_org(rest: List[str]) -> int:
+    from .org import main_backup_org  # needs exchangelib[org] (Dask); imported only for this command
+
+    return main_backup_org(rest)
+
+
+def restore_org(rest: List[str]) -> int:
+    from .org import main_restore_org
+
+    return main_restore_org(rest)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog=program_name(),
                                      description=f"exchangelib {__version__}: a client for Exchange Web Services")
@@ -53,6 +66,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub.add_parser("serve", help="run the local EWS server in the foreground", add_help=False)
     sub.add_parser("backup", help="back up a mailbox into a directory (resumable)", add_help=False)
     sub.add_parser("restore", help="restore a backup directory into a mailbox", add_help=False)
+    sub.add_parser("backup-org", help="back up many mailboxes on a Dask cluster (resumable; exchangelib[org])",
+                   add_help=False)
+    sub.add_parser("restore-org", help="restore many mailboxes from a backup-org output on a Dask cluster",
+                   add_help=False)
     args, rest = parser.parse_known_args(argv)
     if args.command == "demo":
         if rest:
@@ -66,6 +83,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return backup(rest)
     if args.command == "restore":
         return restore(rest)
+    if args.command == "backup-org":
+        return backup_org(rest)
+    if args.command == "restore-org":
+        return restore_org(rest)
     return serve(args, rest)
 
 

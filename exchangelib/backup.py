@@ -36,6 +36,11 @@ own, other folders are matched by name under their parent or created) and upload
 (UploadItems). It keeps its own journal in OUTDIR, so an interrupted restore into the same mailbox
 resumes without creating duplicates.
 
+OUTDIR may also be an fsspec URL (``s3://bucket/prefix``, ``memory://name`` ...; see
+:func:`open_backup_dir` and :class:`FsspecDir`): the same layout, with the journal as numbered files
+(object stores can't append) and a lease file (:class:`StoreLease`) instead of an OS lock.
+:mod:`exchangelib.org` runs many of these backups at once on a Dask cluster.
+
 Credentials come from the environment (``EXCHANGELIB_USERNAME``, ``EXCHANGELIB_PASSWORD``) or a
 prompt, never from the command line, and are never logged. ``--auth kerberos`` uses the Kerberos
 ticket cache (after ``kinit``) or ``--keytab``; ``--auth oauth`` logs in as an app (client
@@ -57,7 +62,9 @@ import json
 import logging
 import os
 import secrets
+import socket
 import sys
+import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -94,7 +101,7 @@ except ImportError:  # pragma: no cover - Windows
 log = logging.getLogger(__name__)
 
 __all__ = ["backup_mailbox", "restore_mailbox", "BackupStats", "RestoreStats", "BackupError", "Progress",
-           "safe_name", "main_backup", "main_restore"]
+           "safe_name", "main_backup", "main_restore", "open_backup_dir", "FsspecDir", "StoreLease", "Manifest"]
 
 FORMAT = "exchangelib-backup"
 FORMAT_VERSION = 1
@@ -194,12 +201,18 @@ def _checked_rel(rel: Any) -> str:
 
 
 class _Dir:
-    """The backup directory: every path we touch is resolved and checked to lie inside it."""
+    """The backup directory on a local disk: every path we touch is resolved and checked to lie inside it.
+
+    The backup code uses only the methods below the line (relative paths, bytes, journal lines), so a
+    backup can live anywhere that offers them: see :class:`FsspecDir` for fsspec URLs.
+    """
 
     def __init__(self, root: Union[str, Path]):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.real = Path(os.path.realpath(self.root))
+        self._journals: Dict[str, IO[str]] = {}
+        self.lease: Optional["StoreLease"] = None  # set while a StoreLease is held on this directory
 
     def path(self, rel: str) -> Path:
         p = self.real.joinpath(*_checked_rel(rel).split("/"))
@@ -210,6 +223,16 @@ class _Dir:
 
     def meta(self, name: str) -> Path:
         return self.real / name
+
+    def sub(self, name: str, create: bool = True) -> Optional["_Dir"]:
+        """The backup directory ``name`` inside this one (the archive mailbox's); None if it doesn't exist
+        and ``create`` is False."""
+        if "/" in name or name in ("", ".", ".."):
+            raise BackupError(f"{name!r} is not a directory name")
+        target = self.real / name
+        if not create and not target.is_dir():
+            return None
+        return _Dir(target)
 
     def write_atomic(self, target: Path, data: bytes, sync: bool = False) -> None:
         """Write ``data`` to a temporary file next to ``target`` and rename it into place."""
@@ -242,20 +265,442 @@ class _Dir:
                         pass
         return n
 
+    # --- what the backup code uses -----------------------------------------------------------------
+    def __str__(self) -> str:
+        return str(self.root)
+
+    def lock(self) -> "Any":
+        """Exclusive use of the directory for one backup or restore (released by ``.release()``).
+
+        An OS lock on ``.lock``. When the caller holds the directory's :class:`StoreLease` (an organisation
+        run), a previous holder may still be finishing a write in this process (a worker the cluster gave
+        up on): its next write fails on the lost lease and lets go, so we wait for it, up to the lease's
+        lifetime. Otherwise a live lease of someone else means another run is busy here.
+        """
+        if self.lease is not None and self.lease.held:
+            return _Lock(self, wait=self.lease.ttl)
+        lock = _Lock(self)
+        other = StoreLease(self).current()
+        if other is not None and float(other.get("expires") or 0) > time.time():
+            lock.release()
+            holder = other.get("holder") if isinstance(other.get("holder"), dict) else {}
+            raise BackupError(f"Another backup or restore is running in {self.root} (lease held by "
+                              f"{_describe_holder(holder or {})})")
+        return lock
+
+    def ensure_dir(self, rel: str) -> None:
+        self.path(rel).mkdir(parents=True, exist_ok=True)
+        self.path(rel)  # checked again now that it exists: a planted symbolic link is refused here
+
+    def size(self, rel: str) -> Optional[int]:
+        """The size of a file, None if it is missing (or can't be used)."""
+        try:
+            return self.path(rel).stat().st_size
+        except (OSError, BackupError):
+            return None
+
+    def remove(self, rel: str) -> None:
+        try:
+            self.path(rel).unlink()
+        except (OSError, BackupError):
+            pass
+
+    def remove_dir(self, rel: str) -> None:
+        """Remove an empty directory (a directory that isn't empty is left alone)."""
+        try:
+            self.path(rel).rmdir()
+        except (OSError, BackupError):
+            pass
+
+    def read(self, rel: str) -> bytes:
+        return self.path(rel).read_bytes()
+
+    def write(self, rel: str, data: bytes) -> None:
+        self.write_atomic(self.path(rel), data)
+
+    def read_meta(self, name: str) -> Optional[bytes]:
+        try:
+            return self.meta(name).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def write_meta(self, name: str, data: bytes) -> None:
+        _fence(self, name)
+        self.write_atomic(self.meta(name), data, sync=True)
+
+    def remove_meta(self, name: str) -> None:
+        try:
+            self.meta(name).unlink()
+        except FileNotFoundError:
+            pass
+
+    def journal_lines(self, name: str) -> Iterator[str]:
+        """The lines of a journal (an append-only file of JSON lines), oldest first."""
+        try:
+            f = open(self.meta(name), encoding="utf-8")
+        except FileNotFoundError:
+            return
+        with f:
+            yield from f
+
+    def journal_append(self, name: str, text: str, sync: bool = True) -> None:
+        """Append lines to a journal; with ``sync`` they are on disk when this returns."""
+        _fence(self, name)
+        f = self._journals.get(name)
+        if f is None:
+            f = self._journals[name] = open(self.meta(name), "a", encoding="utf-8")
+        f.write(text)
+        f.flush()
+        if sync:
+            os.fsync(f.fileno())
+
+    def journal_compact(self, name: str) -> None:
+        """Nothing to do: a local journal is one file."""
+
+    def journal_reset(self, name: str) -> None:
+        """Empty a journal (after what it recorded was saved elsewhere)."""
+        f = self._journals.pop(name, None)
+        if f is not None:
+            f.close()
+        self.write_atomic(self.meta(name), b"", sync=True)
+
+    def close(self) -> None:
+        for f in self._journals.values():
+            f.close()
+        self._journals.clear()
+
+
+class FsspecDir:
+    """A backup directory in any fsspec file system (``s3://bucket/backups/john``, ``memory://x``, ...).
+
+    The same layout as on a local disk, with two differences object stores force on us: files are
+    written in one ``pipe`` (object stores replace an object atomically, so there are no temporary
+    files), and a journal, which can't be appended to there, is a series of numbered files
+    (``manifest.journal.000001``, ...) that are read in order and removed when the manifest is saved.
+    Exclusive use is a lease file (``.lease``, see :class:`StoreLease`) instead of an OS lock.
+    """
+
+    def __init__(self, fs: Any, root: str, url: Optional[str] = None, create: bool = True):
+        self.fs = fs
+        self.root = root.rstrip("/") or "/"
+        self.url = url or root
+        self._seq: Dict[str, int] = {}
+        self.lease: Optional["StoreLease"] = None  # set by a caller that took the lease itself
+        if create:
+            try:
+                fs.makedirs(self.root, exist_ok=True)
+            except (OSError, NotImplementedError):  # object stores have no directories
+                pass
+
+    def __str__(self) -> str:
+        return self.url
+
+    def _p(self, rel: str) -> str:
+        return f"{self.root}/{_checked_rel(rel)}"
+
+    def _m(self, name: str) -> str:
+        if "/" in name or name in ("", ".", ".."):
+            raise BackupError(f"{name!r} is not a file name")
+        return f"{self.root}/{name}"
+
+    def sub(self, name: str, create: bool = True) -> Optional["FsspecDir"]:
+        """The backup directory ``name`` inside this one; None if it holds no manifest and ``create`` is False."""
+        root = self._m(name)
+        if not create and not self.fs.exists(f"{root}/{MANIFEST}"):
+            return None
+        return FsspecDir(self.fs, root, url=f"{self.url.rstrip('/')}/{name}", create=create)
+
+    def lock(self) -> Any:
+        if self.lease is not None and self.lease.held:
+            return _NoLock()  # the caller holds the lease for this run
+        lease = StoreLease(self)
+        lease.acquire()
+        return lease
+
+    def ensure_dir(self, rel: str) -> None:
+        try:
+            self.fs.makedirs(self._p(rel), exist_ok=True)
+        except (OSError, NotImplementedError):
+            pass
+
+    def size(self, rel: str) -> Optional[int]:
+        try:
+            return int(self.fs.size(self._p(rel)))
+        except (OSError, BackupError, KeyError, TypeError, ValueError):
+            return None
+
+    def remove(self, rel: str) -> None:
+        try:
+            self.fs.rm_file(self._p(rel))
+        except (OSError, BackupError, KeyError):
+            pass
+
+    def remove_dir(self, rel: str) -> None:
+        try:
+            if not self.fs.ls(self._p(rel), detail=False):
+                self.fs.rmdir(self._p(rel))
+        except (OSError, BackupError, KeyError, NotImplementedError):
+            pass
+
+    def read(self, rel: str) -> bytes:
+        return bytes(self.fs.cat_file(self._p(rel)))
+
+    def write(self, rel: str, data: bytes) -> None:
+        self.fs.pipe_file(self._p(rel), data)
+
+    def read_meta(self, name: str) -> Optional[bytes]:
+        try:
+            return bytes(self.fs.cat_file(self._m(name)))
+        except (FileNotFoundError, KeyError):
+            return None
+
+    def write_meta(self, name: str, data: bytes) -> None:
+        _fence(self, name)
+        self.fs.pipe_file(self._m(name), data)
+
+    def remove_meta(self, name: str) -> None:
+        try:
+            self.fs.rm_file(self._m(name))
+        except (FileNotFoundError, KeyError):
+            pass
+
+    def remove_temp_files(self) -> int:
+        return 0  # nothing is ever written under a temporary name
+
+    def _segments(self, name: str) -> List[Tuple[int, str]]:
+        try:
+            paths = self.fs.ls(self.root, detail=False)
+        except (FileNotFoundError, KeyError):
+            return []
+        prefix = name + "."
+        out = []
+        for p in paths:
+            base = str(p).rstrip("/").rsplit("/", 1)[-1]
+            if base.startswith(prefix) and base[len(prefix):].isdigit():
+                out.append((int(base[len(prefix):]), str(p)))
+        return sorted(out)
+
+    def journal_lines(self, name: str) -> Iterator[str]:
+        for _, p in self._segments(name):
+            try:
+                text = bytes(self.fs.cat_file(p)).decode("utf-8", "replace")
+            except (FileNotFoundError, KeyError):
+                continue
+            yield from text.splitlines(keepends=True)
+
+    def journal_append(self, name: str, text: str, sync: bool = True) -> None:
+        _fence(self, name)
+        seq = self._seq.get(name)
+        if seq is None:
+            segments = self._segments(name)
+            seq = segments[-1][0] if segments else 0
+        seq += 1
+        self._seq[name] = seq
+        self.fs.pipe_file(self._m(f"{name}.{seq:06d}"), text.encode("utf-8"))
+
+    def journal_compact(self, name: str) -> None:
+        """Rewrite a journal's segments as one (what they say is unchanged; a crash half-way leaves
+        lines twice, which reading tolerates)."""
+        segments = self._segments(name)
+        if len(segments) < 2:
+            return
+        text = "".join(self.journal_lines(name))
+        seq = segments[-1][0] + 1
+        self.fs.pipe_file(self._m(f"{name}.{seq:06d}"), text.encode("utf-8"))
+        self._seq[name] = seq
+        for _, p in segments:
+            try:
+                self.fs.rm_file(p)
+            except (FileNotFoundError, KeyError):
+                pass
+
+    def journal_reset(self, name: str) -> None:
+        for _, p in self._segments(name):
+            try:
+                self.fs.rm_file(p)
+            except (FileNotFoundError, KeyError):
+                pass
+        self._seq[name] = 0
+
+    def close(self) -> None:
+        pass
+
+
+def _fence(d: Any, name: str) -> None:
+    """Refuse to write the manifest or a journal once the lease on the directory is lost (to a worker that
+    took it over from us because the cluster believed us dead): our view of the backup is stale."""
+    lease = getattr(d, "lease", None)
+    if lease is not None and name != LEASE:
+        lease.verify()
+
+
+class _NoLock:
+    def release(self) -> None:
+        pass
+
+
+LEASE = ".lease"
+
+
+class StoreLease:
+    """A lease on a backup directory, kept in the directory itself: exclusive use for one run.
+
+    The lease file says who holds it (``holder``: host, process, Dask worker ...) and until when; the
+    holder renews it every ``ttl / 3`` seconds from a background thread. Someone else may take it over
+    when it has expired (its holder died without releasing it), or at once when ``is_gone(holder)``
+    says the holder is gone (e.g. a Dask worker the scheduler no longer knows). After writing the file
+    it is read back ``settle`` seconds later: if another writer won the race, we lost the lease.
+    """
+
+    def __init__(self, d: Any, ttl: float = 60.0, holder: Optional[Dict[str, Any]] = None,
+                 is_gone: Optional[Callable[[Dict[str, Any]], bool]] = None, settle: float = 0.05):
+        self.dir = d
+        self.ttl = float(ttl)
+        self.holder = dict(holder or {})
+        self.holder.setdefault("host", _hostname())
+        self.holder.setdefault("pid", os.getpid())
+        self.is_gone = is_gone
+        self.settle = settle
+        self.token = secrets.token_hex(8)
+        self.held = False
+        self.taken_over: Optional[Dict[str, Any]] = None  # the holder whose lease we took over, if any
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+    def current(self) -> Optional[Dict[str, Any]]:
+        raw = self.dir.read_meta(LEASE)
+        if not raw:
+            return None
+        try:
+            rec = json.loads(raw)
+        except ValueError:
+            return None
+        return rec if isinstance(rec, dict) else None
+
+    def _write(self) -> None:
+        rec = {"token": self.token, "expires": time.time() + self.ttl, "holder": self.holder}
+        self.dir.write_meta(LEASE, json.dumps(rec).encode("utf-8"))
+
+    def acquire(self) -> "StoreLease":
+        rec = self.current()
+        if rec is not None and rec.get("token") != self.token:
+            alive = float(rec.get("expires") or 0) > time.time()
+            raw_holder = rec.get("holder")
+            holder: Dict[str, Any] = raw_holder if isinstance(raw_holder, dict) else {}
+            if alive and self.is_gone is not None and self.is_gone(holder):
+                alive = False
+            if alive:
+                raise BackupError(f"Another backup or restore is running in {self.dir} (lease held by "
+                                  f"{_describe_holder(holder)} for {float(rec['expires']) - time.time():.0f}s more)")
+            self.taken_over = holder
+            log.info("Taking over the lease on %s from %s", self.dir, _describe_holder(holder))
+        self._write()
+        if self.settle:
+            time.sleep(self.settle)
+        rec = self.current()
+        if rec is None or rec.get("token") != self.token:
+            raise BackupError(f"Another backup or restore took the lease on {self.dir} at the same time")
+        self.held = True
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._renew, name="exchangelib-lease", daemon=True)
+        self._thread.start()
+        self.dir.lease = self
+        return self
+
+    def verify(self) -> None:
+        """Raise :class:`BackupError` unless the lease file still names us."""
+        if self.held:
+            rec = self.current()
+            if rec is not None and rec.get("token") == self.token:
+                return
+            self.held = False
+        holder = (self.current() or {}).get("holder") or {}
+        raise BackupError(f"Lost the lease on {self.dir} to {_describe_holder(holder)}: stopping, it carries on")
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            try:
+                rec = self.current()
+                if rec is not None and rec.get("token") != self.token:
+                    log.error("Lost the lease on %s to %s", self.dir, _describe_holder(rec.get("holder") or {}))
+                    self.held = False
+                    return
+                self._write()
+            except Exception as e:  # a store hiccup: try again at the next tick, before the lease runs out
+                log.warning("Could not renew the lease on %s: %s", self.dir, e)
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self.held:
+            self.held = False
+            try:
+                rec = self.current()
+                if rec is not None and rec.get("token") == self.token:
+                    self.dir.remove_meta(LEASE)
+            except Exception as e:
+                log.warning("Could not remove the lease file in %s: %s", self.dir, e)
+        if getattr(self.dir, "lease", None) is self:
+            self.dir.lease = None
+
+
+def _hostname() -> str:
+    try:
+        return socket.gethostname()
+    except OSError:  # pragma: no cover
+        return "?"
+
+
+def _describe_holder(holder: Dict[str, Any]) -> str:
+    parts = [f"{k}={holder[k]}" for k in ("worker", "host", "pid") if holder.get(k) is not None]
+    return ", ".join(parts) or "someone"
+
+
+def open_backup_dir(location: Union[str, Path, Any], create: bool = True) -> Any:
+    """The backup directory at ``location``: a local path, a ``file://`` URL, any fsspec URL
+    (``s3://bucket/prefix``, ``memory://name`` ...; needs ``pip install exchangelib[org]`` or fsspec and the
+    file system's own package), or an already opened directory object (returned as it is).
+    ``create=False`` raises :class:`BackupError` instead of creating a missing directory."""
+    if isinstance(location, (_Dir, FsspecDir)):
+        return location
+    if isinstance(location, Path) or "://" not in str(location):
+        path = Path(location)
+        if not create and not path.is_dir():
+            raise BackupError(f"{location} has no {MANIFEST}: not a backup directory")
+        return _Dir(path)
+    url = str(location)
+    if url.startswith("file://"):
+        return open_backup_dir(Path(url[len("file://"):]), create=create)
+    try:
+        import fsspec  # optional: exchangelib[org]
+    except ImportError:
+        raise BackupError(f"{url}: writing to fsspec URLs needs fsspec: pip install 'exchangelib[org]'") from None
+    fs, path = fsspec.core.url_to_fs(url)
+    if not create and not fs.exists(f"{path.rstrip('/')}/{MANIFEST}"):
+        raise BackupError(f"{url} has no {MANIFEST}: not a backup directory")
+    return FsspecDir(fs, path, url=url, create=create)
+
 
 class _Lock:
     """An exclusive lock on the backup directory (POSIX), released when the process ends, however it ends."""
 
-    def __init__(self, d: _Dir):
+    def __init__(self, d: _Dir, wait: float = 0.0):
         self._fd: Optional[int] = None
         if fcntl is None:  # pragma: no cover - Windows
             return
         fd = os.open(d.meta(LOCK), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise BackupError(f"Another backup or restore is running in {d.root}") from None
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise BackupError(f"Another backup or restore is running in {d.root}") from None
+                time.sleep(0.1)
         self._fd = fd
 
     def release(self) -> None:
@@ -273,45 +718,50 @@ class Manifest:
     ``{"op": "drop", "id": ...}``; a torn last line (a killed run) is ignored.
     """
 
-    def __init__(self, d: _Dir):
+    def __init__(self, d: Any):
         self.dir = d
         self.meta: Dict[str, Any] = {}
         self.folders: Dict[str, Dict[str, Any]] = {}
         self.items: Dict[str, Dict[str, Any]] = {}
-        self._journal: Optional[IO[str]] = None
+        self._exists: Optional[bool] = None
         self._journal_lines = 0
         self._last_compact = time.monotonic()
 
     @property
     def exists(self) -> bool:
-        return self.dir.meta(MANIFEST).exists()
+        if self._exists is None:
+            self._exists = self.dir.read_meta(MANIFEST) is not None
+        return self._exists
 
     def load(self) -> "Manifest":
-        path = self.dir.meta(MANIFEST)
-        if path.exists():
+        where = f"{self.dir}/{MANIFEST}"
+        try:
+            raw = self.dir.read_meta(MANIFEST)
+        except OSError as e:
+            raise BackupError(f"{where} is not a readable backup manifest: {e}") from None
+        self._exists = raw is not None
+        if raw is not None:
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as e:
-                raise BackupError(f"{path} is not a readable backup manifest: {e}") from None
+                data = json.loads(raw.decode("utf-8"))
+            except ValueError as e:
+                raise BackupError(f"{where} is not a readable backup manifest: {e}") from None
             if not isinstance(data, dict) or data.get("format") != FORMAT:
-                raise BackupError(f"{path} is not an exchangelib backup manifest")
+                raise BackupError(f"{where} is not an exchangelib backup manifest")
             if data.get("version") != FORMAT_VERSION:
-                raise BackupError(f"{path} has manifest version {data.get('version')!r}; this exchangelib "
+                raise BackupError(f"{where} has manifest version {data.get('version')!r}; this exchangelib "
                                   f"reads version {FORMAT_VERSION}")
             self.meta = {k: v for k, v in data.items() if k not in ("folders", "items")}
             self.folders = dict(data.get("folders") or {})
             self.items = dict(data.get("items") or {})
-        journal = self.dir.meta(JOURNAL)
-        if journal.exists():
-            with open(journal, encoding="utf-8") as f:
-                for line in f:
-                    try:
-                        rec = json.loads(line)
-                    except ValueError:
-                        log.debug("Ignoring a torn journal line")
-                        continue
-                    self._apply(rec)
-                    self._journal_lines += 1
+        for line in self.dir.journal_lines(JOURNAL):
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                log.debug("Ignoring a torn journal line")
+                continue
+            if isinstance(rec, dict):
+                self._apply(rec)
+            self._journal_lines += 1
         for fid, entry in self.folders.items():
             _checked_rel(entry.get("path"))
         for iid, entry in self.items.items():
@@ -333,11 +783,7 @@ class Manifest:
             return
         for rec in records:
             self._apply(rec)
-        if self._journal is None:
-            self._journal = open(self.dir.meta(JOURNAL), "a", encoding="utf-8")
-        self._journal.write("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
-        self._journal.flush()
-        os.fsync(self._journal.fileno())
+        self.dir.journal_append(JOURNAL, "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
         self._journal_lines += len(records)
         if self._journal_lines >= COMPACT_LINES or time.monotonic() - self._last_compact > COMPACT_SECONDS:
             self.save()
@@ -349,20 +795,14 @@ class Manifest:
         self.meta["version"] = FORMAT_VERSION
         self.meta["updated"] = _now()
         doc = dict(self.meta, folders=self.folders, items=self.items)
-        self.dir.write_atomic(self.dir.meta(MANIFEST),
-                              json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"),
-                              sync=True)
-        if self._journal is not None:
-            self._journal.close()
-            self._journal = None
-        self.dir.write_atomic(self.dir.meta(JOURNAL), b"", sync=True)
+        self.dir.write_meta(MANIFEST, json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+        self._exists = True
+        self.dir.journal_reset(JOURNAL)
         self._journal_lines = 0
         self._last_compact = time.monotonic()
 
     def close(self) -> None:
-        if self._journal is not None:
-            self._journal.close()
-            self._journal = None
+        self.dir.close()
 
 
 # --- progress ---------------------------------------------------------------------------------------
@@ -456,7 +896,7 @@ def _progress(progress: Union[Progress, bool, None]) -> Progress:
 
 
 # --- reading the folder tree ------------------------------------------------------------------------
-_TREE_FIELDS = ("parent_folder_id", "folder_class", "name", "distinguished_folder_id")
+_TREE_FIELDS = ("parent_folder_id", "folder_class", "name", "distinguished_folder_id", "total_count")
 
 
 def _tree_fields(account: Account) -> List[Any]:
@@ -478,6 +918,7 @@ class _RemoteFolder:
     folder_class: Optional[str]
     distinguished: Optional[str]
     obj: Any = field(repr=False, default=None)
+    total: Optional[int] = None  # items in the folder when the tree was read (None: unknown)
 
 
 def _remote_tree(account: Account, root_did: str) -> Tuple[_RemoteFolder, List[_RemoteFolder]]:
@@ -495,12 +936,13 @@ def _remote_tree(account: Account, root_did: str) -> Tuple[_RemoteFolder, List[_
     # Before Exchange 2013 folders don't say which well-known folder they are: ask, in one request
     well_known = _distinguished_ids(account, root_did) if account.version.build < EXCHANGE_2013 else {}
     root = _RemoteFolder(root_obj.id, None, root_obj.name or "", _kind(root_obj), root_obj.folder_class, root_did,
-                         root_obj)
+                         root_obj, getattr(root_obj, "total_count", None))
     folders = []
     for f in found:
         pid = f.parent_folder_id.id if f.parent_folder_id is not None else None
         did = getattr(f, "distinguished_folder_id", None) or well_known.get(f.id)
-        folders.append(_RemoteFolder(f.id, pid, f.name or "", _kind(f), f.folder_class, did, f))
+        folders.append(_RemoteFolder(f.id, pid, f.name or "", _kind(f), f.folder_class, did, f,
+                                     getattr(f, "total_count", None)))
     return root, _parents_first(root.id, folders)
 
 
@@ -557,6 +999,7 @@ class BackupStats:
     unchanged: int = 0        # items the backup already had
     removed: int = 0          # items gone from the mailbox, dropped from the backup
     failed: int = 0           # items that could not be exported (tried again next run)
+    bytes_exported: int = 0   # bytes of the items downloaded in this run
     interrupted: bool = False
     errors: List[str] = field(default_factory=list)
     settings_saved: bool = False  # rules, delegates, permissions, user configurations (settings.json)
@@ -605,7 +1048,7 @@ class _FolderPaths:
         return rel
 
 
-def backup_mailbox(account: Account, outdir: Union[str, Path], *, root: str = "msgfolderroot",
+def backup_mailbox(account: Account, outdir: Union[str, Path, Any], *, root: str = "msgfolderroot",
                    chunk_size: Optional[int] = None, page_size: int = 1000,
                    progress: Union[Progress, bool, None] = None,
                    stop: Optional[Callable[[BackupStats], bool]] = None, keep_deleted: bool = False,
@@ -628,8 +1071,8 @@ def backup_mailbox(account: Account, outdir: Union[str, Path], *, root: str = "m
     if account.version.build < EXCHANGE_2010_SP1:
         raise NotImplementedError(f"Backups need ExportItems (Exchange 2010 SP1 or later); the server is "
                                   f"{account.version.build}")
-    d = _Dir(outdir)
-    lock = _Lock(d)
+    d = open_backup_dir(outdir)
+    lock = d.lock()
     manifest = Manifest(d)
     try:
         manifest.load()
@@ -639,7 +1082,7 @@ def backup_mailbox(account: Account, outdir: Union[str, Path], *, root: str = "m
         manifest.close()
         lock.release()
     if archive and root != ARCHIVE_ROOT and not stats.interrupted and _has_archive(account):
-        stats.archive = backup_mailbox(account, Path(outdir) / ARCHIVE_DIR, root=ARCHIVE_ROOT, chunk_size=chunk_size,
+        stats.archive = backup_mailbox(account, d.sub(ARCHIVE_DIR), root=ARCHIVE_ROOT, chunk_size=chunk_size,
                                        page_size=page_size, progress=progress, keep_deleted=keep_deleted,
                                        settings=settings, archive=False)
     return stats
@@ -658,7 +1101,7 @@ def _has_archive(account: Account) -> bool:
 
 
 class _Backup:
-    def __init__(self, account: Account, d: _Dir, manifest: Manifest, root: str, chunk_size: Optional[int],
+    def __init__(self, account: Account, d: Any, manifest: Manifest, root: str, chunk_size: Optional[int],
                  page_size: int, progress: Progress, stop: Optional[Callable[[BackupStats], bool]],
                  keep_deleted: bool = False, settings: bool = True):
         self.settings = settings
@@ -671,7 +1114,6 @@ class _Backup:
         self.progress = progress
         self.stop = stop
         self.stats = BackupStats()
-        self.folder_dirs: Dict[str, Path] = {}
         self.gone_dirs: List[str] = []  # directories of folders that are gone from the mailbox
         self.keep_deleted = keep_deleted
         # folder id -> the sync state reached by this run's scan (stored once the folder's exports are done)
@@ -683,9 +1125,9 @@ class _Backup:
         owner = m.meta.get("mailbox")
         address = self.account.primary_smtp_address
         if owner and owner.casefold() != address.casefold():
-            raise BackupError(f"{self.dir.root} holds the backup of {owner}, not {address}; use another directory")
+            raise BackupError(f"{self.dir} holds the backup of {owner}, not {address}; use another directory")
         if m.meta.get("root") and m.meta["root"] != self.root:
-            raise BackupError(f"{self.dir.root} holds a backup from {m.meta['root']!r}, not {self.root!r}")
+            raise BackupError(f"{self.dir} holds a backup from {m.meta['root']!r}, not {self.root!r}")
         stale = self.dir.remove_temp_files()
         if stale:
             log.info("Removed %d temporary files of an interrupted run", stale)
@@ -715,9 +1157,7 @@ class _Backup:
     # -- step 4: settings (rules, delegates, permissions, user configurations) --
     def _save_settings(self) -> None:
         doc = collect_settings(self.account, list(self.manifest.folders), mailbox_settings=self.root != ARCHIVE_ROOT)
-        self.dir.write_atomic(self.dir.meta(SETTINGS),
-                              json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"),
-                              sync=True)
+        self.dir.write_meta(SETTINGS, json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))
         self.stats.settings_saved = True
 
     # -- step 1: folders --
@@ -744,9 +1184,7 @@ class _Backup:
                 m.folders[f.id] = entry
             entry.update(name=f.name, parent=None if f is root else (f.parent if f.parent in present else root.id),
                          kind=f.kind, folder_class=f.folder_class, distinguished=f.distinguished)
-            self.dir.path(entry["path"]).mkdir(parents=True, exist_ok=True)
-            # Checked again now that it exists: a planted symbolic link is refused here
-            self.folder_dirs[f.id] = self.dir.path(entry["path"])
+            self.dir.ensure_dir(entry["path"])
         m.meta.update(mailbox=self.account.primary_smtp_address, root=self.root,
                       server=self.account.protocol.service_endpoint, server_build=str(self.account.version.build),
                       exchangelib=__version__)
@@ -774,6 +1212,9 @@ class _Backup:
                         unit="folders") if not isinstance(self.progress, _NoProgress) else _NoProgress()
         scan.start(len(folders), "Listing")
         for f in folders:
+            if f.total == 0:  # the folder tree says it is empty: no FindItem round trip (most folders are)
+                scan.advance()
+                continue
             try:
                 current = self._current_items(f, known.get(f.id, {}))
             except EWSError as e:  # keep what we have of this folder; drop nothing this run
@@ -836,15 +1277,12 @@ class _Backup:
         for rel in sorted(self.gone_dirs, key=lambda r: r.count("/"), reverse=True):
             if any(p == rel or p.startswith(rel + "/") for p in in_use):
                 continue
-            try:
-                self.dir.path(rel).rmdir()
-            except (OSError, BackupError):
-                pass  # not empty (files we don't know about) or already gone: leave it
+            self.dir.remove_dir(rel)  # not empty (files we don't know about) or already gone: left alone
 
     def _file_ok(self, entry: Dict[str, Any]) -> bool:
         try:
-            return self.dir.path(entry["file"]).stat().st_size == entry.get("size")
-        except (OSError, BackupError):
+            return self.dir.size(entry["file"]) == entry.get("size")
+        except BackupError:
             return False
 
     def _drop(self, ids: List[str]) -> None:
@@ -865,10 +1303,7 @@ class _Backup:
     def _unlink(self, rel: Optional[str]) -> None:
         if not rel:
             return
-        try:
-            self.dir.path(rel).unlink()
-        except (OSError, BackupError):
-            pass
+        self.dir.remove(rel)
 
     # -- step 3: export --
     def _export(self, pending: List[Tuple[str, Optional[str], str]]) -> None:
@@ -919,7 +1354,8 @@ class _Backup:
         data = base64.b64decode(text)
         name = item_file_name(iid)
         rel = f"{self.manifest.folders[folder_id]['path']}/{name}"
-        self.dir.write_atomic(self.folder_dirs[folder_id] / name, data)
+        self.dir.write(rel, data)
+        self.stats.bytes_exported += len(data)
         old = self.manifest.items.get(iid)
         if old is not None and old.get("file") != rel:
             self._unlink(old.get("file"))
@@ -967,7 +1403,7 @@ class _Corrupt(ValueError):
     pass
 
 
-def restore_mailbox(account: Account, outdir: Union[str, Path], *, chunk_size: Optional[int] = None,
+def restore_mailbox(account: Account, outdir: Union[str, Path, Any], *, chunk_size: Optional[int] = None,
                     progress: Union[Progress, bool, None] = None,
                     stop: Optional[Callable[[RestoreStats], bool]] = None, resume: bool = True,
                     address_map: Optional[Dict[str, str]] = None, settings: bool = True,
@@ -982,13 +1418,13 @@ def restore_mailbox(account: Account, outdir: Union[str, Path], *, chunk_size: O
     ``archive`` (default) a backed-up archive mailbox is restored into the target's archive.
     Returns :class:`RestoreStats` (``id_map``: backed-up item id -> new (id, changekey)).
     """
-    if not (Path(outdir) / MANIFEST).is_file():
+    d = open_backup_dir(outdir, create=False)
+    if d.read_meta(MANIFEST) is None:
         raise BackupError(f"{outdir} has no {MANIFEST}: not a backup directory")
-    d = _Dir(outdir)
     if account.version.build < EXCHANGE_2010_SP1:
         raise NotImplementedError(f"Restoring needs UploadItems (Exchange 2010 SP1 or later); the server is "
                                   f"{account.version.build}")
-    lock = _Lock(d)
+    lock = d.lock()
     manifest = Manifest(d)
     try:
         manifest.load()
@@ -997,8 +1433,8 @@ def restore_mailbox(account: Account, outdir: Union[str, Path], *, chunk_size: O
     finally:
         manifest.close()
         lock.release()
-    archive_dir = Path(outdir) / ARCHIVE_DIR
-    if archive and not stats.interrupted and (archive_dir / MANIFEST).is_file():
+    archive_dir = d.sub(ARCHIVE_DIR, create=False) if archive and not stats.interrupted else None
+    if archive_dir is not None and archive_dir.read_meta(MANIFEST) is not None:
         if _has_archive(account):
             stats.archive = restore_mailbox(account, archive_dir, chunk_size=chunk_size, progress=progress,
                                             resume=resume, address_map=address_map, settings=settings,
@@ -1010,7 +1446,7 @@ def restore_mailbox(account: Account, outdir: Union[str, Path], *, chunk_size: O
 
 
 class _Restore:
-    def __init__(self, account: Account, d: _Dir, manifest: Manifest, chunk_size: Optional[int],
+    def __init__(self, account: Account, d: Any, manifest: Manifest, chunk_size: Optional[int],
                  progress: Progress, stop: Optional[Callable[[RestoreStats], bool]], resume: bool,
                  address_map: Optional[Dict[str, str]] = None, settings: bool = True):
         self.address_map = address_map
@@ -1024,28 +1460,35 @@ class _Restore:
         self.resume = resume
         self.stats = RestoreStats()
         target = f"{account.protocol.service_endpoint}|{account.primary_smtp_address.casefold()}"
-        self.journal_path = d.meta(f"restore-{hashlib.sha256(target.encode('utf-8')).hexdigest()[:16]}.journal")
+        self.journal_name = f"restore-{hashlib.sha256(target.encode('utf-8')).hexdigest()[:16]}.journal"
+        self._journal_broken = False
 
     def run(self) -> RestoreStats:
         folder_map = self._folders()
         done = self._load_journal() if self.resume else {}
-        journal: Optional[IO[str]] = None
-        if self.resume:
-            try:
-                journal = open(self.journal_path, "a", encoding="utf-8")
-            except OSError as e:
-                log.warning("Cannot write the restore journal %s (%s): an interrupted restore would start over",
-                            self.journal_path, e)
         try:
-            self._upload(folder_map, done, journal)
+            self._upload(folder_map, done)
         finally:
-            if journal is not None:
-                journal.close()
-        saved = read_settings(self.dir.meta(SETTINGS)) if self.settings else None
+            if self.resume and not self._journal_broken:
+                try:
+                    self.dir.journal_compact(self.journal_name)
+                except OSError as e:
+                    log.debug("Could not compact the restore journal: %s", e)
+        saved = read_settings(self.dir.read_meta(SETTINGS)) if self.settings else None
         if saved is not None and not self.stats.interrupted:
             self.stats.settings = restore_settings(self.account, saved, folder_map, self.address_map)
             self.stats.errors.extend(self.stats.settings.errors)
         return self.stats
+
+    def _journal(self, line: str) -> None:
+        if not self.resume or self._journal_broken:
+            return
+        try:
+            self.dir.journal_append(self.journal_name, line, sync=False)
+        except OSError as e:
+            self._journal_broken = True
+            log.warning("Cannot write the restore journal %s in %s (%s): an interrupted restore would start over",
+                        self.journal_name, self.dir, e)
 
     def _folders(self) -> Dict[str, Any]:
         """Backed-up folder id -> target folder (found or created)."""
@@ -1101,19 +1544,15 @@ class _Restore:
 
     def _load_journal(self) -> Dict[str, Tuple[str, Optional[str]]]:
         done: Dict[str, Tuple[str, Optional[str]]] = {}
-        if not self.journal_path.exists():
-            return done
-        with open(self.journal_path, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    rec = json.loads(line)
-                    done[rec["src"]] = (rec["id"], rec.get("ck"))
-                except (ValueError, KeyError, TypeError):
-                    continue
+        for line in self.dir.journal_lines(self.journal_name):
+            try:
+                rec = json.loads(line)
+                done[rec["src"]] = (rec["id"], rec.get("ck"))
+            except (ValueError, KeyError, TypeError):
+                continue
         return done
 
-    def _upload(self, folder_map: Dict[str, Any], done: Dict[str, Tuple[str, Optional[str]]],
-                journal: Optional[IO[str]]) -> None:
+    def _upload(self, folder_map: Dict[str, Any], done: Dict[str, Tuple[str, Optional[str]]]) -> None:
         m = self.manifest
         todo = []
         for iid, entry in sorted(m.items.items(), key=lambda kv: (kv[1].get("file") or "")):
@@ -1154,9 +1593,8 @@ class _Restore:
                 else:
                     self.stats.uploaded += 1
                     self.stats.id_map[iid] = res
-                    if journal is not None:  # at once: a killed run must not upload this one again
-                        journal.write(json.dumps({"src": iid, "id": res[0], "ck": res[1]}) + "\n")
-                        journal.flush()
+                    # at once: a killed run must not upload this one again
+                    self._journal(json.dumps({"src": iid, "id": res[0], "ck": res[1]}) + "\n")
                 progress.advance()
                 if not stopping and self.stop is not None and self.stop(self.stats):
                     self.stats.interrupted = True
@@ -1166,7 +1604,7 @@ class _Restore:
             progress.finish()
 
     def _read(self, entry: Dict[str, Any]) -> bytes:
-        data = self.dir.path(entry["file"]).read_bytes()
+        data = self.dir.read(entry["file"])
         expected = entry.get("sha256")
         if expected and hashlib.sha256(data).hexdigest() != expected:
             raise _Corrupt(f"{entry['file']} is damaged (its checksum doesn't match the manifest)")

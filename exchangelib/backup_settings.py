@@ -127,18 +127,13 @@ def _fetch_folders(account: Any, ids: List[str]) -> List[Any]:
     return list(GetFolder(account=account).call(objs, shape=ID_ONLY, additional_fields=[field_]))
 
 
-def write_settings(path: Any, settings: Dict[str, Any], write_atomic: Callable[[Any, bytes], None]) -> None:
-    write_atomic(path, json.dumps(settings, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-
-
-def read_settings(path: Any) -> Optional[Dict[str, Any]]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except FileNotFoundError:
+def read_settings(data: Optional[bytes]) -> Optional[Dict[str, Any]]:
+    """The settings document from the bytes of ``settings.json`` (None: the backup has none)."""
+    if data is None:
         return None
+    doc = json.loads(data.decode("utf-8"))
     if not isinstance(doc, dict) or doc.get("format") != SETTINGS_FORMAT:
-        raise ValueError(f"{path} is not a settings file of this version")
+        raise ValueError(f"{SETTINGS} is not a settings file of this version")
     return doc
 
 
@@ -369,4 +364,4 @@ def restore_settings(account: Any, settings: Dict[str, Any], folder_map: Dict[st
 
 
 __all__ = ["SETTINGS", "collect_settings", "restore_settings", "SettingsRestoreStats", "read_address_map",
-           "read_settings", "write_settings"]
+           "read_settings"]

@@ -243,8 +243,8 @@ def _setup_extras() -> List[str]:
 
     tree = ast.parse((REPO / "setup.py").read_text(encoding="utf-8"))
     for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg == "extras_require":
-            return sorted(ast.literal_eval(node.value))
+        if isinstance(node, ast.keyword) and node.arg == "extras_require" and isinstance(node.value, ast.Dict):
+            return sorted(ast.literal_eval(k) for k in node.value.keys if k is not None)
     raise AssertionError("setup.py defines no extras_require")
 
 

@@ -45,6 +45,7 @@ COVERED_ELSEWHERE = {
     "notifications.rst": "tests/test_notifications_docs.py::test_example_runs_and_prints_what_it_says",
     "mailbox-administration.rst": "tests/test_mailbox_admin_docs.py::test_example_runs_and_prints_what_it_says",
     "migration.rst": "tests/test_mailbox_admin_docs.py::test_example_runs_and_prints_what_it_says",
+    "migrating.rst": "tests/test_org.py::test_migrating_page_examples_print_what_they_say",
 }
 COVERED_ELSEWHERE["authentication.rst"] = "tests/test_auth_docs.py::test_authentication_page_examples"
 

@@ -69,6 +69,15 @@ def build_parser(prog: str = "python -m exchangelib.testing") -> argparse.Argume
                         help="validate requests against the EWS XSDs (the default)")
     strict.add_argument("--no-strict", dest="strict", action="store_false", help="skip schema validation")
     p.add_argument("--latency-ms", type=float, default=0, help="delay every request by this many milliseconds")
+    p.add_argument("--generate", type=int, default=0, metavar="N",
+                   help="add N generated mailboxes user0001@example.com ... (no login: open them as an admin "
+                        "who may impersonate, or with the OAuth app)")
+    p.add_argument("--generate-items", type=int, default=20, metavar="M", help="items per generated mailbox (20)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated content (same seed, same content)")
+    p.add_argument("--max-concurrency", type=int, default=None,
+                   help="concurrent requests allowed per mailbox (more get ErrorServerBusy)")
+    p.add_argument("--max-app-concurrency", type=int, default=None,
+                   help="concurrent requests allowed per user or OAuth app (more get ErrorServerBusy)")
     p.add_argument("--token-lifetime", type=float, default=3600, help="OAuth access token lifetime in seconds")
     p.add_argument("-v", "--verbose", action="store_true", help="log requests")
     p.add_argument("--kerberos-keytab", metavar="PATH",
@@ -89,7 +98,13 @@ def describe(server: EWSServer, out: TextIO) -> None:
     out.write(f"  Auth         : {', '.join(server.authenticator.schemes)}\n")
     out.write(f"  Schema check : {'strict' if server.strict else 'off'}\n")
     out.write("  Accounts (logon name / SMTP address / password):\n")
-    for u in server.users:
+    users = list(server.users)
+    generated = [u for u in users if u.password is None and u.username.startswith("user")]
+    if len(generated) > 5:  # hundreds of generated mailboxes: summarise them
+        users = [u for u in users if u not in generated]
+        out.write(f"    {len(generated)} generated mailboxes without a login: {generated[0].primary_smtp_address} "
+                  f"... {generated[-1].primary_smtp_address}\n")
+    for u in users:
         extra = " [may impersonate all]" if u.can_impersonate == ALL else ""
         pw = u.password if u.password is not None else "(no login)"
         out.write(f"    {u.logon_name:<20} {u.primary_smtp_address:<28} {pw}{extra}\n")
@@ -130,7 +145,10 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout, stop: Optio
         server = EWSServer(users or default_users(), version=args.server_version, strict=args.strict, tls=args.tls,
                            auth=auth, oauth_clients=default_oauth_clients(), host=args.host, port=args.port,
                            latency_ms=args.latency_ms, token_lifetime=args.token_lifetime,
-                           kerberos_keytab=args.kerberos_keytab, client_certificates=args.client_certificates)
+                           kerberos_keytab=args.kerberos_keytab, client_certificates=args.client_certificates,
+                           max_concurrency=args.max_concurrency, max_app_concurrency=args.max_app_concurrency)
+        if args.generate:
+            server.generate_mailboxes(args.generate, items=args.generate_items, seed=args.seed)
         if not users and not room_lists:
             room_lists = [("rooms@example.com", "All rooms", ["room1@example.com"])]
         known = {u.smtp_address for u in server.users}

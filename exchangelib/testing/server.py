@@ -50,6 +50,7 @@ from .auth import Authenticator, ConnectionAuth, Identity
 from .context import OPERATIONS, RequestContext, ResponseCodeError, SoapFault, StreamingResponse
 from .faults import (ConnectionReset, DroppedStream, HTTPStatus, InjectableFault, Injection, Latency, ServerBusy,
                      TruncatedResponse, concurrency_fault)
+from .generate import generate_mailboxes
 from .lax import relax
 from .notifications import NotificationHub, hub_for
 from .schema import SchemaNotFound, find_schema_dir, load_schema, message_elements, validate
@@ -143,6 +144,10 @@ class EWSServer:
     - ``latency_ms``: delay added to every EWS request (settable later).
     - ``max_concurrency``: concurrent EWS requests allowed per mailbox (EWSMaxConcurrency); excess
       requests get ErrorServerBusy (``concurrency_response='fault'``) or HTTP 503 (``'503'``).
+    - ``max_app_concurrency``: concurrent EWS requests allowed per caller (the user or OAuth app that
+      authenticated, whichever mailboxes it impersonates), as Exchange Online budgets an app; excess
+      requests are answered like ``max_concurrency``. The peaks are in :attr:`peak_concurrency_by_mailbox`
+      and :attr:`peak_concurrency_by_caller`; :attr:`throttled_requests` counts the refused ones.
     - ``extended_protection``: over TLS, require NTLM channel binding to the server certificate (and check
       the Kerberos channel bindings a client sends).
     - ``kerberos_keytab``: accept Kerberos in ``Negotiate`` (enable the ``'negotiate'`` scheme) with the
@@ -157,6 +162,7 @@ class EWSServer:
                  auth: Sequence[str] = ("ntlm", "basic", "bearer"), oauth_clients: Iterable[OAuthClient] = (),
                  token_lifetime: float = 3600.0, host: str = "127.0.0.1", port: int = 0, latency_ms: float = 0,
                  max_concurrency: Optional[int] = None, throttle_back_off_ms: int = 5000,
+                 max_app_concurrency: Optional[int] = None,
                  concurrency_response: str = "fault", extended_protection: bool = False,
                  schema_dir: Optional[Union[str, Path]] = None, netbios_domain: str = "EXAMPLE",
                  dns_domain: str = "example.com", kerberos_keytab: Optional[Union[str, Path]] = None,
@@ -168,6 +174,9 @@ class EWSServer:
             raise ValueError(f"EWSServer.port must be an int in 0..65535 (0 = pick a free port), got {port!r}")
         if max_concurrency is not None and (not isinstance(max_concurrency, int) or max_concurrency < 1):
             raise ValueError(f"EWSServer.max_concurrency must be a positive int or None, got {max_concurrency!r}")
+        if max_app_concurrency is not None and (not isinstance(max_app_concurrency, int) or max_app_concurrency < 1):
+            raise ValueError(f"EWSServer.max_app_concurrency must be a positive int or None, "
+                             f"got {max_app_concurrency!r}")
         if concurrency_response not in ("fault", "503"):
             raise ValueError(f"EWSServer.concurrency_response must be 'fault' or '503', got {concurrency_response!r}")
         if client_certificates not in (None, "optional", "required"):
@@ -184,6 +193,7 @@ class EWSServer:
         self.extended_protection = bool(extended_protection)
         self.latency_ms = latency_ms
         self.max_concurrency = max_concurrency
+        self.max_app_concurrency = max_app_concurrency
         self.throttle_back_off_ms = throttle_back_off_ms
         self.concurrency_response = concurrency_response
 
@@ -226,10 +236,16 @@ class EWSServer:
         #: The most requests of each operation that were in progress at the same time (since reset_stats()).
         self.max_concurrency_by_operation: Dict[str, int] = {}
         self._inflight_by_operation: Dict[str, int] = {}
+        #: the most requests that ran at once for each mailbox / each authenticated caller (user or "app:<id>")
+        self.peak_concurrency_by_mailbox: Dict[str, int] = {}
+        self.peak_concurrency_by_caller: Dict[str, int] = {}
+        #: requests refused because a concurrency budget was used up
+        self.throttled_requests = 0
         self.token_requests = 0
         self._lock = threading.Lock()
         self._inflight = 0
         self._inflight_by_mailbox: Dict[str, int] = {}
+        self._inflight_by_caller: Dict[str, int] = {}
         self._injections: List[Injection] = []
         self._handlers: set = set()
         self._stopping = threading.Event()
@@ -377,6 +393,12 @@ class EWSServer:
                                aliases=tuple(user.aliases))
         return user
 
+    def generate_mailboxes(self, count: int, items: int = 20, seed: int = 0, prefix: str = "user",
+                           domain: str = "example.com", start: int = 1) -> List[User]:
+        """Add ``count`` mailboxes without a login (``user0001@example.com`` ...) holding ``items``
+        generated items each, the same for the same ``seed``; see :mod:`exchangelib.testing.generate`."""
+        return generate_mailboxes(self, count, items=items, seed=seed, prefix=prefix, domain=domain, start=start)
+
     def add_oauth_client(self, client: OAuthClient) -> OAuthClient:
         return self.authenticator.add_client(client)
 
@@ -487,6 +509,9 @@ class EWSServer:
             self.request_log.clear()
             self.max_concurrency_seen = 0
             self.max_concurrency_by_operation.clear()
+            self.peak_concurrency_by_mailbox.clear()
+            self.peak_concurrency_by_caller.clear()
+            self.throttled_requests = 0
             self.schema_errors.clear()
             self.response_schema_errors.clear()
             self.internal_errors.clear()
@@ -667,23 +692,34 @@ class EWSServer:
         return target
 
     def _run_throttled(self, env: RequestEnvelope, identity: Identity, ctx: RequestContext, key: str) -> _Reply:
+        caller = identity.name
         with self._lock:
+            limit = None
             if self.max_concurrency is not None and self._inflight_by_mailbox.get(key, 0) >= self.max_concurrency:
-                over = True
+                limit = self.max_concurrency
+            elif self.max_app_concurrency is not None and \
+                    self._inflight_by_caller.get(caller, 0) >= self.max_app_concurrency:
+                limit = self.max_app_concurrency
+            if limit is not None:
+                self.throttled_requests += 1
             else:
-                over = False
-                self._inflight_by_mailbox[key] = self._inflight_by_mailbox.get(key, 0) + 1
+                n = self._inflight_by_mailbox[key] = self._inflight_by_mailbox.get(key, 0) + 1
+                if n > self.peak_concurrency_by_mailbox.get(key, 0):
+                    self.peak_concurrency_by_mailbox[key] = n
+                n = self._inflight_by_caller[caller] = self._inflight_by_caller.get(caller, 0) + 1
+                if n > self.peak_concurrency_by_caller.get(caller, 0):
+                    self.peak_concurrency_by_caller[caller] = n
                 self._inflight += 1
                 self.max_concurrency_seen = max(self.max_concurrency_seen, self._inflight)
                 op = env.operation or ""
                 n_op = self._inflight_by_operation[op] = self._inflight_by_operation.get(op, 0) + 1
                 self.max_concurrency_by_operation[op] = max(self.max_concurrency_by_operation.get(op, 0), n_op)
-        if over:
-            log.info("Throttling %s: more than %s concurrent requests", key, self.max_concurrency)
+        if limit is not None:
+            log.info("Throttling %s (caller %s): more than %s concurrent requests", key, caller, limit)
             if self.concurrency_response == "503":
                 return _Reply(503, HTTPStatus(503).html(), "text/html",
                               headers=[("Retry-After", str(max(1, self.throttle_back_off_ms // 1000)))])
-            raise concurrency_fault(self.max_concurrency or 0, self.throttle_back_off_ms)
+            raise concurrency_fault(limit, self.throttle_back_off_ms)
         try:
             extra_ms, fault = self._take_faults(env.operation, identity.name)
             self._sleep(float(self.latency_ms or 0) + extra_ms)
@@ -704,6 +740,11 @@ class EWSServer:
                     self._inflight_by_mailbox[key] = n
                 else:
                     self._inflight_by_mailbox.pop(key, None)
+                n = self._inflight_by_caller.get(caller, 1) - 1
+                if n:
+                    self._inflight_by_caller[caller] = n
+                else:
+                    self._inflight_by_caller.pop(caller, None)
 
     def _apply_fault(self, fault: InjectableFault, env: RequestEnvelope) -> Optional[_Reply]:
         """The reply an injected fault produces, or None if the operation should still run."""

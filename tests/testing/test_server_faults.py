@@ -13,7 +13,7 @@ from exchangelib.testing.server import EWSServer
 from exchangelib.testing.users import default_users
 from exchangelib.xml import MNS, TNS
 
-from .conftest import get_folder_response, soap
+from .conftest import RSV_2016, get_folder_response, soap
 from .test_server_soap import fault_of
 
 AUTH = ("john", "Exchange-john-1")
@@ -192,3 +192,23 @@ def test_concurrency_limit_per_mailbox_is_throttled(fake_ops, mode):
             assert {r.status_code for r in throttled} == {503}
             assert throttled[0].headers["Retry-After"]
         assert server.max_concurrency_seen == 3  # two of john's + mary's
+
+
+def test_concurrency_limit_per_caller_spans_the_mailboxes_it_impersonates(fake_ops):
+    """An app (here: the impersonating service account) has one budget for all mailboxes it opens."""
+    with EWSServer(default_users(), max_app_concurrency=2, latency_ms=300) as server:
+        admin = ("ewsadmin", "Exchange-admin-1")
+        targets = ["john@example.com", "mary@example.com", "room1@example.com", "john@example.com"]
+        def imp(address):
+            return soap(headers=RSV_2016 + f"<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>"
+                                           f"{address}</t:PrimarySmtpAddress></t:ConnectingSID>"
+                                           f"</t:ExchangeImpersonation>")
+        results = run_concurrently(4, lambda i: call(server, auth=admin, data=imp(targets[i])))
+        ok = [r for r in results if r.status_code == 200]
+        assert len(ok) == 2
+        assert {fault_of(r)[1] for r in results if r.status_code != 200} == {"ErrorServerBusy"}
+        assert server.throttled_requests == 2
+        assert server.peak_concurrency_by_caller == {"ewsadmin@example.com": 2}
+        assert max(server.peak_concurrency_by_mailbox.values()) <= 2
+        server.reset_stats()
+        assert server.peak_concurrency_by_caller == {} and server.throttled_requests == 0

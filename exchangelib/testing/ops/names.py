@@ -5,7 +5,9 @@ that mailbox alone. Otherwise a mailbox matches when the text is a case-insensit
 display name, of a word of its display name, of an address or of an address's local part; a
 contact matches the same way on DisplayName, GivenName, Surname and its email addresses.
 SearchScope picks the sources and their order (ActiveDirectory, ActiveDirectoryContacts,
-Contacts, ContactsActiveDirectory). At most 100 resolutions are returned.
+Contacts, ContactsActiveDirectory). At most 100 resolutions are returned. An ambiguous name answers
+ErrorNameResolutionMultipleResults with ResponseClass="Warning" and the candidates in the ResolutionSet.
+https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/resolvenamesresponsemessage
 https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/resolvenames-operation
 """
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import List, Optional, Tuple
 
 from lxml import etree
 
-from ...xml import TNS
+from ...xml import MNS, TNS
 from ..context import RequestContext, ResponseCodeError
 from ..store import FolderRecord, ItemRecord, Mailbox
 from .common import (bool_attr, child, children, err, error_message, handler, item_id_element, m_el, new_response,
