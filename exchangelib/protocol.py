@@ -24,12 +24,16 @@ from typing import Any, Dict, Optional, Tuple
 
 import requests
 import requests.adapters
-from requests.exceptions import ChunkedEncodingError, ConnectionError, ContentDecodingError, ReadTimeout, SSLError
+import urllib3.exceptions
+from requests.exceptions import (ChunkedEncodingError, ConnectionError, ConnectTimeout, ContentDecodingError, SSLError,
+                                 Timeout)
 
 from . import __version__
 from .credentials import BaseCredentials
-from .errors import (ErrorInvalidSchemaVersionForMailboxVersion, ErrorInvalidServerVersion, ErrorServerBusy,
-                     MalformedResponseError, ResponseMessageError, SOAPError, TransportError, UnauthorizedError)
+from .errors import (DeadlineExceededError, ErrorInvalidSchemaVersionForMailboxVersion, ErrorInvalidServerVersion,
+                     ErrorServerBusy, ResponseMessageError, ResponseTooLargeError, SOAPError, TransportError,
+                     UnauthorizedError)
+from .httpio import Deadline, read_capped, track_connections
 from .log import redact_headers, redact_xml
 from .retry import FailFast, Retriable, RetryPolicy
 from .soap import fault_to_exception, response_message_error, server_version, split_envelope
@@ -58,7 +62,13 @@ class BaseProtocol:
     # The requests adapter class used for new sessions. Replace it for proxies or custom TLS handling.
     HTTP_ADAPTER_CLS = requests.adapters.HTTPAdapter
     USERAGENT = f"exchangelib/{__version__} (python-requests/{requests.__version__})"
-    TIMEOUT = 120  # seconds, per HTTP request
+    TIMEOUT = 120  # seconds, per socket operation (connect, each read)
+    #: Seconds one HTTP request may take in all (connect, send, headers and body), however the server
+    #: trickles its bytes. None: no overall limit. Set per protocol with ``protocol.deadline``.
+    DEADLINE: Optional[float] = 600
+    #: Largest response body accepted, in bytes, after decompression. Set per protocol with
+    #: ``protocol.max_response_size``. Bigger responses raise ResponseTooLargeError and are not retried.
+    MAX_RESPONSE_SIZE = 1024 * 1024 * 1024
     DEFAULT_MAX_CONNECTIONS = 4
 
     def __init__(self, service_endpoint: str, credentials: Optional[BaseCredentials], auth_type: Optional[str],
@@ -71,6 +81,8 @@ class BaseProtocol:
         self.retry_policy = retry_policy or (credentials.default_retry_policy() if credentials else FailFast())
         self.verify = verify
         self.allow_insecure_basic = allow_insecure_basic
+        self.deadline: Optional[float] = self.DEADLINE
+        self.max_response_size: int = self.MAX_RESPONSE_SIZE
         self._session_pool: "queue.LifoQueue[requests.Session]" = queue.LifoQueue()
         self._sessions_created = 0
         self._pool_lock = threading.Lock()
@@ -113,6 +125,7 @@ class BaseProtocol:
     def create_session(self) -> requests.Session:
         session = requests.Session()
         adapter = self.HTTP_ADAPTER_CLS(pool_connections=1, pool_maxsize=1, max_retries=0)
+        track_connections(adapter)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         session.headers.update({"User-Agent": self.USERAGENT, "Content-Type": CONTENT_TYPE,
@@ -289,15 +302,17 @@ class Protocol(BaseProtocol):
     # --- sending ----------------------------------------------------------------------------------------
     def post(self, payload: Any, api_version: Optional[str] = None, impersonation: Optional[tuple] = None,
              timezone_id: Optional[str] = None, culture: Optional[str] = None, operation: Optional[str] = None,
-             anchor_mailbox: Optional[str] = None):
+             anchor_mailbox: Optional[str] = None, idempotent: bool = True):
         """Send one request body element; return (header, body) of the response envelope.
 
         Whole-request failures (SOAP faults, HTTP errors) raise; retriable ones go through the retry policy.
+        ``idempotent=False`` (writes that must not happen twice): a failure after the request was sent raises
+        OutcomeUnknownError instead of being retried.
         The ServerVersionInfo of every response updates ``self.version``'s build when it differs.
         """
         api_version = api_version or self.version.api_version
         header, body, v = self._post_once_with_retries(payload, api_version, impersonation, timezone_id, culture,
-                                                       operation, anchor_mailbox)
+                                                       operation, anchor_mailbox, idempotent)
         if v is not None and self._version is not None and v.build != self._version.build:
             log.debug("Server build changed from %s to %s", self._version.build, v.build)
             self._version = Version(build=v.build, api_version=self._version.api_version)
@@ -305,14 +320,16 @@ class Protocol(BaseProtocol):
 
     def _post_once_with_retries(self, payload: Any, api_version: str, impersonation: Optional[tuple] = None,
                                 timezone_id: Optional[str] = None, culture: Optional[str] = None,
-                                operation: Optional[str] = None, anchor_mailbox: Optional[str] = None):
+                                operation: Optional[str] = None, anchor_mailbox: Optional[str] = None,
+                                idempotent: bool = True):
         data = wrap(payload, api_version, impersonation=impersonation, timezone_id=timezone_id, culture=culture)
         headers = {}
         if anchor_mailbox:
             headers["X-AnchorMailbox"] = anchor_mailbox
         if impersonation:
             headers["X-AnchorMailbox"] = impersonation[1]
-        return self.retry_policy.run(lambda: self._attempt(data, headers, operation), operation=operation)
+        return self.retry_policy.run(lambda: self._attempt(data, headers, operation), operation=operation,
+                                     idempotent=idempotent)
 
     def _attempt(self, data: bytes, headers: Dict[str, str], operation: Optional[str]):
         session = self.get_session()
@@ -325,18 +342,54 @@ class Protocol(BaseProtocol):
                                   {"operation": operation, "endpoint": self.service_endpoint,
                                    "xml_request": _log_text(redact_xml(data))})
                 t0 = time.monotonic()
+                deadline = Deadline(self.deadline)
                 try:
-                    # verify passed per request: requests lets $REQUESTS_CA_BUNDLE override session.verify
-                    r = session.post(self.service_endpoint, data=data, headers=headers, timeout=self.TIMEOUT,
-                                     allow_redirects=False, verify=self.verify)
-                    content = r.content
+                    with deadline:
+                        # verify passed per request: requests lets $REQUESTS_CA_BUNDLE override session.verify
+                        r = session.post(self.service_endpoint, data=data, headers=headers, timeout=self.TIMEOUT,
+                                         allow_redirects=False, verify=self.verify, stream=True)
+                        try:
+                            content = self._read_content(r, deadline)
+                        finally:
+                            r.close()
+                    if deadline.expired:
+                        raise OSError("deadline passed")
                 except SSLError as e:
+                    if deadline.expired:
+                        self.retire_session(session)
+                        retired = True
+                        raise self._deadline_error(operation) from e
                     # A certificate that does not verify will not verify on the next attempt either
                     raise TransportError(_tls_failure(self.service_endpoint, e)) from e
-                except (ConnectionError, ChunkedEncodingError, ContentDecodingError, ReadTimeout) as e:
+                except ResponseTooLargeError as e:
                     self.retire_session(session)
                     retired = True
-                    raise Retriable(f"connection error: {type(e).__name__}",
+                    raise ResponseTooLargeError(
+                        f"The {operation or 'EWS'} response from {self.service_endpoint} is larger than "
+                        f"max_response_size={e.limit} bytes{' once decompressed' if 'decompressed' in str(e) else ''}."
+                        f" It was not retried. Ask for less per request (chunk_size, page_size, only()) or raise "
+                        f"the protocol's max_response_size.", limit=e.limit) from e
+                except PermissionError as e:
+                    # requests_ntlm raises this when the server answers 401 to the NTLM handshake
+                    self.retire_session(session)
+                    retired = True
+                    raise self._unauthorized(False) from e
+                except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+                    self.retire_session(session)
+                    retired = True
+                    if deadline.expired:
+                        # Not retried (the next attempt would hit the same wall); a write reports its outcome
+                        # as unknown
+                        raise Retriable("deadline passed", error=self._deadline_error(operation),
+                                        kind=Retriable.SENT, retry=False) from e
+                    if _is_connect_failure(e):
+                        raise Retriable(f"could not connect: {type(e).__name__}", kind=Retriable.CONNECT,
+                                        error=TransportError(f"Could not connect to {self.service_endpoint}: {e}")) \
+                            from e
+                    if isinstance(e, requests.exceptions.RequestException) and not isinstance(
+                            e, (ConnectionError, ChunkedEncodingError, ContentDecodingError, Timeout)):
+                        raise TransportError(f"Request to {self.service_endpoint} failed: {e}") from e
+                    raise Retriable(f"connection error: {type(e).__name__}", kind=Retriable.SENT,
                                     error=TransportError(f"Connection to {self.service_endpoint} failed: {e}")) from e
                 log.debug("%s %s -> HTTP %s in %.3fs (%d bytes), headers %s", operation, self.service_endpoint,
                           r.status_code, time.monotonic() - t0, len(content), redact_headers(dict(r.headers)))
@@ -345,15 +398,7 @@ class Protocol(BaseProtocol):
                         refreshed = True
                         if self.credentials.refresh(session):
                             continue  # one retry with the new token; never loop
-                    if self.auth_type == OAUTH2:
-                        advice = ("Check the access token and its scope; a refresh callback, if any, was tried once"
-                                  if refreshed else "Check the access token and its scope")
-                    else:
-                        advice = "Check the username, the password and the auth type"
-                    raise UnauthorizedError(
-                        f"The server at {self.service_endpoint} rejected the credentials of "
-                        f"{self.credentials.identity if self.credentials else 'nobody'} "
-                        f"(HTTP 401, auth type {self.auth_type}). {advice}.")
+                    raise self._unauthorized(refreshed)
                 break
             if content and xml_log.isEnabledFor(logging.DEBUG):
                 xml_log.debug("EWS %(operation)s response from %(endpoint)s (HTTP %(status)s)\n%(xml_response)s",
@@ -363,6 +408,30 @@ class Protocol(BaseProtocol):
         finally:
             if not retired:
                 self.release_session(session)
+
+    def _read_content(self, r: requests.Response, deadline: Deadline) -> bytes:
+        limit = self.max_response_size
+        length = r.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > limit:
+            raise ResponseTooLargeError(f"The response is larger than the limit of {limit} bytes", limit=limit)
+        return read_capped(r.raw, r.headers.get("Content-Encoding", ""), limit, deadline)
+
+    def _deadline_error(self, operation: Optional[str]) -> DeadlineExceededError:
+        return DeadlineExceededError(
+            f"The {operation or 'EWS'} request to {self.service_endpoint} took longer than its deadline of "
+            f"{self.deadline:g} s and was abandoned. The server is too slow or stalled; raise the protocol's "
+            f"deadline if it is just busy.", deadline=self.deadline)
+
+    def _unauthorized(self, refreshed: bool) -> UnauthorizedError:
+        if self.auth_type == OAUTH2:
+            advice = ("Check the access token and its scope; a refresh callback, if any, was tried once"
+                      if refreshed else "Check the access token and its scope")
+        else:
+            advice = "Check the username, the password and the auth type"
+        return UnauthorizedError(
+            f"The server at {self.service_endpoint} rejected the credentials of "
+            f"{self.credentials.identity if self.credentials else 'nobody'} "
+            f"(HTTP 401, auth type {self.auth_type}). {advice}.")
 
     def _handle_response(self, r: requests.Response, content: bytes, operation: Optional[str]):
         status = r.status_code
@@ -380,12 +449,13 @@ class Protocol(BaseProtocol):
             header, body = split_envelope(root)
         except ForbiddenDTDError as e:
             # Not a transient glitch: a DTD/entity payload is refused, never retried
-            raise MalformedResponseError(f"Refused the response from {self.service_endpoint}: {e}",
-                                         status_code=status) from e
+            raise ForbiddenDTDError(f"Refused the response from {self.service_endpoint}: {e}",
+                                    status_code=status) from e
         except (ParseError, SOAPError) as e:
             if status == 500:
                 raise TransportError(f"HTTP 500 from {self.service_endpoint} with an unreadable body: {e}") from e
-            raise Retriable(f"malformed response: {e}",
+            # The server answered 200: it may have done the work before its answer got mangled
+            raise Retriable(f"malformed response: {e}", kind=Retriable.SENT,
                             error=SOAPError(f"Malformed response from {self.service_endpoint}: {e}")) from e
         fault = body.find("{http://schemas.xmlsoap.org/soap/envelope/}Fault")
         if fault is not None:
@@ -440,6 +510,24 @@ def _retry_after(r: requests.Response) -> Optional[float]:
     if when.tzinfo is None:
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _is_connect_failure(e: BaseException) -> bool:
+    """True when no connection was made (refused, unreachable, DNS failure, connect timeout): nothing was sent."""
+    if isinstance(e, ConnectTimeout):
+        return True
+    seen = 0
+    cur: Optional[BaseException] = e
+    while cur is not None and seen < 10:
+        if isinstance(cur, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
+                            ConnectionRefusedError)):
+            return True
+        nxt = getattr(cur, "reason", None)
+        if not isinstance(nxt, BaseException):
+            nxt = cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else cur.__context__
+        cur = nxt
+        seen += 1
+    return False
 
 
 def _tls_failure(endpoint: str, e: Exception) -> str:

@@ -64,6 +64,7 @@ class UploadItems(EWSService):
     """
 
     SERVICE_NAME = "UploadItems"
+    IDEMPOTENT = False
     supported_from = EXCHANGE_2010_SP1
     CHUNK_SIZE = 50
 

@@ -136,11 +136,13 @@ class ConnectionReset(InjectableFault):
     """Drop the connection with a TCP reset.
 
     ``mid_response=True`` (default) sends the status line and part of the headers first;
-    ``False`` resets before sending anything.
+    ``False`` resets before sending anything. ``after_action=False`` (default) resets before the
+    operation runs; ``True`` runs it first, so the work is done but the client never hears of it.
     """
 
-    def __init__(self, mid_response: bool = True):
+    def __init__(self, mid_response: bool = True, after_action: bool = False):
         self.mid_response = mid_response
+        self.after_action = after_action
 
 
 class TruncatedResponse(InjectableFault):

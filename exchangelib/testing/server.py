@@ -577,7 +577,7 @@ class EWSServer:
             reply = self._apply_fault(fault, env) if fault is not None else None
             if reply is None:
                 reply = self._dispatch(env, ctx)
-                if isinstance(fault, TruncatedResponse):
+                if isinstance(fault, (TruncatedResponse, ConnectionReset)):
                     reply.action = fault
             reply.mailbox = ctx.mailbox.primary_smtp_address.lower()
             return reply
@@ -607,9 +607,9 @@ class EWSServer:
                 reply = _Reply(fault.status, fault.html(), "text/html")
             reply.headers.extend(fault.headers())
             return reply
-        if isinstance(fault, ConnectionReset):
+        if isinstance(fault, ConnectionReset) and not fault.after_action:
             return _Reply(0, action=fault)
-        return None  # TruncatedResponse: run the operation first
+        return None  # TruncatedResponse, ConnectionReset(after_action=True): run the operation first
 
     def _dispatch(self, env: RequestEnvelope, ctx: RequestContext) -> _Reply:
         op = env.operation

@@ -1,0 +1,184 @@
+"""Bounded HTTP reads: an overall deadline per request and a cap on the (decompressed) response size.
+
+``requests`` timeouts apply to each socket operation, so a server that sends one byte a second
+never times out. :class:`Deadline` arms a timer for the whole request (connect, send, headers and
+body); when it fires, the socket in use is shut down, which wakes the blocked read at once.
+One daemon thread serves every deadline of the process.
+
+:func:`read_capped` reads a streamed response body in chunks and decompresses it itself (gzip or
+deflate), so neither the bytes on the wire nor the inflated bytes can pass ``limit``: a 1 MB gzip
+bomb stops after ``limit`` bytes of output instead of filling the memory.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import socket
+import threading
+import time
+import zlib
+from typing import Any, List, Optional, Tuple
+
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from .errors import ResponseTooLargeError
+
+log = logging.getLogger(__name__)
+
+_current = threading.local()  # .deadline: the Deadline of the request this thread is sending
+
+
+def _note(conn: Any) -> Any:
+    d = getattr(_current, "deadline", None)
+    if d is not None:
+        d._conn = conn
+    return conn
+
+
+class _TrackedHTTPPool(HTTPConnectionPool):
+    def _get_conn(self, timeout: Optional[float] = None) -> Any:
+        return _note(super()._get_conn(timeout))
+
+
+class _TrackedHTTPSPool(HTTPSConnectionPool):
+    def _get_conn(self, timeout: Optional[float] = None) -> Any:
+        return _note(super()._get_conn(timeout))
+
+
+def track_connections(adapter: Any) -> None:
+    """Let deadlines find the socket of a request sent through ``adapter`` (a requests HTTPAdapter).
+
+    Adapters without a urllib3 pool manager (custom ones) still get the deadline checked between body
+    chunks; only the wake-up of a read that is blocked is lost.
+    """
+    pm = getattr(adapter, "poolmanager", None)
+    classes = getattr(pm, "pool_classes_by_scheme", None)
+    if isinstance(classes, dict) and classes.get("http") is HTTPConnectionPool \
+            and classes.get("https") is HTTPSConnectionPool:
+        pm.pool_classes_by_scheme = {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
+
+
+class _Watchdog:
+    """One thread that fires expired deadlines, earliest first."""
+
+    def __init__(self) -> None:
+        self._heap: List[Tuple[float, int, "Deadline"]] = []
+        self._cond = threading.Condition()
+        self._seq = itertools.count()
+        self._thread: Optional[threading.Thread] = None
+
+    def add(self, d: "Deadline") -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (d.at, next(self._seq), d))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="exchangelib-deadline", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0][2].done:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    if not self._cond.wait(timeout=30) and not self._heap:
+                        self._thread = None
+                        return
+                    continue
+                at, _, d = self._heap[0]
+                now = time.monotonic()
+                if at > now:
+                    self._cond.wait(timeout=at - now)
+                    continue
+                heapq.heappop(self._heap)
+            d.fire()
+
+
+_WATCHDOG = _Watchdog()
+
+
+class Deadline:
+    """``with Deadline(seconds):`` around one request sent on this thread. ``expired`` says whether it fired."""
+
+    def __init__(self, seconds: Optional[float]):
+        self.seconds = seconds
+        self.at = time.monotonic() + (seconds or 0)
+        self.done = False
+        self.expired = False
+        self._lock = threading.Lock()
+        self._conn: Any = None
+
+    def __enter__(self) -> "Deadline":
+        _current.deadline = self
+        if self.seconds:
+            _WATCHDOG.add(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        with self._lock:
+            self.done = True
+        _current.deadline = None
+
+    def remaining(self) -> Optional[float]:
+        if not self.seconds:
+            return None
+        return self.at - time.monotonic()
+
+    def check(self) -> bool:
+        """True (and marked expired) if the deadline has passed."""
+        if self.seconds and time.monotonic() >= self.at:
+            self.expired = True
+        return self.expired
+
+    def fire(self) -> None:
+        with self._lock:
+            if self.done:
+                return
+            self.expired = True
+            conn = self._conn
+        sock = getattr(conn, "sock", None)
+        if sock is not None:
+            log.debug("Deadline of %ss passed: shutting the connection down", self.seconds)
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def read_capped(raw: Any, content_encoding: str, limit: int, deadline: Optional[Deadline] = None,
+                chunk_size: int = 65536) -> bytes:
+    """Read a urllib3 response body, decompressing gzip/deflate ourselves, up to ``limit`` bytes of output.
+
+    Raises ResponseTooLargeError as soon as the output would pass ``limit``. Stops reading (returns what
+    was read) when ``deadline`` has expired; the caller checks ``deadline.expired``.
+    """
+    enc = (content_encoding or "").strip().lower()
+    decomp = zlib.decompressobj(wbits=47) if enc in ("gzip", "x-gzip", "deflate") else None
+    out: List[bytes] = []
+    total = 0
+    while True:
+        if deadline is not None and deadline.check():
+            return b""
+        chunk = raw.read(chunk_size, decode_content=False)
+        if not chunk:
+            break
+        if decomp is not None:
+            data = decomp.decompress(chunk, limit - total + 1)
+            if decomp.unconsumed_tail:
+                raise ResponseTooLargeError(f"The decompressed response is larger than the limit of {limit} bytes",
+                                            limit=limit)
+        else:
+            data = chunk
+        total += len(data)
+        if total > limit:
+            raise ResponseTooLargeError(f"The response is larger than the limit of {limit} bytes", limit=limit)
+        out.append(data)
+    if decomp is not None:
+        data = decomp.flush()
+        total += len(data)
+        if total > limit:
+            raise ResponseTooLargeError(f"The decompressed response is larger than the limit of {limit} bytes",
+                                        limit=limit)
+        out.append(data)
+    return b"".join(out)
