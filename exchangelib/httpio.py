@@ -108,6 +108,7 @@ class Deadline:
         self.expired = False
         self._lock = threading.Lock()
         self._conn: Any = None
+        self._raw: Any = None  # the urllib3 response, once the headers are in
 
     def __enter__(self) -> "Deadline":
         _current.deadline = self
@@ -137,7 +138,12 @@ class Deadline:
                 return
             self.expired = True
             conn = self._conn
+            raw = self._raw
         sock = getattr(conn, "sock", None)
+        if sock is None and raw is not None:
+            # http.client hands the socket over to the response when the server said "Connection: close"
+            fp = getattr(getattr(raw, "_fp", None), "fp", None)
+            sock = getattr(getattr(fp, "raw", None), "_sock", None)
         if sock is not None:
             log.debug("Deadline of %ss passed: shutting the connection down", self.seconds)
             try:
@@ -153,6 +159,8 @@ def read_capped(raw: Any, content_encoding: str, limit: int, deadline: Optional[
     Raises ResponseTooLargeError as soon as the output would pass ``limit``. Stops reading (returns what
     was read) when ``deadline`` has expired; the caller checks ``deadline.expired``.
     """
+    if deadline is not None:
+        deadline._raw = raw
     enc = (content_encoding or "").strip().lower()
     decomp = zlib.decompressobj(wbits=47) if enc in ("gzip", "x-gzip", "deflate") else None
     out: List[bytes] = []

@@ -68,7 +68,10 @@ class BaseProtocol:
     DEADLINE: Optional[float] = 600
     #: Largest response body accepted, in bytes, after decompression. Set per protocol with
     #: ``protocol.max_response_size``. Bigger responses raise ResponseTooLargeError and are not retried.
-    MAX_RESPONSE_SIZE = 1024 * 1024 * 1024
+    MAX_RESPONSE_SIZE = 512 * 1024 * 1024
+    #: Most tags ('<' characters) accepted in one response: bounds the memory of the parsed tree (50 MB of
+    #: tiny elements would need over a GB). Legitimate responses stay far below it (item bodies are escaped).
+    MAX_RESPONSE_TAGS = 4_000_000
     DEFAULT_MAX_CONNECTIONS = 4
 
     def __init__(self, service_endpoint: str, credentials: Optional[BaseCredentials], auth_type: Optional[str],
@@ -83,6 +86,7 @@ class BaseProtocol:
         self.allow_insecure_basic = allow_insecure_basic
         self.deadline: Optional[float] = self.DEADLINE
         self.max_response_size: int = self.MAX_RESPONSE_SIZE
+        self.max_response_tags: int = self.MAX_RESPONSE_TAGS
         self._session_pool: "queue.LifoQueue[requests.Session]" = queue.LifoQueue()
         self._sessions_created = 0
         self._pool_lock = threading.Lock()
@@ -365,10 +369,10 @@ class Protocol(BaseProtocol):
                     self.retire_session(session)
                     retired = True
                     raise ResponseTooLargeError(
-                        f"The {operation or 'EWS'} response from {self.service_endpoint} is larger than "
-                        f"max_response_size={e.limit} bytes{' once decompressed' if 'decompressed' in str(e) else ''}."
-                        f" It was not retried. Ask for less per request (chunk_size, page_size, only()) or raise "
-                        f"the protocol's max_response_size.", limit=e.limit) from e
+                        f"The {operation or 'EWS'} response from {self.service_endpoint} was refused: {e}. It was "
+                        f"not retried (the next attempt would fetch the same). Ask for less per request (chunk_size, "
+                        f"page_size, only()) or raise the protocol's max_response_size / max_response_tags.",
+                        limit=e.limit) from e
                 except PermissionError as e:
                     # requests_ntlm raises this when the server answers 401 to the NTLM handshake
                     self.retire_session(session)
@@ -414,7 +418,11 @@ class Protocol(BaseProtocol):
         length = r.headers.get("Content-Length", "")
         if length.isdigit() and int(length) > limit:
             raise ResponseTooLargeError(f"The response is larger than the limit of {limit} bytes", limit=limit)
-        return read_capped(r.raw, r.headers.get("Content-Encoding", ""), limit, deadline)
+        content = read_capped(r.raw, r.headers.get("Content-Encoding", ""), limit, deadline)
+        if len(content) > self.max_response_tags and content.count(b"<") > self.max_response_tags:
+            raise ResponseTooLargeError(f"The response has more than {self.max_response_tags} XML tags "
+                                        f"(max_response_tags)", limit=limit)
+        return content
 
     def _deadline_error(self, operation: Optional[str]) -> DeadlineExceededError:
         return DeadlineExceededError(

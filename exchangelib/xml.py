@@ -135,8 +135,9 @@ def _parse(data: bytes, parser: etree.XMLParser) -> Element:
 def parse(data: bytes, large_text: bool = False) -> Element:
     """Parse bytes into an element tree root, refusing DTDs and entity declarations.
 
-    The client always parses with libxml2's size limits on (no huge-tree mode): a text node over
-    10 MB is refused. The one exception is the base64 text of EWS ``Data`` (ExportItems),
+    The client parses with libxml2's size limits on (no huge-tree mode) first; a document that fails
+    only because a text node is over 10 MB (a big message body) is parsed again without that limit
+    (entities, DTDs and the network stay off; the protocol caps the response size). For the base64 text of EWS ``Data`` (ExportItems),
     ``MimeContent`` (GetItem) and ``Content`` (GetAttachment) elements in the messages/types
     namespaces: such text over :data:`LARGE_TEXT_THRESHOLD` is cut out of the bytes before parsing
     and set on the parsed element afterwards, so it has no size limit. It can hold base64 characters
@@ -164,7 +165,16 @@ def parse(data: bytes, large_text: bool = False) -> Element:
             if root is not None and _restore_large_base64(root, cuts):
                 return root
             # Anything unexpected: parse the original bytes exactly as without this feature
-    return _parse(data, _PARSER)
+    try:
+        return _parse(data, _PARSER)
+    except ForbiddenDTDError:
+        raise
+    except ParseError as e:
+        if "Text node too long" not in str(e):
+            raise
+    # A text node over libxml2's 10 MB limit: a big message body. Entities, DTDs and the network stay off,
+    # and the protocol caps the response size, so lifting the per-node limit is safe.
+    return _parse(data, _LARGE_TEXT_PARSER)
 
 
 def qname(name: str) -> str:

@@ -31,6 +31,8 @@ _EXPORTS: Dict[str, str] = {
     "ConnectionReset": "faults",
     "TruncatedResponse": "faults",
     "Latency": "faults",
+    "SlowResponse": "faults",
+    "OversizedResponse": "faults",
     "SERVER_VERSIONS": "soap",
     "SoapFault": "context",
     "ResponseCodeError": "context",

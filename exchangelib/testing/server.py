@@ -35,6 +35,7 @@ import tempfile
 import threading
 import time
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -48,7 +49,8 @@ from . import autodiscover
 from . import ops  # noqa: F401 - importing the package fills OPERATIONS
 from .auth import Authenticator, ConnectionAuth, Identity
 from .context import OPERATIONS, RequestContext, ResponseCodeError, SoapFault
-from .faults import (ConnectionReset, HTTPStatus, InjectableFault, Injection, Latency, ServerBusy,
+from .faults import (ConnectionReset, HTTPStatus, InjectableFault, Injection, Latency, OversizedResponse, ServerBusy,
+                     SlowResponse,
                      TruncatedResponse, concurrency_fault)
 from .schema import SchemaNotFound, find_schema_dir, load_schema, validate
 from .soap import (EXCHANGE_VERSION_TYPES, Fault, RequestEnvelope, ServerVersion, build_fault, build_response,
@@ -577,7 +579,7 @@ class EWSServer:
             reply = self._apply_fault(fault, env) if fault is not None else None
             if reply is None:
                 reply = self._dispatch(env, ctx)
-                if isinstance(fault, (TruncatedResponse, ConnectionReset)):
+                if isinstance(fault, (TruncatedResponse, ConnectionReset, SlowResponse)):
                     reply.action = fault
             reply.mailbox = ctx.mailbox.primary_smtp_address.lower()
             return reply
@@ -609,6 +611,8 @@ class EWSServer:
             return reply
         if isinstance(fault, ConnectionReset) and not fault.after_action:
             return _Reply(0, action=fault)
+        if isinstance(fault, OversizedResponse):
+            return _Reply(200, action=fault)
         return None  # TruncatedResponse, ConnectionReset(after_action=True): run the operation first
 
     def _dispatch(self, env: RequestEnvelope, ctx: RequestContext) -> _Reply:
@@ -878,6 +882,10 @@ class _Handler(BaseHTTPRequestHandler):
                     pass
             self._reset()
             return 0
+        if isinstance(action, OversizedResponse):
+            return self._write_oversized(action)
+        if isinstance(action, SlowResponse):
+            return self._write_slowly(reply, action)
         self.send_response_only(reply.status, None)
         self.send_header("Server", self.version_string())
         self.send_header("Date", self.date_time_string())
@@ -903,6 +911,49 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except OSError:
             self.close_connection = True
+        return reply.status
+
+    def _write_oversized(self, action: OversizedResponse) -> int:
+        head = [b"HTTP/1.1 200 OK", b"Content-Type: text/xml; charset=utf-8", b"Connection: close"]
+        if action.declare_length:
+            head.append(f"Content-Length: {action.size}".encode())
+        if action.gzip:
+            head.append(b"Content-Encoding: gzip")
+        self.close_connection = True
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 31) if action.gzip else None
+        try:
+            self.wfile.write(b"\r\n".join(head) + b"\r\n\r\n")
+            for chunk in action.chunks():
+                data = compressor.compress(chunk) if compressor is not None else chunk
+                if data:
+                    self.wfile.write(data)
+            if compressor is not None:
+                self.wfile.write(compressor.flush())
+            self.wfile.flush()
+        except OSError:
+            pass  # the client gave up reading, as it should
+        return 200
+
+    def _write_slowly(self, reply: _Reply, action: SlowResponse) -> int:
+        head = (f"HTTP/1.1 {reply.status} OK\r\nContent-Type: {reply.content_type}\r\n"
+                f"Content-Length: {len(reply.body)}\r\nConnection: close\r\n\r\n").encode()
+        self.close_connection = True
+        delay = 1.0 / action.bytes_per_second
+        ews = self.server.ews
+        try:
+            if not action.headers_too:
+                self.wfile.write(head)
+                self.wfile.flush()
+                head = b""
+            data = head + reply.body
+            for i in range(len(data)):
+                if not ews.running:
+                    break
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+                time.sleep(delay)
+        except OSError:
+            pass  # the client hung up
         return reply.status
 
     def _reset(self) -> None:

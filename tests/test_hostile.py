@@ -1,0 +1,207 @@
+"""The client under hostile conditions (issue #20): deadlines, size caps, huge text nodes, DTDs,
+NTLM 401, connection failures. Over HTTP against LocalExchange with injected faults, or a hostile
+loopback server."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from exchangelib import (BASIC, DELEGATE, NTLM, Account, Build, Configuration, Credentials, FailFast, FaultTolerance,
+                         Message, ServiceAccount, Version)
+from exchangelib.errors import (DeadlineExceededError, ResponseTooLargeError, TransportError, UnauthorizedError)
+from exchangelib.protocol import Protocol
+from exchangelib.testing import OversizedResponse, SlowResponse
+from exchangelib.xml import ForbiddenDTDError
+
+JOHN = "john@example.com"
+
+
+def _account(server, policy=None, **kwargs) -> Account:
+    config = Configuration(service_endpoint=server.url, credentials=server.credentials(JOHN), auth_type=NTLM,
+                           version=Version(build=Build(*server.build)),
+                           retry_policy=policy or FaultTolerance(max_wait=30, base=0.01, cap=0.05), **kwargs)
+    acc = Account(JOHN, config=config, access_type=DELEGATE)
+    acc.inbox  # noqa: B018
+    server.reset_stats()
+    return acc
+
+
+# --- row 3: an overall deadline per request ----------------------------------------------------------------
+
+@pytest.mark.parametrize("headers_too", [True, False], ids=["slow-headers", "slow-body"])
+def test_slow_server_hits_the_deadline(exchange, headers_too):
+    acc = _account(exchange)
+    acc.protocol.deadline = 1.0
+    try:
+        exchange.inject(SlowResponse(bytes_per_second=20, headers_too=headers_too), count=None,
+                        operations="GetFolder")
+        t0 = time.monotonic()
+        with pytest.raises(DeadlineExceededError) as e:
+            acc.inbox.refresh()
+        elapsed = time.monotonic() - t0
+    finally:
+        exchange.clear_faults()
+        acc.protocol.deadline = acc.protocol.DEADLINE
+    assert 0.9 <= elapsed < 3, elapsed
+    assert "deadline" in str(e.value)
+    assert exchange.request_count("GetFolder") == 1, exchange.request_log  # not retried, even under FaultTolerance
+
+
+# --- row 4: response size caps ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("gzip,declare", [(False, True), (False, False), (True, False)],
+                         ids=["content-length", "streamed", "gzip-bomb"])
+def test_oversized_response_is_refused_without_retry(exchange, gzip, declare):
+    acc = _account(exchange)
+    acc.protocol.max_response_size = 2 * 1024 * 1024
+    try:
+        exchange.inject(OversizedResponse(50 * 1024 * 1024, gzip=gzip, declare_length=declare), count=None,
+                        operations="GetFolder")
+        t0 = time.monotonic()
+        with pytest.raises(ResponseTooLargeError) as e:
+            acc.inbox.refresh()
+        assert time.monotonic() - t0 < 5
+    finally:
+        exchange.clear_faults()
+        acc.protocol.max_response_size = acc.protocol.MAX_RESPONSE_SIZE
+    assert e.value.limit == 2 * 1024 * 1024
+    assert "max_response_size" in str(e.value)
+    assert exchange.request_count("GetFolder") == 1
+
+
+def test_many_tiny_elements_are_refused(exchange):
+    acc = _account(exchange)
+    acc.protocol.max_response_tags = 100_000
+    try:
+        exchange.inject(OversizedResponse(2 * 1024 * 1024), operations="GetFolder")
+        with pytest.raises(ResponseTooLargeError, match="max_response_tags"):
+            acc.inbox.refresh()
+    finally:
+        acc.protocol.max_response_tags = acc.protocol.MAX_RESPONSE_TAGS
+
+
+# --- row 5: bodies over libxml2's 10 MB text node limit -----------------------------------------------------
+
+def test_body_over_ten_megabytes_reads_back(exchange):
+    acc = _account(exchange, policy=FailFast())
+    body = "x" * 10_000_001
+    m = Message(account=acc, folder=acc.drafts, subject="big body", body=body)
+    m.save()
+    m.refresh()
+    assert len(m.body) == len(body)
+    got = next(iter(acc.fetch([m])))
+    assert got.body == body
+    listed = [i for i in acc.drafts.filter(subject="big body").only("body")]
+    assert [len(i.body) for i in listed] == [len(body)]
+    m.delete()
+
+
+# --- row 7: a DOCTYPE after a long prolog -------------------------------------------------------------------
+
+class _OneAnswer:
+    """A loopback HTTP server answering every POST with ``payload`` (status 200), counting hits."""
+
+    def __init__(self, payload: bytes, status: int = 200, headers=()):
+        self.payload, self.status, self.headers, self.hits = payload, status, list(headers), 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.hits += 1
+                self.send_response(outer.status)
+                for k, v in outer.headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "text/xml; charset=utf-8")
+                self.send_header("Content-Length", str(len(outer.payload)))
+                self.end_headers()
+                self.wfile.write(outer.payload)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/EWS/Exchange.asmx"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+def _hostile_account(url: str, auth_type=BASIC, policy=None) -> Account:
+    cfg = Configuration(service_endpoint=url, credentials=Credentials("EXAMPLE\\john", "pw-1"), auth_type=auth_type,
+                        version=Version(build=Build(15, 1, 2507, 6)),
+                        retry_policy=policy or FaultTolerance(max_wait=30, base=0.01, cap=0.05))
+    return Account(JOHN, config=cfg)
+
+
+def test_doctype_after_a_long_prolog_is_refused_and_not_retried():
+    payload = (b'<?xml version="1.0"?>\n<!--' + b"p" * 8192 + b'-->\n<!DOCTYPE x [<!ENTITY a "aaaa">]>\n'
+               b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>&a;</s:Body></s:Envelope>')
+    with _OneAnswer(payload) as hostile:
+        with pytest.raises(ForbiddenDTDError) as e:
+            _hostile_account(hostile.url).inbox  # noqa: B018
+        assert hostile.hits == 1
+    assert "DOCTYPE" in str(e.value)
+    assert isinstance(e.value, TransportError)
+
+
+# --- row 8: NTLM server that always answers 401 -------------------------------------------------------------
+
+def test_ntlm_always_401_is_unauthorized():
+    page = b"<html><body>401 - Unauthorized</body></html>"
+    with _OneAnswer(page, status=401, headers=[("WWW-Authenticate", "NTLM")]) as hostile:
+        with pytest.raises(UnauthorizedError) as e:
+            _hostile_account(hostile.url, auth_type=NTLM).inbox  # noqa: B018
+    assert "pw-1" not in str(e.value)
+
+
+# --- row 10: connection refused fails fast; a caller-set budget retries -------------------------------------
+
+def _closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.mark.parametrize("auth_type", [BASIC, None], ids=["explicit-auth", "detected-auth"])
+def test_connection_refused_fails_fast_with_service_account(auth_type):
+    url = f"http://127.0.0.1:{_closed_port()}/EWS/Exchange.asmx"
+    cfg = Configuration(service_endpoint=url, credentials=ServiceAccount("EXAMPLE\\john", "pw-1", max_wait=3600),
+                        auth_type=auth_type, version=Version(build=Build(15, 1, 2507, 6)))
+    t0 = time.monotonic()
+    with pytest.raises(TransportError) as e:
+        Account(JOHN, config=cfg).inbox  # noqa: B018
+    assert time.monotonic() - t0 < 2
+    assert "127.0.0.1" in str(e.value)
+
+
+def test_connect_retry_budget_is_the_callers():
+    url = f"http://127.0.0.1:{_closed_port()}/EWS/Exchange.asmx"
+    policy = FaultTolerance(max_wait=3600, base=0.2, cap=0.2, max_connect_wait=1.0)
+    p = Protocol(url, Credentials("EXAMPLE\\john", "pw-1"), auth_type=BASIC, version=Version(build=Build(15, 1, 2507, 6)),
+                 retry_policy=policy)
+    from exchangelib.xml import create_element
+    t0 = time.monotonic()
+    with pytest.raises(TransportError):
+        p.post(create_element("m:ResolveNames"), operation="ResolveNames")
+    elapsed = time.monotonic() - t0
+    p.close()
+    assert 0.5 <= elapsed < 2.5, elapsed
