@@ -205,3 +205,54 @@ def test_connect_retry_budget_is_the_callers():
     elapsed = time.monotonic() - t0
     p.close()
     assert 0.5 <= elapsed < 2.5, elapsed
+
+
+# --- row 6: wide and deep restrictions ----------------------------------------------------------------------
+
+def test_thousands_of_or_terms_and_chained_filters_work(exchange):
+    import functools
+    import operator
+
+    from exchangelib import Q
+    from exchangelib.restriction import ExpressionError, parse_expression
+
+    acc = _account(exchange, policy=FailFast())
+    folder = acc.drafts
+    tag = f"wide{time.monotonic_ns()}"
+    acc.bulk_create(folder, [Message(subject=f"{tag}-{i}") for i in (5, 2999, 4000)])
+    q = functools.reduce(operator.or_, [Q(subject=f"{tag}-{i}") for i in range(3000)])
+    assert sorted(m.subject for m in folder.filter(q)) == [f"{tag}-2999", f"{tag}-5"]
+
+    nested = Q(subject=f"{tag}-5")
+    for _ in range(5000):
+        nested = Q(nested)
+    assert [m.subject for m in folder.filter(nested)] == [f"{tag}-5"]
+
+    qs = folder.filter(subject__startswith=tag)
+    for i in range(5000):
+        qs = qs.filter(~Q(subject=f"{tag}-x{i}"))
+    assert qs.count() == 3
+
+    with pytest.raises(ExpressionError, match="nested more than"):
+        parse_expression("(" * 5000 + f"subject == '{tag}-5'" + ")" * 5000)
+    parsed = parse_expression("(" * 150 + f"subject == '{tag}-5'" + ")" * 150)
+    assert [m.subject for m in folder.filter(parsed)] == [f"{tag}-5"]
+
+    deep = Q(subject="a")
+    for i in range(5000):
+        deep = (deep & Q(subject=f"b{i}")) | Q(subject=f"c{i}")
+    with pytest.raises(ValueError, match="nested .* levels deep"):
+        folder.filter(deep)
+    assert repr(deep).startswith("Q(<")  # repr does not crash either
+
+
+# --- row 12: a slice beyond EWS's offset range --------------------------------------------------------------
+
+def test_huge_slice_offset_is_a_client_side_value_error(exchange):
+    acc = _account(exchange, policy=FailFast())
+    with pytest.raises(ValueError, match="offset .* out of range"):
+        list(acc.inbox.all()[10 ** 12:])
+    with pytest.raises(ValueError, match="offset"):
+        acc.inbox.all()[10 ** 12]
+    assert exchange.request_count("FindItem") == 0
+    assert list(acc.inbox.all()[2 ** 31 - 1:]) == []
