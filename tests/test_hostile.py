@@ -256,3 +256,34 @@ def test_huge_slice_offset_is_a_client_side_value_error(exchange):
         acc.inbox.all()[10 ** 12]
     assert exchange.request_count("FindItem") == 0
     assert list(acc.inbox.all()[2 ** 31 - 1:]) == []
+
+
+# --- row 11: recipients that cannot be valid, and unresolvable ones -----------------------------------------
+
+def test_invalid_smtp_address_is_rejected_on_assignment():
+    for bad in ("a@b@c", "user@", "a b@example.com", "x@y..z"):
+        with pytest.raises(ValueError, match="to_recipients.*not a valid SMTP address"):
+            Message(to_recipients=["mary@example.com", bad])
+        m = Message()
+        with pytest.raises(ValueError, match="cc_recipients"):
+            m.cc_recipients = [bad]
+    # what Exchange resolves stays allowed
+    m = Message(to_recipients=["Mary Smith", "not-an-email", "/o=Org/ou=Exchange/cn=Recipients/cn=mary",
+                               "smtp:mary@example.com", "anne@münchen.de"])
+    assert len(m.to_recipients) == 5
+
+
+def test_unresolvable_recipients_get_the_sender_a_non_delivery_report(exchange):
+    acc = _account(exchange, policy=FailFast())
+    mary = exchange.account("mary@example.com")
+    subject = f"ndr {time.monotonic_ns()}"
+    Message(account=acc, subject=subject, body="hello",
+            to_recipients=["not-an-email", "nobody@example.com", "mary@example.com", "someone@external.example.org"]
+            ).send()
+    assert [m.subject for m in mary.inbox.filter(subject=subject)] == [subject]
+    ndrs = list(acc.inbox.filter(subject=f"Undeliverable: {subject}"))
+    assert len(ndrs) == 1
+    ndr = ndrs[0]
+    assert ndr.item_class == "REPORT.IPM.Note.NDR"
+    assert "not-an-email" in ndr.body and "nobody@example.com" in ndr.body
+    assert "external.example.org" not in ndr.body and "mary@" not in ndr.body
