@@ -18,6 +18,7 @@ import logging
 import queue
 import threading
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
 from typing import Any, Dict, Optional, Tuple
@@ -88,6 +89,7 @@ class BaseProtocol:
         self.max_response_size: int = self.MAX_RESPONSE_SIZE
         self.max_response_tags: int = self.MAX_RESPONSE_TAGS
         self._session_pool: "queue.LifoQueue[requests.Session]" = queue.LifoQueue()
+        self._last_used = time.monotonic()
         self._sessions_created = 0
         self._pool_lock = threading.Lock()
         self._closed = False
@@ -140,6 +142,7 @@ class BaseProtocol:
 
     def get_session(self) -> requests.Session:
         """Take a session from the pool, creating one if fewer than max_connections exist; else wait."""
+        self._last_used = time.monotonic()
         if self._closed:
             raise TransportError(f"Protocol for {self.service_endpoint} is closed")
         try:
@@ -162,6 +165,7 @@ class BaseProtocol:
         return self._session_pool.get(block=True)
 
     def release_session(self, session: requests.Session) -> None:
+        self._last_used = time.monotonic()
         if self._closed:
             session.close()
             return
@@ -172,6 +176,15 @@ class BaseProtocol:
         session.close()
         with self._pool_lock:
             self._sessions_created -= 1
+
+    def close_idle_sessions(self) -> None:
+        """Close the sessions (and their sockets) waiting in the pool; sessions in use are not touched."""
+        while True:
+            try:
+                session = self._session_pool.get(block=False)
+            except queue.Empty:
+                return
+            self.retire_session(session)
 
     def close(self) -> None:
         self._closed = True
@@ -193,6 +206,41 @@ class BaseProtocol:
                 f"max_connections={self.max_connections}, credentials={self.credentials!r})")
 
 
+class _Janitor:
+    """One daemon thread that releases the threads and sockets of protocols left idle for
+    ``Protocol.IDLE_TIMEOUT`` seconds (e.g. one per OAuth token of a web app's many users), so what a
+    process holds is bounded by what it is using."""
+
+    _lock = threading.Lock()
+    _protocols: "weakref.WeakSet[Protocol]" = weakref.WeakSet()
+    _thread: Optional[threading.Thread] = None
+
+    @classmethod
+    def watch(cls, protocol: "Protocol") -> None:
+        with cls._lock:
+            cls._protocols.add(protocol)
+            if cls._thread is None or not cls._thread.is_alive():
+                cls._thread = threading.Thread(target=cls._run, name="exchangelib-janitor", daemon=True)
+                cls._thread.start()
+
+    @classmethod
+    def _run(cls) -> None:
+        while True:
+            time.sleep(max(0.05, min(Protocol.IDLE_TIMEOUT / 4, 30)))
+            with cls._lock:
+                watched = list(cls._protocols)
+                if not watched:
+                    cls._thread = None
+                    return
+            for p in watched:
+                if p._thread_pool is None and p._session_pool.empty():
+                    with cls._lock:
+                        cls._protocols.discard(p)
+                    continue
+                if p.release_idle_resources(idle_for=Protocol.IDLE_TIMEOUT):
+                    log.debug("Released the idle threads and connections of %s", p.service_endpoint)
+
+
 class Protocol(BaseProtocol):
     """An EWS endpoint with credentials: sessions, a thread pool, version detection and the retry loop."""
 
@@ -202,6 +250,9 @@ class Protocol(BaseProtocol):
     #: closed: accounts still using it keep working) when more are needed, e.g. by a web app that sees a new
     #: OAuth token for every user every hour.
     MAX_CACHED_PROTOCOLS = 256
+    #: Seconds without a request after which a protocol's threads and pooled connections are released
+    #: (they come back on the next request).
+    IDLE_TIMEOUT: float = 60
 
     def __init__(self, service_endpoint: str, credentials: Optional[BaseCredentials], auth_type: Optional[str] = None,
                  version: Optional[Version] = None, max_connections: Optional[int] = None,
@@ -242,12 +293,36 @@ class Protocol(BaseProtocol):
 
     @property
     def thread_pool(self) -> ThreadPoolExecutor:
+        self._last_used = time.monotonic()
         if self._thread_pool is None:
             with self._pool_lock:
                 if self._thread_pool is None:
                     self._thread_pool = ThreadPoolExecutor(max_workers=self.max_connections,
                                                            thread_name_prefix="exchangelib")
+                    _Janitor.watch(self)
         return self._thread_pool
+
+    def submit(self, fn: Any, *args: Any) -> Any:
+        """Run ``fn(*args)`` on the thread pool (created again if it was released while idle)."""
+        with self._pool_lock:
+            self._last_used = time.monotonic()
+            if self._thread_pool is None:
+                self._thread_pool = ThreadPoolExecutor(max_workers=self.max_connections,
+                                                       thread_name_prefix="exchangelib")
+                _Janitor.watch(self)
+            return self._thread_pool.submit(fn, *args)
+
+    def release_idle_resources(self, idle_for: float = 0) -> bool:
+        """Shut down the thread pool and close the pooled connections if nothing used them for ``idle_for``
+        seconds. The protocol stays usable: both come back on the next request. Returns True if released."""
+        with self._pool_lock:
+            if time.monotonic() - self._last_used < idle_for:
+                return False
+            pool, self._thread_pool = self._thread_pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)  # work already queued still runs; idle threads exit
+        self.close_idle_sessions()
+        return True
 
     def close(self) -> None:
         super().close()

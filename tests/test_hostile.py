@@ -287,3 +287,29 @@ def test_unresolvable_recipients_get_the_sender_a_non_delivery_report(exchange):
     assert ndr.item_class == "REPORT.IPM.Note.NDR"
     assert "not-an-email" in ndr.body and "nobody@example.com" in ndr.body
     assert "external.example.org" not in ndr.body and "mary@" not in ndr.body
+
+
+# --- row 9: idle protocols release their threads and sockets ------------------------------------------------
+
+def test_idle_protocols_release_threads_and_sockets(exchange, monkeypatch):
+    monkeypatch.setattr(Protocol, "IDLE_TIMEOUT", 0.3)
+    baseline = threading.active_count()
+    protocols = []
+    accounts = []
+    peak = 0
+    for i in range(15):
+        # a different max_connections per account: distinct cached protocols, as with one OAuth token per user
+        acc = _account(exchange, policy=FailFast(), max_connections=2 + i)
+        accounts.append(acc)
+        protocols.append(acc.protocol)
+        acc.bulk_create(acc.drafts, [Message(subject=f"idle {i}")])
+        peak = max(peak, threading.active_count())
+    assert len({id(p) for p in protocols}) == 15
+    assert peak >= baseline + 3  # worker threads were there (the oldest get released while we go on)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and threading.active_count() > baseline + 2:
+        time.sleep(0.1)
+    assert threading.active_count() <= baseline + 2, threading.active_count()  # only the janitor (+ a straggler)
+    assert all(p._sessions_created == 0 and p._thread_pool is None for p in protocols)
+    # and they still work
+    assert accounts[0].bulk_create(accounts[0].drafts, [Message(subject="idle again")])[0].id

@@ -184,7 +184,7 @@ class EWSService:
         At most ``max_connections`` chunks are in flight (the pool's size), and at most twice that are
         queued, so memory stays flat for long input streams.
         """
-        pool = self.protocol.thread_pool
+        submit = self.protocol.submit
         ahead = max(1, self.protocol.max_connections * 2)
         pending: "deque" = deque()
 
@@ -213,12 +213,12 @@ class EWSService:
             slots.append(_SEND)
             chunk.append(x)
             if len(chunk) == self.chunk_size:
-                pending.append((slots, pool.submit(run, chunk)))
+                pending.append((slots, submit(run, chunk)))
                 slots, chunk = [], []
                 while len(pending) >= ahead:
                     yield from merge(*pending.popleft())
         if slots:
-            pending.append((slots, pool.submit(run, chunk) if chunk else None))
+            pending.append((slots, submit(run, chunk) if chunk else None))
         while pending:
             yield from merge(*pending.popleft())
 
