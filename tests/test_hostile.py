@@ -313,3 +313,58 @@ def test_idle_protocols_release_threads_and_sockets(exchange, monkeypatch):
     assert all(p._sessions_created == 0 and p._thread_pool is None for p in protocols)
     # and they still work
     assert accounts[0].bulk_create(accounts[0].drafts, [Message(subject="idle again")])[0].id
+
+
+# --- local server: bounded connections, account lockout -----------------------------------------------------
+
+def test_server_bounds_its_connection_threads_and_answers_503(make_exchange):
+    server = make_exchange(max_connections=4)
+    base = threading.active_count()
+    socks = []
+    for _ in range(20):
+        s = socket.create_connection(("127.0.0.1", server.port))
+        s.sendall(b"POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and then nothing more
+        socks.append(s)
+    try:
+        refused = 0
+        time.sleep(0.3)
+        for s in socks:
+            s.settimeout(0.05)
+            try:
+                data = s.recv(100)
+            except socket.timeout:
+                continue  # held open by one of the 4 connection threads
+            assert data.startswith(b"HTTP/1.1 503 Service Unavailable"), data
+            refused += 1
+        assert refused == 16
+        assert server.rejected_connections == 16
+        assert threading.active_count() <= base + 4
+    finally:
+        for s in socks:
+            s.close()
+    # clients keep working once connections free up; a retry policy rides out the 503s meanwhile
+    acc = _account(server, policy=FaultTolerance(max_wait=10, base=0.05, cap=0.2))
+    assert acc.inbox.total_count >= 0
+
+
+def test_lockout_policy_locks_the_account_after_bad_passwords(make_exchange):
+    server = make_exchange(lockout_threshold=3, lockout_duration=0.5)
+    good = server.credentials(JOHN)
+
+    def inbox(password):
+        cfg = Configuration(service_endpoint=server.url, credentials=Credentials(good.username, password),
+                            auth_type=NTLM, version=Version(build=Build(*server.build)), retry_policy=FailFast())
+        return Account(JOHN, config=cfg, access_type=DELEGATE).inbox
+
+    for _ in range(3):
+        with pytest.raises(UnauthorizedError):
+            inbox("Wrong-pa55word")
+    with pytest.raises(UnauthorizedError):
+        inbox(good.password)  # locked: even the right password is refused
+    time.sleep(0.6)
+    assert inbox(good.password).name
+    # a success resets the count: two more bad ones do not lock
+    for _ in range(2):
+        with pytest.raises(UnauthorizedError):
+            inbox("Wrong-pa55word")
+    assert inbox(good.password).name

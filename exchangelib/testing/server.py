@@ -140,6 +140,13 @@ class EWSServer:
     - ``max_concurrency``: concurrent EWS requests allowed per mailbox (EWSMaxConcurrency); excess
       requests get ErrorServerBusy (``concurrency_response='fault'``) or HTTP 503 (``'503'``).
     - ``extended_protection``: over TLS, require NTLM channel binding to the server certificate.
+    - ``max_connections``: open client connections served at once (each has a thread, like an IIS
+      worker); a connection beyond it is answered ``503 Service Unavailable`` (with ``Retry-After``) and
+      closed at once, without a thread. Counted in :attr:`rejected_connections`. ``None``: unbounded.
+    - ``lockout_threshold``, ``lockout_duration``: Active Directory's account lockout policy. After
+      ``lockout_threshold`` bad passwords in a row an account is locked for ``lockout_duration``
+      seconds: every logon, even with the right password, gets 401. ``None`` (default): no lockout.
+      :meth:`unlock` ends a lockout early.
     """
 
     def __init__(self, users: Optional[Iterable[User]] = None, *, version: Any = "2016",
@@ -149,7 +156,8 @@ class EWSServer:
                  max_concurrency: Optional[int] = None, throttle_back_off_ms: int = 5000,
                  concurrency_response: str = "fault", extended_protection: bool = False,
                  schema_dir: Optional[Union[str, Path]] = None, netbios_domain: str = "EXAMPLE",
-                 dns_domain: str = "example.com"):
+                 dns_domain: str = "example.com", max_connections: Optional[int] = 256,
+                 lockout_threshold: Optional[int] = None, lockout_duration: float = 1800.0):
         if not isinstance(host, str) or not _is_loopback(host):
             raise ValueError(f"EWSServer.host must be a loopback address such as '127.0.0.1', got {host!r}: "
                              f"the local server has well-known passwords and must not be reachable from outside")
@@ -159,6 +167,12 @@ class EWSServer:
             raise ValueError(f"EWSServer.max_concurrency must be a positive int or None, got {max_concurrency!r}")
         if concurrency_response not in ("fault", "503"):
             raise ValueError(f"EWSServer.concurrency_response must be 'fault' or '503', got {concurrency_response!r}")
+        if max_connections is not None and (not isinstance(max_connections, int) or isinstance(max_connections, bool)
+                                            or max_connections < 1):
+            raise ValueError(f"EWSServer.max_connections must be a positive int or None, got {max_connections!r}")
+        self.max_connections = max_connections
+        self.rejected_connections = 0
+        self._connections = 0
         self.server_version: ServerVersion = resolve_server_version(version)
         self.host = host
         self._requested_port = port
@@ -194,7 +208,8 @@ class EWSServer:
         self.store = Store(self.server_version.build)
         self.authenticator = Authenticator(
             self.users, schemes=auth, realm=host, oauth_clients=oauth_clients, token_lifetime=token_lifetime,
-            netbios_domain=netbios_domain, dns_domain=dns_domain, extended_protection=extended_protection)
+            netbios_domain=netbios_domain, dns_domain=dns_domain, extended_protection=extended_protection,
+            lockout_threshold=lockout_threshold, lockout_duration=lockout_duration)
         for u in users or ():
             self.add_user(u)
 
@@ -351,6 +366,10 @@ class EWSServer:
         with self._lock:
             self._injections.append(inj)
         return inj
+
+    def unlock(self, login: str) -> None:
+        """End an account lockout now (``lockout_threshold``), as an administrator would."""
+        self.authenticator.unlock(login)
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -699,6 +718,10 @@ _UNAUTHORIZED_HTML = (b"<!DOCTYPE html><html><head><title>401 - Unauthorized</ti
 _NOT_FOUND_HTML = b"<!DOCTYPE html><html><head><title>404 - Not Found</title></head><body><h1>404</h1></body></html>"
 
 
+_BUSY_HTML = b"<html><head><title>Service Unavailable</title></head><body><h2>HTTP Error 503. The service is " \
+             b"unavailable.</h2></body></html>"
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
@@ -708,6 +731,40 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("Connection from %s ended with an error", client_address, exc_info=True)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection on a new thread, unless ``max_connections`` are open: then answer 503."""
+        ews = self.ews
+        with ews._lock:
+            over = ews.max_connections is not None and ews._connections >= ews.max_connections
+            if over:
+                ews.rejected_connections += 1
+            else:
+                ews._connections += 1
+        if not over:
+            super().process_request(request, client_address)
+            return
+        log.info("Refusing a connection from %s: %s connections open", client_address, ews.max_connections)
+        try:
+            if ews._ssl_context is None:  # over TLS there is no way to answer before the handshake: just close
+                request.settimeout(0.2)
+                try:
+                    request.recv(65536)  # take the request off the wire, so closing does not reset the answer
+                except OSError:
+                    pass
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html\r\nRetry-After: 1\r\n"
+                                b"Connection: close\r\nContent-Length: " + str(len(_BUSY_HTML)).encode() +
+                                b"\r\n\r\n" + _BUSY_HTML)
+        except OSError:
+            pass
+        self.shutdown_request(request)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.ews._lock:
+                self.ews._connections -= 1
 
 
 class _HTTPServer6(_HTTPServer):
