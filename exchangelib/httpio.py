@@ -152,6 +152,9 @@ class Deadline:
                 pass
 
 
+_INFLATE_STEP = 1 << 20
+
+
 def read_capped(raw: Any, content_encoding: str, limit: int, deadline: Optional[Deadline] = None,
                 chunk_size: int = 65536) -> bytes:
     """Read a urllib3 response body, decompressing gzip/deflate ourselves, up to ``limit`` bytes of output.
@@ -171,17 +174,22 @@ def read_capped(raw: Any, content_encoding: str, limit: int, deadline: Optional[
         chunk = raw.read(chunk_size, decode_content=False)
         if not chunk:
             break
-        if decomp is not None:
-            data = decomp.decompress(chunk, limit - total + 1)
-            if decomp.unconsumed_tail:
+        if decomp is None:
+            total += len(chunk)
+            if total > limit:
+                raise ResponseTooLargeError(f"The response is larger than the limit of {limit} bytes", limit=limit)
+            out.append(chunk)
+            continue
+        # Inflate at most 1 MiB at a time: a small chunk of a bomb never turns into a big buffer at once
+        pending = chunk
+        while pending:
+            data = decomp.decompress(pending, min(limit - total + 1, _INFLATE_STEP))
+            pending = decomp.unconsumed_tail
+            total += len(data)
+            if total > limit:
                 raise ResponseTooLargeError(f"The decompressed response is larger than the limit of {limit} bytes",
                                             limit=limit)
-        else:
-            data = chunk
-        total += len(data)
-        if total > limit:
-            raise ResponseTooLargeError(f"The response is larger than the limit of {limit} bytes", limit=limit)
-        out.append(data)
+            out.append(data)
     if decomp is not None:
         data = decomp.flush()
         total += len(data)

@@ -1,0 +1,114 @@
+"""Memory and time bounds against a hostile server: oversized responses, gzip bombs, a slow drip.
+
+Run: python3 benchmarks/bench_hostile.py [--cap-mb 64] [--deadline 3] [--size-mb 200] [--bomb-mb 1024]
+
+The local EWS server runs in this process and injects one fault per case; each client case runs in
+a fresh child process, so its peak RSS (ru_maxrss) is its own. For each case the child prints the
+error it got, the time to that error, its RSS before the request and its peak RSS after.
+
+Cases:
+- ``oversized``: a ``--size-mb`` response of tiny elements with Content-Length (refused from the header);
+- ``oversized-stream``: the same without Content-Length (refused while streaming, at the cap);
+- ``gzip-bomb``: gzip that inflates to ``--bomb-mb`` (inflated by the client in chunks, up to the cap);
+- ``tiny-elements``: 50 MB of ``<e/>`` under a cap of 64 MiB: refused by ``max_response_tags``;
+- ``slow-headers`` / ``slow-body``: the response at 2 bytes/s: ``DeadlineExceededError`` at the deadline.
+
+Peak RSS should stay near the baseline plus the cap, and time-to-error near the deadline.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+MB = 1024 * 1024
+
+
+def _rss_mb() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(args: argparse.Namespace) -> None:
+    from exchangelib import DELEGATE, NTLM, Account, Build, Configuration, Credentials, FailFast, Version
+
+    cfg = Configuration(service_endpoint=args.url, credentials=Credentials(os.environ["BENCH_USER"],
+                                                                           os.environ["BENCH_PASSWORD"]),
+                        auth_type=NTLM, version=Version(build=Build(15, 1, 2507, 6)), retry_policy=FailFast())
+    acc = Account("john@example.com", config=cfg, access_type=DELEGATE)
+    inbox = acc.inbox
+    acc.protocol.max_response_size = args.cap_mb * MB
+    acc.protocol.deadline = args.deadline
+    before = _rss_mb()
+    t0 = time.monotonic()
+    try:
+        list(inbox.all()[:1])  # FindItem: the request the server answers badly
+        error = "no error"
+    except Exception as e:  # noqa: BLE001 - we report whatever it was
+        text = str(e).split(" was refused: ", 1)[-1].split(" It was not retried")[0]
+        error = f"{type(e).__name__}: {text[:80]}"
+    elapsed = time.monotonic() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"error": error, "seconds": elapsed, "rss_before_mb": before, "peak_rss_mb": peak}))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--cap-mb", type=int, default=64, help="max_response_size for the client, MiB")
+    p.add_argument("--deadline", type=float, default=3.0, help="the client's deadline per request, seconds")
+    p.add_argument("--size-mb", type=int, default=200, help="size of the oversized responses, MiB")
+    p.add_argument("--bomb-mb", type=int, default=1024, help="inflated size of the gzip bomb, MiB")
+    p.add_argument("--case", help=argparse.SUPPRESS)
+    p.add_argument("--url", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.case:
+        child(args)
+        return
+
+    from exchangelib.testing import LocalExchange, OversizedResponse, SlowResponse
+
+    cases = [
+        ("oversized", lambda: OversizedResponse(args.size_mb * MB, declare_length=True)),
+        ("oversized-stream", lambda: OversizedResponse(args.size_mb * MB)),
+        ("gzip-bomb", lambda: OversizedResponse(args.bomb_mb * MB, gzip=True)),
+        ("tiny-elements", lambda: OversizedResponse(50 * MB)),
+        ("slow-headers", lambda: SlowResponse(bytes_per_second=2)),
+        ("slow-body", lambda: SlowResponse(bytes_per_second=2, headers_too=False)),
+    ]
+    print(f"client cap {args.cap_mb} MiB, deadline {args.deadline:g} s; every case in a fresh process")
+    print(f"{'case':<18}{'time to error':>14}{'RSS before':>12}{'peak RSS':>10}  error")
+    with LocalExchange() as server:
+        creds = server.credentials("john@example.com")
+        env = dict(os.environ, BENCH_USER=creds.username, BENCH_PASSWORD=creds.password)
+        for name, fault in cases:
+            server.clear_faults()
+            server.inject(fault(), count=None, operations="FindItem")
+            cmd = [sys.executable, __file__, "--case", name, "--url", server.url, "--cap-mb", str(args.cap_mb),
+                   "--deadline", str(args.deadline)]
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
+            out, _ = proc.communicate(timeout=600)
+            server.clear_faults()
+            try:
+                r = json.loads(out.strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                print(f"{name:<18} child failed: {out!r}")
+                continue
+            print(f"{name:<18}{r['seconds']:>12.2f} s{r['rss_before_mb']:>9.0f} MB{r['peak_rss_mb']:>7.0f} MB  "
+                  f"{r['error']}")
+
+
+if __name__ == "__main__":
+    main()
