@@ -34,8 +34,13 @@ class CreateItem(EWSService):
     IDEMPOTENT = False
 
     def call(self, items: Iterable[Any], folder: Any = None, message_disposition: Optional[str] = SAVE_ONLY,
-             send_meeting_invitations: Optional[str] = "SendToNone") -> Iterator[Result]:
-        """Yields, per item, a model instance carrying the new id/changekey (True for SendOnly), or the exception."""
+             send_meeting_invitations: Optional[str] = "SendToNone",
+             write_tokens: Optional[Iterable[str]] = None) -> Iterator[Result]:
+        """Yields, per item, a model instance carrying the new id/changekey (True for SendOnly), or the exception.
+
+        ``write_tokens`` (one per item, in order) replaces the random write tokens, e.g. with tokens derived
+        from a source item, so that even a later run can find what an interrupted one created.
+        """
         if message_disposition is not None and message_disposition not in MESSAGE_DISPOSITION_CHOICES:
             raise ValueError(f"message_disposition must be one of {MESSAGE_DISPOSITION_CHOICES}, "
                              f"got {message_disposition!r}")
@@ -46,6 +51,7 @@ class CreateItem(EWSService):
         mailbox = self.account.primary_smtp_address if self.account is not None else None
         self._folder = folder
         self._disposition = message_disposition
+        tokens = iter(write_tokens) if write_tokens is not None else None
 
         def payload(chunk: List[Element]) -> Element:
             attrs = {}
@@ -65,8 +71,9 @@ class CreateItem(EWSService):
         def prepare(item: Any) -> Element:
             if not hasattr(item, "to_xml"):
                 raise TypeError(f"CreateItem expects item objects, got {type(item).__name__}")
+            token = next(tokens) if tokens is not None else new_token()
             item.clean(version)
-            return stamp(item.to_xml(version), new_token())
+            return stamp(item.to_xml(version), token)
 
         return self.chunked(items, payload, prepare=prepare)
 
