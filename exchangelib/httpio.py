@@ -54,7 +54,7 @@ def track_connections(adapter: Any) -> None:
     """
     pm = getattr(adapter, "poolmanager", None)
     classes = getattr(pm, "pool_classes_by_scheme", None)
-    if isinstance(classes, dict) and classes.get("http") is HTTPConnectionPool \
+    if pm is not None and isinstance(classes, dict) and classes.get("http") is HTTPConnectionPool \
             and classes.get("https") is HTTPSConnectionPool:
         pm.pool_classes_by_scheme = {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
 

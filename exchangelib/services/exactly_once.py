@@ -135,8 +135,8 @@ class _FindTokens(EWSService):
                     token = None
                     for ep in elem.iterchildren(f"{{{TNS}}}ExtendedProperty"):
                         token = ep.findtext(f"{{{TNS}}}Value")
-                    if iid is not None and token:
-                        found.setdefault(token, []).append((iid.get("Id"), iid.get("ChangeKey")))
+                    if iid is not None and iid.get("Id") and token:
+                        found.setdefault(token, []).append((iid.get("Id") or "", iid.get("ChangeKey") or ""))
                 if root.get("IncludesLastItemInRange", "true") == "true" or not n:
                     break
                 offset += n

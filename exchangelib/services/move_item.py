@@ -4,7 +4,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, List
+from typing import Any, Iterable, Iterator, List, Optional
 
 from ..xml import Element, add_child, create_element
 from ..errors import ErrorItemNotFound, OutcomeUnknownError
