@@ -14,6 +14,10 @@ Cases:
 - ``slow-headers`` / ``slow-body``: the response at 2 bytes/s: ``DeadlineExceededError`` at the deadline.
 
 Peak RSS should stay near the baseline plus the cap, and time-to-error near the deadline.
+
+``--matrix N`` instead runs the exactly-once fault matrix with N items per fault (the test suite uses
+200): bulk create, update, move, send and delete under each injected fault, then counts what is on
+the server. Every count must equal what was asked for, and every result must be a success.
 """
 from __future__ import annotations
 
@@ -71,11 +75,15 @@ def main() -> None:
     p.add_argument("--deadline", type=float, default=3.0, help="the client's deadline per request, seconds")
     p.add_argument("--size-mb", type=int, default=200, help="size of the oversized responses, MiB")
     p.add_argument("--bomb-mb", type=int, default=1024, help="inflated size of the gzip bomb, MiB")
+    p.add_argument("--matrix", type=int, metavar="N", help="run the exactly-once fault matrix with N items per fault")
     p.add_argument("--case", help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.case:
         child(args)
+        return
+    if args.matrix:
+        matrix(args.matrix)
         return
 
     from exchangelib.testing import LocalExchange, OversizedResponse, SlowResponse
@@ -108,6 +116,70 @@ def main() -> None:
                 continue
             print(f"{name:<18}{r['seconds']:>12.2f} s{r['rss_before_mb']:>9.0f} MB{r['peak_rss_mb']:>7.0f} MB  "
                   f"{r['error']}")
+
+
+def matrix(n: int) -> None:
+    import uuid
+
+    from exchangelib import DELEGATE, NTLM, Account, Build, Configuration, FaultTolerance, Folder, Message, Version
+    from exchangelib.testing import (ConnectionReset, HTTPStatus, Latency, LocalExchange, ServerBusy,
+                                     TruncatedResponse)
+
+    faults = {
+        "busy": lambda: ServerBusy(back_off_ms=10),
+        "http500-busy": lambda: HTTPStatus(500, server_busy=True, back_off_ms=10),
+        "http503": lambda: HTTPStatus(503, retry_after=0),
+        "reset-before": lambda: ConnectionReset(after_action=False),
+        "reset-after": lambda: ConnectionReset(after_action=True),
+        "truncated": lambda: TruncatedResponse(),
+        "latency": lambda: Latency(30),
+        "concurrency": None,
+    }
+    print(f"{'fault':<14}{'created':>9}{'updated':>9}{'moved':>7}{'sent':>6}{'deleted':>9}{'not ok':>8}{'seconds':>9}")
+    with LocalExchange() as server:
+        cfg = Configuration(service_endpoint=server.url, credentials=server.credentials("john@example.com"),
+                            auth_type=NTLM, version=Version(build=Build(*server.build)), max_connections=4,
+                            retry_policy=FaultTolerance(max_wait=60, base=0.01, cap=0.05))
+        acc = Account("john@example.com", config=cfg, access_type=DELEGATE)
+        mary = server.account("mary@example.com")
+        for name, fault in faults.items():
+            server.clear_faults()
+            server.max_concurrency = 1 if fault is None else None
+
+            def arm(op: str, fault=fault) -> None:
+                if fault is not None:
+                    server.inject(fault(), count=max(3, n // 200), operations=op)
+
+            t0 = time.monotonic()
+            tag = uuid.uuid4().hex[:8]
+            src, dst = Folder(parent=acc.inbox, name=f"src {tag}"), Folder(parent=acc.inbox, name=f"dst {tag}")
+            src.save()
+            dst.save()
+            arm("CreateItem")
+            created = acc.bulk_create(src, [Message(subject=f"{tag} {i}", to_recipients=["mary@example.com"])
+                                            for i in range(n)], chunk_size=50)
+            bad = sum(isinstance(r, Exception) for r in created)
+            ok = [r for r in created if not isinstance(r, Exception)]
+            arm("UpdateItem")
+            for it in ok:
+                it.importance = "High"
+            bad += sum(isinstance(r, Exception) for r in acc.bulk_update([(it, ["importance"]) for it in ok]))
+            arm("MoveItem")
+            bad += sum(isinstance(r, Exception) for r in acc.bulk_move(ok[: len(ok) // 2], dst))
+            arm("SendItem")
+            to_send = ok[len(ok) // 2: len(ok) // 2 + n // 10]
+            bad += sum(isinstance(r, Exception) for r in acc.bulk_send(to_send))
+            on_server = src.all().count() + dst.all().count() + len(to_send)
+            high = src.filter(importance="High").count() + dst.filter(importance="High").count() + len(to_send)
+            moved = dst.all().count()
+            delivered = mary.inbox.filter(subject__startswith=tag).count()
+            arm("DeleteItem")
+            left = list(src.all().only("id")) + list(dst.all().only("id"))
+            bad += sum(isinstance(r, Exception) for r in acc.bulk_delete(left))
+            remaining = src.all().count() + dst.all().count()
+            server.max_concurrency = None
+            print(f"{name:<14}{on_server:>9}{high:>9}{moved:>7}{delivered:>6}{len(left) - remaining:>9}{bad:>8}"
+                  f"{time.monotonic() - t0:>9.1f}")
 
 
 if __name__ == "__main__":

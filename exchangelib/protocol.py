@@ -233,7 +233,7 @@ class _Janitor:
                     cls._thread = None
                     return
             for p in watched:
-                if p._thread_pool is None and p._session_pool.empty():
+                if p._thread_pool is None and p._sessions_created == 0:
                     with cls._lock:
                         cls._protocols.discard(p)
                     continue
@@ -290,6 +290,10 @@ class Protocol(BaseProtocol):
             cls._cache.clear()
         for p in protocols:
             p.close()
+
+    def create_session(self) -> requests.Session:
+        _Janitor.watch(self)  # its pooled connections are closed when left idle
+        return super().create_session()
 
     @property
     def thread_pool(self) -> ThreadPoolExecutor:

@@ -136,6 +136,7 @@ FAULTS = {
     "truncated": lambda: TruncatedResponse(),
     "truncated-short-length": lambda: TruncatedResponse(declare_full_length=False),
     "latency": lambda: Latency(30),
+    "concurrency-limit": None,  # the server's EWSMaxConcurrency budget: ErrorServerBusy beyond 1 request at once
 }
 
 
@@ -148,7 +149,20 @@ def test_fault_matrix(exchange, fault):
     tag = uuid.uuid4().hex[:8]
 
     def arm(op):
-        exchange.inject(FAULTS[fault](), count=3, operations=op)
+        if FAULTS[fault] is not None:
+            exchange.inject(FAULTS[fault](), count=3, operations=op)
+
+    if FAULTS[fault] is None:
+        exchange.max_concurrency, exchange.throttle_back_off_ms = 1, 10
+    try:
+        _matrix(exchange, acc, src, dst, mary, tag, arm, fault)
+    finally:
+        exchange.max_concurrency = None
+    if FAULTS[fault] is None:
+        assert any(r.response_code == "ErrorServerBusy" for r in exchange.request_log)
+
+
+def _matrix(exchange, acc, src, dst, mary, tag, arm, fault):
 
     # create
     arm("CreateItem")

@@ -371,3 +371,15 @@ def test_lockout_policy_locks_the_account_after_bad_passwords(make_exchange):
         with pytest.raises(UnauthorizedError):
             inbox("Wrong-pa55word")
     assert inbox(good.password).name
+
+
+def test_idle_protocol_without_thread_pool_closes_its_connections(exchange, monkeypatch):
+    monkeypatch.setattr(Protocol, "IDLE_TIMEOUT", 0.3)
+    acc = _account(exchange, policy=FailFast(), max_connections=21)
+    acc.inbox.refresh()  # a single request: a session, no thread pool
+    assert acc.protocol._sessions_created >= 1
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and acc.protocol._sessions_created:
+        time.sleep(0.1)
+    assert acc.protocol._sessions_created == 0
+    acc.inbox.refresh()
