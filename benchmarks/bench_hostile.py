@@ -119,7 +119,10 @@ def main() -> None:
 
 
 def matrix(n: int) -> None:
+    import logging
     import uuid
+
+    logging.getLogger("exchangelib").setLevel(logging.ERROR)  # the retries' warnings would drown the table
 
     from exchangelib import DELEGATE, NTLM, Account, Build, Configuration, FaultTolerance, Folder, Message, Version
     from exchangelib.testing import (ConnectionReset, HTTPStatus, Latency, LocalExchange, ServerBusy,
