@@ -21,9 +21,10 @@ N = 200
 CHUNK = 20
 
 
-def _account(server, policy) -> Account:
+def _account(server, policy, max_connections: int = 4) -> Account:
     config = Configuration(service_endpoint=server.url, credentials=server.credentials(JOHN), auth_type=NTLM,
-                           version=Version(build=Build(*server.build)), retry_policy=policy, max_connections=4)
+                           version=Version(build=Build(*server.build)), retry_policy=policy,
+                           max_connections=max_connections)
     acc = Account(JOHN, config=config, access_type=DELEGATE)
     acc.inbox  # noqa: B018 - cache the folder before faults are armed
     return acc
@@ -201,3 +202,20 @@ def _matrix(exchange, acc, src, dst, mary, tag, arm, fault):
     deleted = acc.bulk_delete(left, chunk_size=CHUNK)
     assert deleted == [True] * len(left), fault
     assert _subjects(src) == [] and _subjects(dst) == []
+
+
+def test_reconciling_does_not_starve_the_thread_pool(exchange):
+    """The check after a lost answer runs inside a pool thread: it must not wait for the pool itself."""
+    import threading
+
+    # one worker: a nested submit would wait for itself
+    acc = _account(exchange, FaultTolerance(max_wait=30, base=0.01, cap=0.05), max_connections=1)
+    folder = _folder(acc)
+    created = acc.bulk_create(folder, [Message(subject=f"s{i}") for i in range(6)], chunk_size=2)
+    exchange.inject(ConnectionReset(after_action=True), count=3, operations=["DeleteItem", "MoveItem", "SendItem"])
+    out = []
+    t = threading.Thread(target=lambda: out.append(acc.bulk_delete(created, chunk_size=2)), daemon=True)
+    t.start()
+    t.join(20)
+    assert not t.is_alive(), "bulk_delete hung while reconciling"
+    assert out == [[True] * 6]

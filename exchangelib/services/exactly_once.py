@@ -24,7 +24,7 @@ from lxml import etree
 
 from ..properties.extended import ExtendedProperty, ExtendedPropertyField
 from ..soap import response_message_error
-from ..errors import ErrorItemNotFound
+from ..errors import ErrorItemNotFound, EWSError
 from ..xml import MNS, TNS, Element, add_child, create_element
 from .common import EWSService, to_id_pair
 from .find_item import FindItem
@@ -168,7 +168,16 @@ class _CurrentIds(EWSService):
         for i in ids:
             pair = to_id_pair(i)
             pairs.append((pair[0], None) if isinstance(pair, tuple) else pair)
-        return list(self.chunked(pairs, payload))
+        # Inline, not on the thread pool: this runs inside a pool thread (a chunk being reconciled), and
+        # waiting there for other pool work could starve the pool
+        out: List[Any] = []
+        for start in range(0, len(pairs), self.chunk_size):
+            chunk = pairs[start:start + self.chunk_size]
+            try:
+                out.extend(self._results(payload(chunk), expected=len(chunk)))
+            except EWSError as e:
+                out.extend([e] * len(chunk))
+        return out
 
     def parse_message(self, msg: Element) -> List[Any]:
         items = msg.find(f"{{{MNS}}}Items")
