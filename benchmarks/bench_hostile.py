@@ -148,6 +148,7 @@ def matrix(n: int) -> None:
         for name, fault in faults.items():
             server.clear_faults()
             server.max_concurrency = 1 if fault is None else None
+            server.throttle_back_off_ms = 10
 
             def arm(op: str, fault=fault) -> None:
                 if fault is not None:
