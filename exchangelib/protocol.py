@@ -226,7 +226,7 @@ class _Janitor:
     @classmethod
     def _run(cls) -> None:
         while True:
-            time.sleep(max(0.05, min(Protocol.IDLE_TIMEOUT / 4, 30)))
+            time.sleep(max(0.05, min(Protocol.IDLE_TIMEOUT / 4, 5)))
             with cls._lock:
                 watched = list(cls._protocols)
                 if not watched:
