@@ -107,17 +107,25 @@ class BaseProtocol:
         """Ask the server, without credentials, which schemes it offers, and pick the strongest."""
         if self.credentials is None:
             return NOAUTH
-        with requests.Session() as s:
-            s.mount("http://", self.HTTP_ADAPTER_CLS())
-            s.mount("https://", self.HTTP_ADAPTER_CLS())
-            try:
-                r = s.post(self.service_endpoint, data=b"", headers={"Content-Type": CONTENT_TYPE,
-                                                                     "User-Agent": self.USERAGENT},
-                           timeout=self.TIMEOUT, verify=self.verify, allow_redirects=False)
-            except SSLError as e:
-                raise TransportError(_tls_failure(self.service_endpoint, e)) from e
-            except requests.exceptions.RequestException as e:
-                raise TransportError(f"Could not reach {self.service_endpoint} to detect the auth type: {e}") from e
+
+        def probe() -> requests.Response:
+            with requests.Session() as s:
+                s.mount("http://", self.HTTP_ADAPTER_CLS())
+                s.mount("https://", self.HTTP_ADAPTER_CLS())
+                try:
+                    return s.post(self.service_endpoint, data=b"", headers={"Content-Type": CONTENT_TYPE,
+                                                                            "User-Agent": self.USERAGENT},
+                                  timeout=self.TIMEOUT, verify=self.verify, allow_redirects=False)
+                except SSLError as e:
+                    raise TransportError(_tls_failure(self.service_endpoint, e)) from e
+                except requests.exceptions.RequestException as e:
+                    error = TransportError(f"Could not reach {self.service_endpoint} to detect the auth type: {e}")
+                    if _is_connect_failure(e):  # the same rule as for every request: the caller's budget
+                        raise Retriable(f"could not connect: {type(e).__name__}", kind=Retriable.CONNECT,
+                                        error=error) from e
+                    raise error from e
+
+        r = self.retry_policy.run(probe, operation="auth type detection")
         if r.status_code != 401:
             log.debug("Endpoint %s answered %s without credentials; assuming no auth", self.service_endpoint,
                       r.status_code)
@@ -214,6 +222,7 @@ class _Janitor:
     _lock = threading.Lock()
     _protocols: "weakref.WeakSet[Protocol]" = weakref.WeakSet()
     _thread: Optional[threading.Thread] = None
+    _wake = threading.Event()  # set by watch(): a new protocol, and maybe a new IDLE_TIMEOUT, to look at
 
     @classmethod
     def watch(cls, protocol: "Protocol") -> None:
@@ -222,11 +231,13 @@ class _Janitor:
             if cls._thread is None or not cls._thread.is_alive():
                 cls._thread = threading.Thread(target=cls._run, name="exchangelib-janitor", daemon=True)
                 cls._thread.start()
+        cls._wake.set()
 
     @classmethod
     def _run(cls) -> None:
         while True:
-            time.sleep(max(0.05, min(Protocol.IDLE_TIMEOUT / 4, 5)))
+            cls._wake.wait(max(0.05, min(Protocol.IDLE_TIMEOUT / 4, 5)))
+            cls._wake.clear()
             with cls._lock:
                 watched = list(cls._protocols)
                 if not watched:

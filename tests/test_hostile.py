@@ -193,11 +193,12 @@ def test_connection_refused_fails_fast_with_service_account(auth_type):
     assert "127.0.0.1" in str(e.value)
 
 
-def test_connect_retry_budget_is_the_callers():
+@pytest.mark.parametrize("auth_type", [BASIC, None], ids=["explicit-auth", "detected-auth"])
+def test_connect_retry_budget_is_the_callers(auth_type):
     url = f"http://127.0.0.1:{_closed_port()}/EWS/Exchange.asmx"
     policy = FaultTolerance(max_wait=3600, base=0.2, cap=0.2, max_connect_wait=1.0)
-    p = Protocol(url, Credentials("EXAMPLE\\john", "pw-1"), auth_type=BASIC, version=Version(build=Build(15, 1, 2507, 6)),
-                 retry_policy=policy)
+    p = Protocol(url, Credentials("EXAMPLE\\john", "pw-1"), auth_type=auth_type,
+                 version=Version(build=Build(15, 1, 2507, 6)), retry_policy=policy)
     from exchangelib.xml import create_element
     t0 = time.monotonic()
     with pytest.raises(TransportError):
