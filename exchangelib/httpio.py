@@ -155,13 +155,19 @@ class Deadline:
 _INFLATE_STEP = 1 << 20
 
 
+def _too_many_tags(max_tags: int, limit: int) -> ResponseTooLargeError:
+    return ResponseTooLargeError(f"The response has more than {max_tags} XML tags (max_response_tags)", limit=limit)
+
+
 def read_capped(raw: Any, content_encoding: str, limit: int, deadline: Optional[Deadline] = None,
-                chunk_size: int = 65536) -> bytes:
+                chunk_size: int = 65536, max_tags: Optional[int] = None) -> bytes:
     """Read a urllib3 response body, decompressing gzip/deflate ourselves, up to ``limit`` bytes of output.
 
-    Raises ResponseTooLargeError as soon as the output would pass ``limit``. Stops reading (returns what
-    was read) when ``deadline`` has expired; the caller checks ``deadline.expired``.
+    Raises ResponseTooLargeError as soon as the output would pass ``limit``, or hold more than ``max_tags``
+    '<' characters (counted as it comes in). Stops reading (returns what was read) when ``deadline`` has
+    expired; the caller checks ``deadline.expired``.
     """
+    tags = 0
     if deadline is not None:
         deadline._raw = raw
     enc = (content_encoding or "").strip().lower()
@@ -178,6 +184,10 @@ def read_capped(raw: Any, content_encoding: str, limit: int, deadline: Optional[
             total += len(chunk)
             if total > limit:
                 raise ResponseTooLargeError(f"The response is larger than the limit of {limit} bytes", limit=limit)
+            if max_tags is not None:
+                tags += chunk.count(b"<")
+                if tags > max_tags:
+                    raise _too_many_tags(max_tags, limit)
             out.append(chunk)
             continue
         # Inflate at most 1 MiB at a time: a small chunk of a bomb never turns into a big buffer at once
@@ -189,6 +199,10 @@ def read_capped(raw: Any, content_encoding: str, limit: int, deadline: Optional[
             if total > limit:
                 raise ResponseTooLargeError(f"The decompressed response is larger than the limit of {limit} bytes",
                                             limit=limit)
+            if max_tags is not None:
+                tags += data.count(b"<")
+                if tags > max_tags:
+                    raise _too_many_tags(max_tags, limit)
             out.append(data)
     if decomp is not None:
         data = decomp.flush()

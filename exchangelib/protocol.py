@@ -508,11 +508,8 @@ class Protocol(BaseProtocol):
         length = r.headers.get("Content-Length", "")
         if length.isdigit() and int(length) > limit:
             raise ResponseTooLargeError(f"The response is larger than the limit of {limit} bytes", limit=limit)
-        content = read_capped(r.raw, r.headers.get("Content-Encoding", ""), limit, deadline)
-        if len(content) > self.max_response_tags and content.count(b"<") > self.max_response_tags:
-            raise ResponseTooLargeError(f"The response has more than {self.max_response_tags} XML tags "
-                                        f"(max_response_tags)", limit=limit)
-        return content
+        return read_capped(r.raw, r.headers.get("Content-Encoding", ""), limit, deadline,
+                           max_tags=self.max_response_tags)
 
     def _deadline_error(self, operation: Optional[str]) -> DeadlineExceededError:
         return DeadlineExceededError(
