@@ -79,9 +79,11 @@ def check_address(value: str, where: str, routing_type: Optional[str] = "SMTP") 
     if "@" not in bare or bare.startswith("/"):
         return
     if len(bare) > 320 or not _SMTP_RE.match(bare):
+        hint = (" For a name with an address, use Mailbox(name='Anne', email_address='anne@example.com')."
+                if "<" in bare else "")
         raise ValueError(f"{where}: {value!r} is not a valid SMTP address (expected one '@' between a local part "
                          f"and a domain, without spaces). Display names and EX/X500 addresses are accepted as "
-                         f"they are.")
+                         f"they are.{hint}")
 
 
 def _to_mailbox(value: Any, where: str) -> Any:
