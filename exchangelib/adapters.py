@@ -11,8 +11,10 @@ from typing import Any, Optional
 import requests
 import requests.adapters
 import requests.auth
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .credentials import AccessTokenCredentials
+from .httpio import note_connection
 
 
 class NoVerifyHTTPAdapter(requests.adapters.HTTPAdapter):
@@ -73,4 +75,27 @@ class TLSClientAuth(requests.adapters.HTTPAdapter):
         return f"{type(self).__name__}(cert_file={self.cert_file!r})"
 
 
-__all__ = ["NoVerifyHTTPAdapter", "BearerAuth", "TLSClientAuth"]
+class _TrackedHTTPPool(HTTPConnectionPool):
+    def _get_conn(self, timeout: Optional[float] = None) -> Any:
+        return note_connection(super()._get_conn(timeout))
+
+
+class _TrackedHTTPSPool(HTTPSConnectionPool):
+    def _get_conn(self, timeout: Optional[float] = None) -> Any:
+        return note_connection(super()._get_conn(timeout))
+
+
+def track_connections(adapter: Any) -> None:
+    """Let deadlines find the socket of a request sent through ``adapter`` (a requests HTTPAdapter).
+
+    Adapters without a urllib3 pool manager (custom ones) still get the deadline checked between body
+    chunks; only the wake-up of a read that is blocked is lost.
+    """
+    pm = getattr(adapter, "poolmanager", None)
+    classes = getattr(pm, "pool_classes_by_scheme", None)
+    if pm is not None and isinstance(classes, dict) and classes.get("http") is HTTPConnectionPool \
+            and classes.get("https") is HTTPSConnectionPool:
+        pm.pool_classes_by_scheme = {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
+
+
+__all__ = ["NoVerifyHTTPAdapter", "BearerAuth", "TLSClientAuth", "track_connections"]

@@ -34,7 +34,10 @@ How a backup run works:
 Restore recreates the folder tree in the target mailbox (well-known folders map onto the target's
 own, other folders are matched by name under their parent or created) and uploads every item
 (UploadItems). It keeps its own journal in OUTDIR, so an interrupted restore into the same mailbox
-resumes without creating duplicates.
+resumes without creating duplicates, even after ``kill -9`` with uploads in flight: an item is never
+created by UploadItems (which has no idempotency key) but by CreateItem as a placeholder carrying a
+write token derived from the backed-up id, which a later run can search for; the upload then
+overwrites the placeholder (CreateAction ``Update``), which is safe to repeat.
 
 OUTDIR may also be an fsspec URL (``s3://bucket/prefix``, ``memory://name`` ...; see
 :func:`open_backup_dir` and :class:`FsspecDir`): the same layout, with the journal as numbered files
@@ -88,7 +91,10 @@ from .properties import Attendee, Mailbox
 from .properties.attachments import FileAttachment
 from .properties.rules import Actions, Conditions, Rule
 from .registry import DISTINGUISHED_FOLDER_CLASSES, FOLDER_CLASSES
-from .services import CreateFolder, ExportItems, FindFolder, FindItem, GetFolder, SyncFolderItems, UploadItems
+from .services import (CreateFolder, CreateItem, ExportItems, FindFolder, FindItem, GetFolder, SyncFolderItems,
+                       UploadItems)
+from .services.exactly_once import find_written
+from .services.upload_items import UPDATE
 from .services.shapes import ID_ONLY
 from .transport import BASIC, GSSAPI, NTLM, OAUTH2
 from .version import EXCHANGE_2010_SP1, EXCHANGE_2013, EXCHANGE_2016, EXCHANGE_2019, EXCHANGE_O365, Version
@@ -1462,6 +1468,9 @@ class _Restore:
         target = f"{account.protocol.service_endpoint}|{account.primary_smtp_address.casefold()}"
         self.journal_name = f"restore-{hashlib.sha256(target.encode('utf-8')).hexdigest()[:16]}.journal"
         self._journal_broken = False
+        self.target = target
+        self.placeholders: Dict[str, Tuple[str, Optional[str]]] = {}  # src -> placeholder (id, changekey)
+        self.intents: set = set()  # srcs an earlier run may have created a placeholder for
 
     def run(self) -> RestoreStats:
         folder_map = self._folders()
@@ -1543,16 +1552,86 @@ class _Restore:
         return res
 
     def _load_journal(self) -> Dict[str, Tuple[str, Optional[str]]]:
+        """Items restored by earlier runs (src -> (id, changekey)); also fills ``self.placeholders`` and
+        ``self.intents`` (see :meth:`_upload`)."""
         done: Dict[str, Tuple[str, Optional[str]]] = {}
         for line in self.dir.journal_lines(self.journal_name):
             try:
                 rec = json.loads(line)
-                done[rec["src"]] = (rec["id"], rec.get("ck"))
+                if "intent" in rec:
+                    self.intents.update(rec["intent"])
+                elif "ph" in rec:
+                    self.placeholders[rec["src"]] = (rec["ph"], rec.get("ck"))
+                else:
+                    done[rec["src"]] = (rec["id"], rec.get("ck"))
             except (ValueError, KeyError, TypeError):
                 continue
         return done
 
+    def _token(self, src: str) -> str:
+        """The write token of the placeholder for a backed-up item in this target mailbox (deterministic)."""
+        return hashlib.sha256(f"{self.target}|{src}".encode("utf-8")).hexdigest()[:32]
+
+    def _write(self, records: List[Dict[str, Any]]) -> None:
+        """Journal records, on stable storage when this returns (a killed run must find them)."""
+        if not records or not self.resume or self._journal_broken:
+            return
+        try:
+            self.dir.journal_append(self.journal_name,
+                                    "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records), sync=True)
+        except OSError as e:
+            self._journal_broken = True
+            log.warning("Cannot write the restore journal %s in %s (%s): an interrupted restore would start over",
+                        self.journal_name, self.dir, e)
+
+    def _ensure_placeholders(self, batch: List[Tuple[str, Dict[str, Any]]], folder_map: Dict[str, Any]) -> None:
+        """Make sure every item of the batch has a placeholder item in its target folder, created exactly once:
+
+        1. items an interrupted run meant to create placeholders for (``intent`` records) are looked up by
+           their deterministic write tokens, so a placeholder created just before a kill is found, not made
+           again;
+        2. an ``intent`` record is written (and synced) before the others are created;
+        3. each new placeholder's id is journaled at once.
+        """
+        by_folder: Dict[str, List[str]] = {}
+        for iid, entry in batch:
+            if iid not in self.placeholders:
+                by_folder.setdefault(entry["folder"], []).append(iid)
+        for src_folder, iids in by_folder.items():
+            folder = folder_map[src_folder]
+            records: List[Dict[str, Any]] = []
+            maybe = [i for i in iids if i in self.intents]
+            if maybe:
+                found = find_written(self.account, folder, [self._token(i) for i in maybe])
+                for i in maybe:
+                    ids = found.get(self._token(i))
+                    if ids:
+                        self.placeholders[i] = ids[0]
+                        records.append({"src": i, "ph": ids[0][0], "ck": ids[0][1]})
+            missing = [i for i in iids if i not in self.placeholders]
+            if missing:
+                self._write(records + [{"intent": missing}])
+                records = []
+                self.intents.update(missing)
+                placeholders = [Message(subject="exchangelib restore in progress") for _ in missing]
+                results = CreateItem(account=self.account, chunk_size=self.chunk_size).call(
+                    placeholders, folder=folder, write_tokens=[self._token(i) for i in missing])
+                for i, res in zip(missing, results):
+                    if isinstance(res, Exception):
+                        continue  # reported when its upload is skipped
+                    self.placeholders[i] = (res.id, res.changekey)
+                    records.append({"src": i, "ph": res.id, "ck": res.changekey})
+            self._write(records)
+
     def _upload(self, folder_map: Dict[str, Any], done: Dict[str, Tuple[str, Optional[str]]]) -> None:
+        """Upload every item not restored yet, exactly once even if this process is killed at any point.
+
+        UploadItems has no idempotency key, so an item is never created by it: each item first gets a
+        placeholder (CreateItem with a write token derived from the backed-up id and the target mailbox, see
+        :meth:`_ensure_placeholders`), and the upload then *overwrites* that placeholder (CreateAction
+        ``Update``), which is safe to repeat. A killed run leaves at worst placeholders, which the next run
+        finds and fills.
+        """
         m = self.manifest
         todo = []
         for iid, entry in sorted(m.items.items(), key=lambda kv: (kv[1].get("file") or "")):
@@ -1566,25 +1645,43 @@ class _Restore:
                 self._failed(iid, BackupError(f"its folder {entry.get('folder')!r} is not in the manifest"))
                 continue
             todo.append((iid, entry))
-        sent: Deque[str] = deque()
+        batch_size = (self.chunk_size or UploadItems.CHUNK_SIZE) * max(1, self.account.protocol.max_connections) * 2
         stopping: List[bool] = []
+        progress = self.progress
+        progress.start(len(todo), "Uploading")
+        try:
+            for start in range(0, len(todo), batch_size):
+                if stopping:
+                    break
+                batch = todo[start:start + batch_size]
+                self._ensure_placeholders(batch, folder_map)
+                self._upload_batch(batch, folder_map, stopping)
+        finally:
+            progress.finish()
 
-        def inputs() -> Iterator[Tuple[Any, bytes]]:
-            for iid, entry in todo:
+    def _upload_batch(self, batch: List[Tuple[str, Dict[str, Any]]], folder_map: Dict[str, Any],
+                      stopping: List[bool]) -> None:
+        sent: Deque[str] = deque()
+
+        def inputs() -> Iterator[Tuple[Any, bytes, Tuple[str, Optional[str]]]]:
+            for iid, entry in batch:
                 if stopping:  # asked to stop: upload nothing more, but record what is on its way
                     return
+                if iid not in self.placeholders:
+                    self._failed(iid, BackupError("no placeholder item could be created for it"))
+                    self.progress.advance()
+                    continue
                 try:
                     data = self._read(entry)
                 except (OSError, BackupError, _Corrupt) as e:
                     self._failed(iid, e)
+                    self.progress.advance()
                     continue
                 sent.append(iid)
-                yield folder_map[entry["folder"]], data
+                yield folder_map[entry["folder"]], data, self.placeholders[iid]
 
-        progress = self.progress
-        progress.start(len(todo), "Uploading")
         results = cast(Generator[Any, None, None],
-                       UploadItems(account=self.account, chunk_size=self.chunk_size).call(inputs()))
+                       UploadItems(account=self.account, chunk_size=self.chunk_size).call(inputs(), create_action=UPDATE))
         try:
             for res in results:
                 iid = sent.popleft()
@@ -1595,13 +1692,12 @@ class _Restore:
                     self.stats.id_map[iid] = res
                     # at once: a killed run must not upload this one again
                     self._journal(json.dumps({"src": iid, "id": res[0], "ck": res[1]}) + "\n")
-                progress.advance()
+                self.progress.advance()
                 if not stopping and self.stop is not None and self.stop(self.stats):
                     self.stats.interrupted = True
                     stopping.append(True)
         finally:
             results.close()
-            progress.finish()
 
     def _read(self, entry: Dict[str, Any]) -> bytes:
         data = self.dir.read(entry["file"])

@@ -29,6 +29,7 @@ __all__ = list(_response_code_names) + [
     "RateLimitError", "AutoDiscoverFailed", "NaiveDateTimeNotAllowed", "UnknownTimeZone", "InvalidTimeError",
     "AmbiguousTimeError", "NonExistentTimeError", "DoesNotExist", "MultipleObjectsReturned", "InvalidTypeError",
     "StreamInterrupted",
+    "OutcomeUnknownError", "ResponseTooLargeError", "DeadlineExceededError",
 ]
 __all__ += ["OAuth2TokenError"]
 
@@ -80,6 +81,49 @@ class StreamInterrupted(TransportError):
 
 class MalformedResponseError(TransportError):
     """The server's response could not be understood (not XML, not SOAP, or not the expected shape)."""
+
+
+class ResponseTooLargeError(TransportError):
+    """A response (or its decompressed body) was larger than the protocol's ``max_response_size``.
+
+    It is never retried: the next attempt would fetch the same bytes. Ask for fewer items per request
+    (``chunk_size``, ``page_size``, ``only()``) or raise ``max_response_size`` on the protocol.
+    ``limit`` is the cap in bytes.
+    """
+
+    def __init__(self, message: str = "", *, limit: Optional[int] = None, status_code: Optional[int] = None) -> None:
+        super().__init__(message or f"The response is larger than the limit of {limit} bytes", status_code=status_code)
+        self.limit = limit
+
+
+class DeadlineExceededError(TransportError):
+    """One HTTP request (connect, send, headers and body together) took longer than the protocol's
+    ``deadline`` in seconds, so it was abandoned. ``deadline`` holds the limit."""
+
+    def __init__(self, message: str = "", *, deadline: Optional[float] = None) -> None:
+        super().__init__(message or f"The request took longer than its deadline of {deadline} s")
+        self.deadline = deadline
+
+
+class OutcomeUnknownError(TransportError):
+    """A write reached the server, but its answer was lost (connection dropped, response cut short,
+    deadline passed), and the library could not find out whether the server carried it out.
+
+    The write was *not* sent again, so it happened at most once. The message says how to check.
+    ``operation`` is the EWS operation (``'CreateItem'``, ``'SendItem'`` ...); ``write_token`` is the
+    token the library stored on a created item (search for it with
+    :func:`exchangelib.exactly_once.find_written`), or None; ``cause`` is the underlying error.
+    """
+
+    def __init__(self, message: str = "", *, operation: Optional[str] = None, write_token: Optional[str] = None,
+                 cause: Optional[BaseException] = None) -> None:
+        super().__init__(message or f"The outcome of the {operation or 'write'} request is unknown: {cause}")
+        self.operation = operation
+        self.write_token = write_token
+        self.cause = cause
+
+    def __reduce__(self) -> Any:
+        return type(self), (str(self),), self.__dict__
 
 
 # --- authentication and throttling ------------------------------------------------------------------------

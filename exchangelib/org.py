@@ -352,7 +352,7 @@ class ClusterRetryPolicy(FaultTolerance):
         self.name = name
 
     def run(self, attempt_fn: Callable[[], T], sleep: Callable[[float], None] = time.sleep,
-            operation: Optional[str] = None) -> T:
+            operation: Optional[str] = None, idempotent: bool = True) -> T:
         budget = self.budget
 
         def guarded() -> T:
@@ -370,7 +370,7 @@ class ClusterRetryPolicy(FaultTolerance):
             sleep(seconds)
             budget.wait_pause()
 
-        return super().run(guarded, cluster_sleep, operation)
+        return super().run(guarded, cluster_sleep, operation, idempotent)
 
     def __repr__(self) -> str:
         # Protocol.for_config keys its cache on this: one protocol per mailbox task

@@ -19,15 +19,17 @@ import logging
 import re
 import threading
 import time
+import weakref
 from typing import TYPE_CHECKING, Any, Dict, Iterator, Optional, Tuple, Type
 from urllib.parse import urlsplit
 
 from . import __version__
 from .credentials import BaseCredentials, secret_fingerprint
 from .directory import DirectoryMethods
-from .errors import (ErrorInvalidSchemaVersionForMailboxVersion, ErrorInvalidServerVersion, ErrorServerBusy,
-                     MalformedResponseError, ResponseMessageError, SOAPError, StreamInterrupted, TransportError,
-                     UnauthorizedError)
+from .errors import (DeadlineExceededError, ErrorInvalidSchemaVersionForMailboxVersion, ErrorInvalidServerVersion,
+                     ErrorServerBusy, MalformedResponseError, ResponseMessageError, ResponseTooLargeError, SOAPError,
+                     StreamInterrupted, TransportError, UnauthorizedError)
+from .httpio import Deadline, read_capped
 from .lazy import LazyClassAttribute, LazyModule
 from .log import redact_headers, redact_xml
 from .retry import FailFast, FaultTolerance, Retriable, RetryPolicy
@@ -45,12 +47,15 @@ if TYPE_CHECKING:
 
     import requests
     import requests.adapters
+    import urllib3.exceptions
 
+    from . import adapters as _adapters
     from .adapters import NoVerifyHTTPAdapter, TLSClientAuth
 else:
     # requests (and urllib3) are imported with the first request, not by ``import exchangelib``; the modules
     # for the session and thread pools and for Retry-After dates when a Protocol first needs them
     requests = LazyModule("requests")
+    urllib3 = LazyModule("urllib3")
     queue = LazyModule("queue")
     email_utils = LazyModule("email.utils")
     _futures = LazyModule("concurrent.futures")
@@ -90,7 +95,16 @@ class BaseProtocol:
     HTTP_ADAPTER_CLS: "Type[requests.adapters.HTTPAdapter]" = LazyClassAttribute(  # type: ignore[assignment]
         _default_adapter_class)
     USERAGENT: str = LazyClassAttribute(_default_user_agent)  # type: ignore[assignment]
-    TIMEOUT = 120  # seconds, per HTTP request
+    TIMEOUT = 120  # seconds, per socket operation (connect, each read)
+    #: Seconds one HTTP request may take in all (connect, send, headers and body), however the server
+    #: trickles its bytes. None: no overall limit. Set per protocol with ``protocol.deadline``.
+    DEADLINE: Optional[float] = 600
+    #: Largest response body accepted, in bytes, after decompression. Set per protocol with
+    #: ``protocol.max_response_size``. Bigger responses raise ResponseTooLargeError and are not retried.
+    MAX_RESPONSE_SIZE = 512 * 1024 * 1024
+    #: Most tags ('<' characters) accepted in one response: bounds the memory of the parsed tree (50 MB of
+    #: tiny elements would need over a GB). Legitimate responses stay far below it (item bodies are escaped).
+    MAX_RESPONSE_TAGS = 4_000_000
     DEFAULT_MAX_CONNECTIONS = 4
 
     def __init__(self, service_endpoint: str, credentials: Optional[BaseCredentials], auth_type: Optional[str],
@@ -103,7 +117,11 @@ class BaseProtocol:
         self.retry_policy = retry_policy or (credentials.default_retry_policy() if credentials else FailFast())
         self.verify = verify
         self.allow_insecure_basic = allow_insecure_basic
+        self.deadline: Optional[float] = self.DEADLINE
+        self.max_response_size: int = self.MAX_RESPONSE_SIZE
+        self.max_response_tags: int = self.MAX_RESPONSE_TAGS
         self._session_pool: "queue.LifoQueue[requests.Session]" = queue.LifoQueue()
+        self._last_used = time.monotonic()
         self._sessions_created = 0
         self._pool_lock = threading.Lock()
         self._closed = False
@@ -121,17 +139,25 @@ class BaseProtocol:
         """Ask the server, without credentials, which schemes it offers, and pick the strongest."""
         if self.credentials is None and not kerberos_ticket_available(None):
             return NOAUTH  # (with a Kerberos ticket in the credential cache, the server may offer Negotiate)
-        with requests.Session() as s:
-            s.mount("http://", self.HTTP_ADAPTER_CLS())
-            s.mount("https://", self.HTTP_ADAPTER_CLS())
-            try:
-                r = s.post(self.service_endpoint, data=b"", headers={"Content-Type": CONTENT_TYPE,
-                                                                     "User-Agent": self.USERAGENT},
-                           timeout=self.TIMEOUT, verify=self.verify, allow_redirects=False)
-            except requests.exceptions.SSLError as e:
-                raise TransportError(_tls_failure(self.service_endpoint, e)) from e
-            except requests.exceptions.RequestException as e:
-                raise TransportError(f"Could not reach {self.service_endpoint} to detect the auth type: {e}") from e
+
+        def probe() -> requests.Response:
+            with requests.Session() as s:
+                s.mount("http://", self.HTTP_ADAPTER_CLS())
+                s.mount("https://", self.HTTP_ADAPTER_CLS())
+                try:
+                    return s.post(self.service_endpoint, data=b"", headers={"Content-Type": CONTENT_TYPE,
+                                                                            "User-Agent": self.USERAGENT},
+                                  timeout=self.TIMEOUT, verify=self.verify, allow_redirects=False)
+                except requests.exceptions.SSLError as e:
+                    raise TransportError(_tls_failure(self.service_endpoint, e)) from e
+                except requests.exceptions.RequestException as e:
+                    error = TransportError(f"Could not reach {self.service_endpoint} to detect the auth type: {e}")
+                    if _is_connect_failure(e):  # the same rule as for every request: the caller's budget
+                        raise Retriable(f"could not connect: {type(e).__name__}", kind=Retriable.CONNECT,
+                                        error=error) from e
+                    raise error from e
+
+        r = self.retry_policy.run(probe, operation="auth type detection")
         if r.status_code != 401:
             log.debug("Endpoint %s answered %s without credentials; assuming no auth", self.service_endpoint,
                       r.status_code)
@@ -150,6 +176,7 @@ class BaseProtocol:
     def create_session(self) -> requests.Session:
         session = requests.Session()
         adapter = self.HTTP_ADAPTER_CLS(pool_connections=1, pool_maxsize=1, max_retries=0)
+        _adapters.track_connections(adapter)  # deadlines can find each request's socket
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         session.headers.update({"User-Agent": self.USERAGENT, "Content-Type": CONTENT_TYPE,
@@ -161,6 +188,7 @@ class BaseProtocol:
 
     def get_session(self) -> requests.Session:
         """Take a session from the pool, creating one if fewer than max_connections exist; else wait."""
+        self._last_used = time.monotonic()
         if self._closed:
             raise TransportError(f"Protocol for {self.service_endpoint} is closed")
         try:
@@ -183,6 +211,7 @@ class BaseProtocol:
         return self._session_pool.get(block=True)
 
     def release_session(self, session: requests.Session) -> None:
+        self._last_used = time.monotonic()
         if self._closed:
             session.close()
             return
@@ -194,22 +223,14 @@ class BaseProtocol:
         with self._pool_lock:
             self._sessions_created -= 1
 
-    def close_idle_sessions(self) -> int:
-        """Close the pooled sessions not in use (their sockets too); new ones are made on demand.
-
-        Unlike :meth:`close`, the protocol stays usable. Returns how many sessions were closed.
-        """
-        closed = 0
+    def close_idle_sessions(self) -> None:
+        """Close the sessions (and their sockets) waiting in the pool; sessions in use are not touched."""
         while True:
             try:
-                s = self._session_pool.get(block=False)
+                session = self._session_pool.get(block=False)
             except queue.Empty:
-                break
-            s.close()
-            closed += 1
-        with self._pool_lock:
-            self._sessions_created -= closed
-        return closed
+                return
+            self.retire_session(session)
 
     def close(self) -> None:
         self._closed = True
@@ -231,6 +252,44 @@ class BaseProtocol:
                 f"max_connections={self.max_connections}, credentials={self.credentials!r})")
 
 
+class _Janitor:
+    """One daemon thread that releases the threads and sockets of protocols left idle for
+    ``Protocol.IDLE_TIMEOUT`` seconds (e.g. one per OAuth token of a web app's many users), so what a
+    process holds is bounded by what it is using."""
+
+    _lock = threading.Lock()
+    _protocols: "weakref.WeakSet[Protocol]" = weakref.WeakSet()
+    _thread: Optional[threading.Thread] = None
+    _wake = threading.Event()  # set by watch(): a new protocol, and maybe a new IDLE_TIMEOUT, to look at
+
+    @classmethod
+    def watch(cls, protocol: "Protocol") -> None:
+        with cls._lock:
+            cls._protocols.add(protocol)
+            if cls._thread is None or not cls._thread.is_alive():
+                cls._thread = threading.Thread(target=cls._run, name="exchangelib-janitor", daemon=True)
+                cls._thread.start()
+        cls._wake.set()
+
+    @classmethod
+    def _run(cls) -> None:
+        while True:
+            cls._wake.wait(max(0.05, min(Protocol.IDLE_TIMEOUT / 4, 5)))
+            cls._wake.clear()
+            with cls._lock:
+                watched = list(cls._protocols)
+                if not watched:
+                    cls._thread = None
+                    return
+            for p in watched:
+                if p._thread_pool is None and p._sessions_created == 0:
+                    with cls._lock:
+                        cls._protocols.discard(p)
+                    continue
+                if p.release_idle_resources(idle_for=Protocol.IDLE_TIMEOUT):
+                    log.debug("Released the idle threads and connections of %s", p.service_endpoint)
+
+
 class Protocol(DirectoryMethods, BaseProtocol):
     """An EWS endpoint with credentials: sessions, a thread pool, version detection and the retry loop."""
 
@@ -240,6 +299,9 @@ class Protocol(DirectoryMethods, BaseProtocol):
     #: closed: accounts still using it keep working) when more are needed, e.g. by a web app that sees a new
     #: OAuth token for every user every hour.
     MAX_CACHED_PROTOCOLS = 256
+    #: Seconds without a request after which a protocol's threads and pooled connections are released
+    #: (they come back on the next request).
+    IDLE_TIMEOUT: float = 60
 
     def __init__(self, service_endpoint: str, credentials: Optional[BaseCredentials], auth_type: Optional[str] = None,
                  version: Optional[Version] = None, max_connections: Optional[int] = None,
@@ -278,14 +340,42 @@ class Protocol(DirectoryMethods, BaseProtocol):
         for p in protocols:
             p.close()
 
+    def create_session(self) -> requests.Session:
+        _Janitor.watch(self)  # its pooled connections are closed when left idle
+        return super().create_session()
+
     @property
     def thread_pool(self) -> ThreadPoolExecutor:
+        self._last_used = time.monotonic()
         if self._thread_pool is None:
             with self._pool_lock:
                 if self._thread_pool is None:
                     self._thread_pool = _futures.ThreadPoolExecutor(max_workers=self.max_connections,
                                                                     thread_name_prefix="exchangelib")
+                    _Janitor.watch(self)
         return self._thread_pool
+
+    def submit(self, fn: Any, *args: Any) -> Any:
+        """Run ``fn(*args)`` on the thread pool (created again if it was released while idle)."""
+        with self._pool_lock:
+            self._last_used = time.monotonic()
+            if self._thread_pool is None:
+                self._thread_pool = _futures.ThreadPoolExecutor(max_workers=self.max_connections,
+                                                                thread_name_prefix="exchangelib")
+                _Janitor.watch(self)
+            return self._thread_pool.submit(fn, *args)
+
+    def release_idle_resources(self, idle_for: float = 0) -> bool:
+        """Shut down the thread pool and close the pooled connections if nothing used them for ``idle_for``
+        seconds. The protocol stays usable: both come back on the next request. Returns True if released."""
+        with self._pool_lock:
+            if time.monotonic() - self._last_used < idle_for:
+                return False
+            pool, self._thread_pool = self._thread_pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)  # work already queued still runs; idle threads exit
+        self.close_idle_sessions()
+        return True
 
     def close(self) -> None:
         super().close()
@@ -344,15 +434,17 @@ class Protocol(DirectoryMethods, BaseProtocol):
     # --- sending ----------------------------------------------------------------------------------------
     def post(self, payload: Any, api_version: Optional[str] = None, impersonation: Optional[tuple] = None,
              timezone_id: Optional[str] = None, culture: Optional[str] = None, operation: Optional[str] = None,
-             anchor_mailbox: Optional[str] = None):
+             anchor_mailbox: Optional[str] = None, idempotent: bool = True):
         """Send one request body element; return (header, body) of the response envelope.
 
         Whole-request failures (SOAP faults, HTTP errors) raise; retriable ones go through the retry policy.
+        ``idempotent=False`` (writes that must not happen twice): a failure after the request was sent raises
+        OutcomeUnknownError instead of being retried.
         The ServerVersionInfo of every response updates ``self.version``'s build when it differs.
         """
         api_version = api_version or self.version.api_version
         header, body, v = self._post_once_with_retries(payload, api_version, impersonation, timezone_id, culture,
-                                                       operation, anchor_mailbox)
+                                                       operation, anchor_mailbox, idempotent)
         if v is not None and self._version is not None and v.build != self._version.build:
             log.debug("Server build changed from %s to %s", self._version.build, v.build)
             self._version = Version(build=v.build, api_version=self._version.api_version)
@@ -360,14 +452,16 @@ class Protocol(DirectoryMethods, BaseProtocol):
 
     def _post_once_with_retries(self, payload: Any, api_version: str, impersonation: Optional[tuple] = None,
                                 timezone_id: Optional[str] = None, culture: Optional[str] = None,
-                                operation: Optional[str] = None, anchor_mailbox: Optional[str] = None):
+                                operation: Optional[str] = None, anchor_mailbox: Optional[str] = None,
+                                idempotent: bool = True):
         data = wrap(payload, api_version, impersonation=impersonation, timezone_id=timezone_id, culture=culture)
         headers = {}
         if anchor_mailbox:
             headers["X-AnchorMailbox"] = anchor_mailbox
         if impersonation:
             headers["X-AnchorMailbox"] = impersonation[1]
-        return self.retry_policy.run(lambda: self._attempt(data, headers, operation), operation=operation)
+        return self.retry_policy.run(lambda: self._attempt(data, headers, operation), operation=operation,
+                                     idempotent=idempotent)
 
     def _attempt(self, data: bytes, headers: Dict[str, str], operation: Optional[str]):
         session = self.get_session()
@@ -380,19 +474,55 @@ class Protocol(DirectoryMethods, BaseProtocol):
                                   {"operation": operation, "endpoint": self.service_endpoint,
                                    "xml_request": _log_text(redact_xml(data))})
                 t0 = time.monotonic()
+                deadline = Deadline(self.deadline)
                 try:
-                    # verify passed per request: requests lets $REQUESTS_CA_BUNDLE override session.verify
-                    r = session.post(self.service_endpoint, data=data, headers=headers, timeout=self.TIMEOUT,
-                                     allow_redirects=False, verify=self.verify)
-                    content = r.content
+                    with deadline:
+                        # verify passed per request: requests lets $REQUESTS_CA_BUNDLE override session.verify
+                        r = session.post(self.service_endpoint, data=data, headers=headers, timeout=self.TIMEOUT,
+                                         allow_redirects=False, verify=self.verify, stream=True)
+                        try:
+                            content = self._read_content(r, deadline)
+                        finally:
+                            r.close()
+                    if deadline.expired:
+                        raise OSError("deadline passed")
                 except requests.exceptions.SSLError as e:
+                    if deadline.expired:
+                        self.retire_session(session)
+                        retired = True
+                        raise self._deadline_error(operation) from e
                     # A certificate that does not verify will not verify on the next attempt either
                     raise TransportError(_tls_failure(self.service_endpoint, e)) from e
-                except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
-                        requests.exceptions.ContentDecodingError, requests.exceptions.ReadTimeout) as e:
+                except ResponseTooLargeError as e:
                     self.retire_session(session)
                     retired = True
-                    raise Retriable(f"connection error: {type(e).__name__}",
+                    raise ResponseTooLargeError(
+                        f"The {operation or 'EWS'} response from {self.service_endpoint} was refused: {e}. It was "
+                        f"not retried (the next attempt would fetch the same). Ask for less per request (chunk_size, "
+                        f"page_size, only()) or raise the protocol's max_response_size / max_response_tags.",
+                        limit=e.limit) from e
+                except PermissionError as e:
+                    # requests_ntlm raises this when the server answers 401 to the NTLM handshake
+                    self.retire_session(session)
+                    retired = True
+                    raise self._unauthorized(False) from e
+                except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+                    self.retire_session(session)
+                    retired = True
+                    if deadline.expired:
+                        # Not retried (the next attempt would hit the same wall); a write reports its outcome
+                        # as unknown
+                        raise Retriable("deadline passed", error=self._deadline_error(operation),
+                                        kind=Retriable.SENT, retry=False) from e
+                    if _is_connect_failure(e):
+                        raise Retriable(f"could not connect: {type(e).__name__}", kind=Retriable.CONNECT,
+                                        error=TransportError(f"Could not connect to {self.service_endpoint}: {e}")) \
+                            from e
+                    if isinstance(e, requests.exceptions.RequestException) and not isinstance(
+                            e, (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                                requests.exceptions.ContentDecodingError, requests.exceptions.Timeout)):
+                        raise TransportError(f"Request to {self.service_endpoint} failed: {e}") from e
+                    raise Retriable(f"connection error: {type(e).__name__}", kind=Retriable.SENT,
                                     error=TransportError(f"Connection to {self.service_endpoint} failed: {e}")) from e
                 log.debug("%s %s -> HTTP %s in %.3fs (%d bytes), headers %s", operation, self.service_endpoint,
                           r.status_code, time.monotonic() - t0, len(content), redact_headers(dict(r.headers)))
@@ -401,18 +531,7 @@ class Protocol(DirectoryMethods, BaseProtocol):
                         refreshed = True
                         if _refresh(self.credentials, session, _bearer_token_of(r)):
                             continue  # one retry with the new token; never loop
-                    if self.auth_type == OAUTH2:
-                        advice = ("Check the access token and its scope; a refresh callback, if any, was tried once"
-                                  if refreshed else "Check the access token and its scope")
-                    elif self.auth_type == GSSAPI:
-                        advice = ("Check that the Kerberos principal is a user of the server (klist), and that the "
-                                  "server's keytab holds the current keys of its service principal HTTP/<host>")
-                    else:
-                        advice = "Check the username, the password and the auth type"
-                    raise UnauthorizedError(
-                        f"The server at {self.service_endpoint} rejected the credentials of "
-                        f"{self.credentials.identity if self.credentials else 'nobody'} "
-                        f"(HTTP 401, auth type {self.auth_type}). {advice}.")
+                    raise self._unauthorized(refreshed)
                 break
             if content and xml_log.isEnabledFor(logging.DEBUG):
                 xml_log.debug("EWS %(operation)s response from %(endpoint)s (HTTP %(status)s)\n%(xml_response)s",
@@ -500,6 +619,34 @@ class Protocol(DirectoryMethods, BaseProtocol):
             else:  # stopped early or broken: the connection's state is unknown
                 self.retire_session(session)
 
+    def _read_content(self, r: requests.Response, deadline: Deadline) -> bytes:
+        limit = self.max_response_size
+        length = r.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > limit:
+            raise ResponseTooLargeError(f"The response is larger than the limit of {limit} bytes", limit=limit)
+        return read_capped(r.raw, r.headers.get("Content-Encoding", ""), limit, deadline,
+                           max_tags=self.max_response_tags)
+
+    def _deadline_error(self, operation: Optional[str]) -> DeadlineExceededError:
+        return DeadlineExceededError(
+            f"The {operation or 'EWS'} request to {self.service_endpoint} took longer than its deadline of "
+            f"{self.deadline:g} s and was abandoned. The server is too slow or stalled; raise the protocol's "
+            f"deadline if it is just busy.", deadline=self.deadline)
+
+    def _unauthorized(self, refreshed: bool) -> UnauthorizedError:
+        if self.auth_type == OAUTH2:
+            advice = ("Check the access token and its scope; a refresh callback, if any, was tried once"
+                      if refreshed else "Check the access token and its scope")
+        elif self.auth_type == GSSAPI:
+            advice = ("Check that the Kerberos principal is a user of the server (klist), and that the "
+                      "server's keytab holds the current keys of its service principal HTTP/<host>")
+        else:
+            advice = "Check the username, the password and the auth type"
+        return UnauthorizedError(
+            f"The server at {self.service_endpoint} rejected the credentials of "
+            f"{self.credentials.identity if self.credentials else 'nobody'} "
+            f"(HTTP 401, auth type {self.auth_type}). {advice}.")
+
     def _handle_response(self, r: requests.Response, content: bytes, operation: Optional[str]):
         status = r.status_code
         if status in (503, 429):
@@ -516,12 +663,13 @@ class Protocol(DirectoryMethods, BaseProtocol):
             header, body = split_envelope(root)
         except ForbiddenDTDError as e:
             # Not a transient glitch: a DTD/entity payload is refused, never retried
-            raise MalformedResponseError(f"Refused the response from {self.service_endpoint}: {e}",
-                                         status_code=status) from e
+            raise ForbiddenDTDError(f"Refused the response from {self.service_endpoint}: {e}",
+                                    status_code=status) from e
         except (ParseError, SOAPError) as e:
             if status == 500:
                 raise TransportError(f"HTTP 500 from {self.service_endpoint} with an unreadable body: {e}") from e
-            raise Retriable(f"malformed response: {e}",
+            # The server answered 200: it may have done the work before its answer got mangled
+            raise Retriable(f"malformed response: {e}", kind=Retriable.SENT,
                             error=SOAPError(f"Malformed response from {self.service_endpoint}: {e}")) from e
         fault = body.find("{http://schemas.xmlsoap.org/soap/envelope/}Fault")
         if fault is not None:
@@ -596,6 +744,24 @@ def _retry_after(r: requests.Response) -> Optional[float]:
     if when.tzinfo is None:
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _is_connect_failure(e: BaseException) -> bool:
+    """True when no connection was made (refused, unreachable, DNS failure, connect timeout): nothing was sent."""
+    if isinstance(e, requests.exceptions.ConnectTimeout):
+        return True
+    seen = 0
+    cur: Optional[BaseException] = e
+    while cur is not None and seen < 10:
+        if isinstance(cur, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
+                            ConnectionRefusedError)):
+            return True
+        nxt = getattr(cur, "reason", None)
+        if not isinstance(nxt, BaseException):
+            nxt = cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else cur.__context__
+        cur = nxt
+        seen += 1
+    return False
 
 
 def _tls_failure(endpoint: str, e: Exception) -> str:

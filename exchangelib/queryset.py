@@ -405,11 +405,13 @@ class QuerySet:
                     raise TypeError(f"QuerySet slice values must be ints or None, got {part!r}")
             if key.step == 0:
                 raise ValueError("slice step cannot be zero")
+            _check_offset(key.start)
             if self._cache is not None or self._slice is not None or (key.step or 1) < 0:
                 return self._fill_cache()[key]
             new = self._clone()
             new._slice = key
             return new
+        _check_offset(key)
         if self._cache is not None or self._slice is not None:
             return self._fill_cache()[key]
         one = self._clone()
@@ -900,3 +902,13 @@ class QuerySetMixin:
 
 
 __all__ = ["QuerySet", "QuerySetMixin", "ITEMS", "VALUES", "VALUES_LIST", "FLAT"]
+
+
+#: The largest paging offset EWS accepts: IndexedPageItemView's Offset is an xs:int.
+MAX_OFFSET = 2 ** 31 - 1
+
+
+def _check_offset(offset: Optional[int]) -> None:
+    if offset is not None and abs(offset) > MAX_OFFSET:
+        raise ValueError(f"QuerySet offset {offset} is out of range: EWS pages to offsets of at most {MAX_OFFSET} "
+                         f"(IndexedPageItemView Offset is an xs:int)")

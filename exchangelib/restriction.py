@@ -38,6 +38,10 @@ _STRING_LOOKUPS = {LOOKUP_IEXACT: ("FullString", "IgnoreCase"), LOOKUP_CONTAINS:
                    LOOKUP_ISTARTSWITH: ("Prefixed", "IgnoreCase")}
 
 
+#: Deepest nesting of And/Or/Not groups sent to the server (after flattening chains of the same operator).
+MAX_RESTRICTION_DEPTH = 50
+
+
 class Q:
     """A node of a boolean search expression.
 
@@ -117,7 +121,24 @@ class Q:
             return self
         if self.is_empty():
             return other
-        return Q(self, other, conn_type=conn_type)
+        # Flatten chains (a | b | c ..., or filter() after filter()) into one node, so thousands of terms
+        # make a wide tree, not a deep one
+        children: List[Q] = []
+        for q in (self, other):
+            if not q.is_leaf and q.conn_type == conn_type:
+                children.extend(q.children)
+            else:
+                children.append(q)
+        return Q._node(conn_type, children)
+
+    @classmethod
+    def _node(cls, conn_type: str, children: List["Q"]) -> "Q":
+        """An inner node over known-good children, without re-checking each one."""
+        q = cls.__new__(cls)
+        q.conn_type = conn_type
+        q.children = children
+        q.field_path = q.lookup = q.value = q.query_string = None
+        return q
 
     def __and__(self, other: "Q") -> "Q":
         return self._combine(other, self.AND)
@@ -137,28 +158,90 @@ class Q:
         return hash(repr(self))
 
     def __repr__(self) -> str:
+        try:
+            return self._repr()
+        except RecursionError:
+            return f"Q(<{sum(1 for _ in self.leaves())} lookups nested too deep to show>)"
+
+    def _repr(self) -> str:
         if self.is_leaf:
             return f"Q({self.field_path}__{self.lookup}={self.value!r})"
         if self.conn_type == self.NEVER:
             return "Q(NEVER)"
         if self.conn_type == self.NOT:
-            return f"~{self.children[0]!r}" if len(self.children) == 1 else f"NOT({', '.join(map(repr, self.children))})"
-        return f"{self.conn_type}({', '.join(repr(c) for c in self.children)})"
+            return f"~{self.children[0]._repr()}" if len(self.children) == 1 else \
+                f"NOT({', '.join(c._repr() for c in self.children)})"
+        return f"{self.conn_type}({', '.join(c._repr() for c in self.children)})"
 
     # --- validation and XML -----------------------------------------------------------------------------
     def leaves(self) -> Iterable["Q"]:
-        if self.is_leaf:
-            yield self
-        for c in self.children:
-            yield from c.leaves()
+        stack: List[Q] = [self]
+        while stack:
+            q = stack.pop()
+            if q.is_leaf:
+                yield q
+            stack.extend(reversed(q.children))
+
+    def normalized(self) -> "Q":
+        """An equivalent Q without redundant nesting: nested AND in AND (and OR in OR) merged, single-child
+        groups and double negations removed. Iterative, so any depth works. Raises ValueError when what is
+        left is nested deeper than MAX_RESTRICTION_DEPTH."""
+        done: Dict[int, Q] = {}
+        depth: Dict[int, int] = {}
+        stack: List[Tuple[Q, bool]] = [(self, False)]
+        while stack:
+            q, expanded = stack.pop()
+            if q.is_leaf or q.conn_type == q.NEVER or not q.children:
+                done[id(q)], depth[id(q)] = q, 0
+                continue
+            if not expanded:
+                stack.append((q, True))
+                stack.extend((c, False) for c in q.children if id(c) not in done)
+                continue
+            kids = [done[id(c)] for c in q.children]
+            kid_depth = [depth[id(c)] for c in q.children]
+            if q.conn_type == q.NOT:
+                if len(kids) == 1 and not kids[0].is_leaf and kids[0].conn_type == q.NOT and len(kids[0].children) == 1:
+                    inner = kids[0].children[0]
+                    done[id(q)], depth[id(q)] = inner, max(kid_depth[0] - 2, 0)
+                    continue
+                new = Q._node(q.NOT, kids)
+                done[id(q)], depth[id(q)] = new, max(kid_depth) + 1
+                continue
+            flat: List[Q] = []
+            d = 0
+            for k, kd in zip(kids, kid_depth):
+                if k.is_empty():
+                    continue
+                if not k.is_leaf and k.conn_type == q.conn_type:
+                    flat.extend(k.children)
+                    d = max(d, kd)
+                else:
+                    flat.append(k)
+                    d = max(d, kd + 1)
+            if len(flat) == 1:
+                done[id(q)], depth[id(q)] = flat[0], max(d - 1, 0)
+            else:
+                done[id(q)], depth[id(q)] = Q._node(q.conn_type, flat), d
+        if depth[id(self)] > MAX_RESTRICTION_DEPTH:
+            raise ValueError(f"The search expression is nested {depth[id(self)]} levels deep; EWS restrictions can "
+                             f"be nested at most {MAX_RESTRICTION_DEPTH} levels. Chains of and/or are flattened "
+                             f"automatically; simplify alternating and/or/not groups.")
+        return done[id(self)]
 
     def to_xml(self, resolver: "FieldResolver", version: Any) -> Optional[Element]:
-        """The search expression element (IsEqualTo, And, ...), or None when the Q matches everything."""
+        """The search expression element (IsEqualTo, And, ...), or None when the Q matches everything.
+
+        The Q is normalized first (see :meth:`normalized`): any width works, and a ValueError says when the
+        nesting is too deep."""
+        return self.normalized()._to_xml(resolver, version)
+
+    def _to_xml(self, resolver: "FieldResolver", version: Any) -> Optional[Element]:
         if self.is_leaf:
             return _leaf_xml(self, resolver, version)
         if self.conn_type == self.NEVER:
             raise ValueError("A Q that matches nothing has no XML form; don't send the request at all")
-        exprs = [e for e in (c.to_xml(resolver, version) for c in self.children) if e is not None]
+        exprs = [e for e in (c._to_xml(resolver, version) for c in self.children) if e is not None]
         if self.conn_type == self.NOT:
             if len(exprs) != 1:
                 inner = _group("t:And", exprs) if exprs else None
@@ -543,11 +626,15 @@ def _tokenize(s: str) -> List[Tuple[str, Any, int]]:
     return tokens
 
 
+_MAX_PARSE_DEPTH = 200  # well below Python's recursion limit
+
+
 class _Parser:
     def __init__(self, s: str):
         self.s = s
         self.tokens = _tokenize(s)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> Tuple[str, Any, int]:
         return self.tokens[self.i]
@@ -583,17 +670,23 @@ class _Parser:
         return q
 
     def not_expr(self) -> Q:
-        if self.is_word("not"):
-            self.take()
-            return ~self.not_expr()
         kind, _, pos = self.peek()
-        if kind == "lpar":
-            self.take()
-            q = self.or_expr()
-            kind, text, pos = self.take()
-            if kind != "rpar":
-                raise ExpressionError("Expected ')'", self.s, pos)
-            return q
+        if self.is_word("not") or kind == "lpar":
+            self.depth += 1
+            if self.depth > _MAX_PARSE_DEPTH:
+                raise ExpressionError(f"Parentheses and 'not' nested more than {_MAX_PARSE_DEPTH} deep", self.s, pos)
+            try:
+                if self.is_word("not"):
+                    self.take()
+                    return ~self.not_expr()
+                self.take()
+                q = self.or_expr()
+                kind, text, pos = self.take()
+                if kind != "rpar":
+                    raise ExpressionError("Expected ')'", self.s, pos)
+                return q
+            finally:
+                self.depth -= 1
         return self.comparison()
 
     def comparison(self) -> Q:

@@ -13,6 +13,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from lxml import etree
 
+from .errors import MalformedResponseError
+
 MNS = "http://schemas.microsoft.com/exchange/services/2006/messages"
 TNS = "http://schemas.microsoft.com/exchange/services/2006/types"
 ENS = "http://schemas.microsoft.com/exchange/services/2006/errors"
@@ -30,8 +32,11 @@ class ParseError(ValueError):
     """The bytes could not be parsed as a safe XML document."""
 
 
-class ForbiddenDTDError(ParseError):
-    """The document declares a DTD or entities, which we never accept from a server."""
+class ForbiddenDTDError(ParseError, MalformedResponseError):
+    """The document declares a DTD or entities, which we never accept from a server. Never retried."""
+
+    def __init__(self, message: str = "", *, status_code: Optional[int] = None) -> None:
+        MalformedResponseError.__init__(self, message, status_code=status_code)
 
 
 def _make_parser(large_text: bool = False) -> etree.XMLParser:
@@ -130,8 +135,9 @@ def _parse(data: bytes, parser: etree.XMLParser) -> Element:
 def parse(data: bytes, large_text: bool = False) -> Element:
     """Parse bytes into an element tree root, refusing DTDs and entity declarations.
 
-    The client always parses with libxml2's size limits on (no huge-tree mode): a text node over
-    10 MB is refused. The one exception is the base64 text of EWS ``Data`` (ExportItems),
+    The client parses with libxml2's size limits on (no huge-tree mode) first; a document that fails
+    only because a text node is over 10 MB (a big message body) is parsed again without that limit
+    (entities, DTDs and the network stay off; the protocol caps the response size). For the base64 text of EWS ``Data`` (ExportItems),
     ``MimeContent`` (GetItem) and ``Content`` (GetAttachment) elements in the messages/types
     namespaces: such text over :data:`LARGE_TEXT_THRESHOLD` is cut out of the bytes before parsing
     and set on the parsed element afterwards, so it has no size limit. It can hold base64 characters
@@ -141,9 +147,8 @@ def parse(data: bytes, large_text: bool = False) -> Element:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"parse() expects bytes, got {type(data).__name__}")
     data = bytes(data)
-    # Cheap pre-check on the prolog: a DOCTYPE can only appear before the root element.
-    head = data[:4096]
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+    # Cheap pre-check (memchr speed): a DOCTYPE anywhere, however long the prolog before it, is refused.
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise ForbiddenDTDError("XML document contains a DOCTYPE/ENTITY declaration; refusing to parse it")
     if large_text:
         return _parse(data, _LARGE_TEXT_PARSER)
@@ -162,7 +167,16 @@ def parse(data: bytes, large_text: bool = False) -> Element:
             if root is not None and _restore_large_base64(root, cuts):
                 return root
             # Anything unexpected: parse the original bytes exactly as without this feature
-    return _parse(data, _PARSER)
+    try:
+        return _parse(data, _PARSER)
+    except ForbiddenDTDError:
+        raise
+    except ParseError as e:
+        if "Text node too long" not in str(e):
+            raise
+    # A text node over libxml2's 10 MB limit: a big message body. Entities, DTDs and the network stay off,
+    # and the protocol caps the response size, so lifting the per-node limit is safe.
+    return _parse(data, _LARGE_TEXT_PARSER)
 
 
 def qname(name: str) -> str:

@@ -283,6 +283,46 @@ def test_restore_stopped_half_way_resumes_without_duplicates(exchange, tmp_path,
     assert len(mailbox_item_ids(target)) == total  # no duplicates
 
 
+def test_restore_killed_twice_resumes_without_duplicates(exchange, tmp_path, make_exchange):
+    """kill -9 while uploads are in flight (the server finishes them; their answers die with the process),
+    twice: the next run creates nothing twice (issue #20)."""
+    mary = exchange.account(MARY)
+    folder = make_folder(mary, mary.inbox, "Killed")
+    mary.bulk_create(folder=folder, items=[Message(subject=f"killed {i}") for i in range(300)])
+    backup_mailbox(mary, tmp_path)
+    total = len(load_manifest(tmp_path).items)
+    target_server = make_exchange(latency_ms=20)  # slow enough to kill it with requests in flight
+    user = target_server.user(MARY)
+    journals = []
+    for kill_at in (60, 160):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "exchangelib", "restore", "--server", target_server.url, "--user", user.logon_name,
+             "--email", MARY, "--auth", "ntlm", "--chunk-size", "10", str(tmp_path)],
+            env=cli_env(EXCHANGELIB_PASSWORD=user.password), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL, cwd=REPO)
+        deadline = time.monotonic() + 60
+        journal = None
+        while proc.poll() is None and time.monotonic() < deadline:
+            journal = journal or next(iter(tmp_path.glob("restore-*.journal")), None)
+            if journal is not None and journal.read_bytes().count(b'"id"') >= kill_at:
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.002)
+        _out, err = proc.communicate(timeout=30)
+        assert proc.returncode == -signal.SIGKILL, f"the restore finished before we could kill it: {err!r}"
+        journals.append(journal)
+        forget_truncated_requests(target_server)
+    target_server.latency_ms = 0
+    target = target_server.account(MARY)
+    stats = restore_mailbox(target, tmp_path, chunk_size=10)
+    assert stats.failed == 0 and stats.skipped + stats.uploaded == total
+    subjects = [i.subject for f in _remote_tree(target, "msgfolderroot")[1] if f.kind != "SearchFolder"
+                for i in FindItem(account=target).call(f.obj, additional_fields=[Message.FIELDS["subject"]])]
+    assert len(subjects) == total  # no duplicates, no placeholders left
+    assert "exchangelib restore in progress" not in subjects
+    assert len(set(subjects)) == len(subjects)
+
+
 # --- hostile folder names and directories -------------------------------------------------------------------
 EVIL_NAMES = ["..", ".", "../../../escape", "/etc/passwd", "a/b", "a\\b", "C:\\Windows", "CON", "con.txt", "nul",
               "LPT1", "Case", "case", "CASE", "x" * 300, "\u00e9", "e\u0301", ".hidden", "trailing. ", "   ",

@@ -1,6 +1,7 @@
 """Mailboxes and attendees, and the fields that hold them (they accept plain email strings)."""
 from __future__ import annotations
 
+import re
 from typing import Any, Optional
 
 from ..elements import EWSElement
@@ -36,6 +37,8 @@ class Mailbox(EWSElement):
         super().clean(version)
         if self.email_address is None and self.item_id is None:
             raise ValueError("Mailbox needs an email_address or an item_id")
+        if self.email_address is not None:
+            check_address(self.email_address, "Mailbox.email_address", self.routing_type)
 
     def _key(self) -> Any:
         if self.email_address:
@@ -56,10 +59,39 @@ class Mailbox(EWSElement):
         return self.email_address or self.name or ""
 
 
+# One '@'; a local part without spaces or specials (or a quoted one); dot-separated, non-empty domain labels
+# (Unicode letters allowed for internationalised domains), or an address literal in brackets.
+_SPECIALS = r'\s@"(),:;<>\[\]\\'
+_SMTP_RE = re.compile(rf'^(?:[^{_SPECIALS}]+|"[^"\\]*")@(?:[^{_SPECIALS}.]+(?:\.[^{_SPECIALS}.]+)*|\[[0-9A-Fa-f:.]+\])$')
+
+
+def check_address(value: str, where: str, routing_type: Optional[str] = "SMTP") -> None:
+    """Reject an SMTP address that cannot be valid (``a@b@c``, ``user@``, ``a b@c.com``, ``x@y..z``).
+
+    Only addresses with an '@' are checked: names that Exchange resolves ('Anne Smith', an alias) and
+    EX/X500 addresses ('/o=Org/ou=.../cn=anne') are left to the server, which reports those it cannot
+    resolve (a non-delivery report for sent mail).
+    """
+    if routing_type not in (None, "SMTP"):
+        return
+    bare = value.strip()
+    if bare[:5].lower() == "smtp:":
+        bare = bare[5:]
+    if "@" not in bare or bare.startswith("/"):
+        return
+    if len(bare) > 320 or not _SMTP_RE.match(bare):
+        hint = (" For a name with an address, use Mailbox(name='Anne', email_address='anne@example.com')."
+                if "<" in bare else "")
+        raise ValueError(f"{where}: {value!r} is not a valid SMTP address (expected one '@' between a local part "
+                         f"and a domain, without spaces). Display names and EX/X500 addresses are accepted as "
+                         f"they are.{hint}")
+
+
 def _to_mailbox(value: Any, where: str) -> Any:
     if isinstance(value, str):
         if not value:
             raise ValueError(f"{where}: an email address must not be empty")
+        check_address(value, where)
         return Mailbox(email_address=value)
     return value
 

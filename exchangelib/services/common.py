@@ -3,15 +3,23 @@
 A service yields one result per input, in input order: the parsed value, or the exception *instance*
 for that input's ResponseMessage error. One failing item never hides the others. A chunk that fails
 as a whole (after the protocol's retries) yields that exception once for each of its inputs.
+
+Writes that must not happen twice set ``IDEMPOTENT = False``. The protocol then never re-sends them
+after an ambiguous failure (the request went out, the answer was lost); it raises
+OutcomeUnknownError instead, and :meth:`EWSService.reconcile` finds out, per input, what the server
+did (a search for the write tokens of created items, a GetItem of moved or deleted ones). Inputs
+found done are reported done; the others are sent again (when the retry policy allows) or reported
+with the error, so every input is done at most once and its result tells the truth.
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator, List, NamedTuple, Optional, TypeVar, Union
 
-from ..errors import EWSError, TransportError
+from ..errors import EWSError, OutcomeUnknownError, RateLimitError, TransportError
 from ..soap import response_message_error
 from ..version import Build, Version
 from ..xml import MNS, Element
@@ -38,6 +46,8 @@ class EWSService:
     PAGE_SIZE = 100
     #: Inputs per request of chunked services (GetItem, CreateItem, DeleteItem, ...).
     CHUNK_SIZE = 100
+    #: False for writes that must never be sent twice blindly (see the module docstring)
+    IDEMPOTENT = True
 
     def __init__(self, account: Any = None, protocol: Any = None, chunk_size: Optional[int] = None):
         if account is None and protocol is None:
@@ -67,7 +77,7 @@ class EWSService:
         if self.account is not None:
             kwargs = self.account.soap_header_kwargs()
         _, body = self.protocol.post(payload, api_version=self.version.api_version, operation=self.SERVICE_NAME,
-                                     **kwargs)
+                                     idempotent=self.IDEMPOTENT, **kwargs)
         if not len(body):
             raise TransportError(f"{self.SERVICE_NAME}: empty SOAP body in response")
         return body[0]
@@ -96,6 +106,82 @@ class EWSService:
         """The values one successful ResponseMessage carries (default: the message element itself)."""
         return [msg]
 
+    # --- exactly-once writes --------------------------------------------------------------------------
+    def reconcile(self, chunk: List[Any], error: OutcomeUnknownError) -> Optional[List[Any]]:
+        """After an ambiguous failure of ``chunk``: per input, its result if the server did it, or NOT_DONE if
+        it did not. Return None when that cannot be found out (the default): the inputs are then reported as
+        OutcomeUnknownError and never sent again."""
+        return None
+
+    def resent_result(self, result: Any) -> Any:
+        """The result of an input that was sent again after an ambiguous failure (e.g. ErrorItemNotFound on
+        a re-sent delete means the first attempt deleted it)."""
+        return result
+
+    def unknown_error(self, given: Any, error: OutcomeUnknownError) -> OutcomeUnknownError:
+        """The OutcomeUnknownError reported for one input whose outcome could not be found out."""
+        return OutcomeUnknownError(
+            f"{error} The {self.SERVICE_NAME} for this input may or may not have been carried out, and the library "
+            f"could not check; look at the mailbox before trying it again.",
+            operation=self.SERVICE_NAME, cause=error.cause)
+
+    def _write_chunk(self, chunk: List[Any], payload_fn: Callable[[List[Any]], Element]) -> List[Result]:
+        """Send a chunk of a non-idempotent write; reconcile and re-send only what was not done."""
+        results: List[Any] = [None] * len(chunk)
+        todo = list(range(len(chunk)))
+        policy = self.protocol.retry_policy
+        waited = 0.0
+        attempt = 0
+        while True:
+            try:
+                sent = self._results(payload_fn([chunk[i] for i in todo]), expected=len(todo))
+            except OutcomeUnknownError as e:
+                error = e
+            except EWSError as e:
+                for i in todo:
+                    results[i] = e
+                return results
+            else:
+                for i, res in zip(todo, sent):
+                    results[i] = self.resent_result(res) if attempt else res
+                return results
+            log.warning("%s: the answer to a chunk of %d was lost (%s); checking what the server did",
+                        self.SERVICE_NAME, len(todo), error.cause or error)
+            try:
+                found = self.reconcile([chunk[i] for i in todo], error)
+            except EWSError as e:
+                log.warning("%s: could not check what the server did: %s", self.SERVICE_NAME, e)
+                found = None
+            if found is None:
+                for i in todo:
+                    results[i] = self.unknown_error(chunk[i], error)
+                return results
+            rest = []
+            for i, res in zip(todo, found):
+                if res is NOT_DONE:
+                    rest.append(i)
+                else:
+                    results[i] = res
+            todo = rest
+            if not todo:
+                return results
+            # What is left was certainly not done: send it again if the policy allows, else report why not
+            cause = error.cause if isinstance(error.cause, EWSError) else error
+            if policy.fail_fast:
+                for i in todo:
+                    results[i] = cause
+                return results
+            wait = policy.next_wait(attempt, None)
+            if waited + wait > policy.max_wait:
+                give_up = RateLimitError(f"Gave up re-sending {self.SERVICE_NAME} after {waited:.1f}s: {cause}",
+                                         wait=wait, max_wait=policy.max_wait, operation=self.SERVICE_NAME)
+                for i in todo:
+                    results[i] = give_up
+                return results
+            time.sleep(wait)
+            waited += wait
+            attempt += 1
+
     # --- chunking -------------------------------------------------------------------------------------
     def chunked(self, inputs: Iterable[Any], payload_fn: Callable[[List[Any]], Element],
                 prepare: Optional[Callable[[Any], Any]] = None) -> Iterator[Result]:
@@ -106,11 +192,13 @@ class EWSService:
         At most ``max_connections`` chunks are in flight (the pool's size), and at most twice that are
         queued, so memory stays flat for long input streams.
         """
-        pool = self.protocol.thread_pool
+        submit = self.protocol.submit
         ahead = max(1, self.protocol.max_connections * 2)
         pending: "deque" = deque()
 
         def run(chunk: List[Any]) -> List[Result]:
+            if not self.IDEMPOTENT:
+                return self._write_chunk(chunk, payload_fn)
             try:
                 return self._results(payload_fn(chunk), expected=len(chunk))
             except EWSError as e:
@@ -133,17 +221,18 @@ class EWSService:
             slots.append(_SEND)
             chunk.append(x)
             if len(chunk) == self.chunk_size:
-                pending.append((slots, pool.submit(run, chunk)))
+                pending.append((slots, submit(run, chunk)))
                 slots, chunk = [], []
                 while len(pending) >= ahead:
                     yield from merge(*pending.popleft())
         if slots:
-            pending.append((slots, pool.submit(run, chunk) if chunk else None))
+            pending.append((slots, submit(run, chunk) if chunk else None))
         while pending:
             yield from merge(*pending.popleft())
 
 
 _SEND = object()  # slot marker: this input was sent; its result comes from the server
+NOT_DONE: Any = object()  # reconcile(): the server did not carry out this input
 
 
 def _in_pool_thread() -> bool:

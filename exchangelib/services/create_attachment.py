@@ -26,6 +26,7 @@ class CreateAttachment(EWSService):
     """
 
     SERVICE_NAME = "CreateAttachment"
+    IDEMPOTENT = False
 
     def call(self, parent: Any, attachments: Iterable[Any]) -> Iterator[Result]:
         item_id, changekey = to_id_pair(parent)

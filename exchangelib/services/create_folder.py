@@ -29,6 +29,7 @@ class CreateFolder(EWSService):
     """Creates folders (``Folder``, ``CalendarFolder``, ...) with their set, writable fields."""
 
     SERVICE_NAME = "CreateFolder"
+    IDEMPOTENT = False
 
     def call(self, parent: Any, folders: Iterable[Any]) -> Iterator[Result]:
         """Yields, per folder, a folder object carrying the new id and change key, or the exception.

@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator, List, Optional
 
 from ..xml import Element, create_element
-from .common import EWSService, Result, to_id_pair
+from ..errors import ErrorItemNotFound, OutcomeUnknownError
+from .common import NOT_DONE, EWSService, Result, to_id_pair
+from .exactly_once import items_gone
 from .ids import item_ids_xml
 
 HARD_DELETE = "HardDelete"
@@ -21,6 +23,7 @@ AFFECTED_TASK_OCCURRENCES_CHOICES = ("AllOccurrences", "SpecifiedOccurrenceOnly"
 
 class DeleteItem(EWSService):
     SERVICE_NAME = "DeleteItem"
+    IDEMPOTENT = False
 
     def call(self, ids: Iterable[Any], delete_type: str = HARD_DELETE,
              send_meeting_cancellations: str = SEND_TO_NONE,
@@ -49,3 +52,10 @@ class DeleteItem(EWSService):
 
     def parse_message(self, msg: Element) -> List[Any]:
         return [True]
+
+    def reconcile(self, chunk: List[Any], error: OutcomeUnknownError) -> Optional[List[Any]]:
+        return [True if gone else NOT_DONE for gone in items_gone(self.account, chunk)]
+
+    def resent_result(self, result: Any) -> Any:
+        # Re-sent after a lost answer: "not found" means the first attempt deleted it
+        return True if isinstance(result, ErrorItemNotFound) else result

@@ -16,6 +16,7 @@ class MoveFolder(EWSService):
     """Moves folders under ``to_folder``. Well-known folders can't be moved (``ErrorMoveDistinguishedFolder``)."""
 
     SERVICE_NAME = "MoveFolder"
+    IDEMPOTENT = False
 
     def call(self, folders: Iterable[Any], to_folder: Any) -> Iterator[Result]:
         """Yields, per folder, a folder object with its id and change key after the move, or the exception."""

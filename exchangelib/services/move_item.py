@@ -4,10 +4,12 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, List
+from typing import Any, Iterable, Iterator, List, Optional
 
 from ..xml import Element, add_child, create_element
-from .common import EWSService, Result, to_id_pair
+from ..errors import ErrorItemNotFound, OutcomeUnknownError
+from .common import NOT_DONE, EWSService, Result, to_id_pair
+from .exactly_once import items_gone
 from .get_item import parse_items_container
 from .ids import folder_id_xml, item_ids_xml
 
@@ -16,6 +18,7 @@ class MoveItem(EWSService):
     """Moves items (items, ``(id, changekey)`` tuples or id strings) into ``to_folder``."""
 
     SERVICE_NAME = "MoveItem"
+    IDEMPOTENT = False
 
     def call(self, ids: Iterable[Any], to_folder: Any) -> Iterator[Result]:
         """Yields, per input, an item holding the new id and change key (``None`` when the server
@@ -34,3 +37,12 @@ class MoveItem(EWSService):
     def parse_message(self, msg: Element) -> List[Any]:
         items = parse_items_container(msg, self.account)
         return items[:1] if items else [None]
+
+    def reconcile(self, chunk: List[Any], error: OutcomeUnknownError) -> Optional[List[Any]]:
+        if self.SERVICE_NAME != "MoveItem":
+            return None  # a copy leaves the original in place: nothing tells whether it was made
+        # Moved items get a new id, which is lost with the answer: reported as moved, id unknown (None)
+        return [None if gone else NOT_DONE for gone in items_gone(self.account, chunk)]
+
+    def resent_result(self, result: Any) -> Any:
+        return None if isinstance(result, ErrorItemNotFound) and self.SERVICE_NAME == "MoveItem" else result

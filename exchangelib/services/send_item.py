@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator, List, Optional
 
 from ..xml import Element, add_child, create_element
-from .common import EWSService, Result, to_id_pair
+from ..errors import ErrorItemNotFound, OutcomeUnknownError
+from .common import NOT_DONE, EWSService, Result, to_id_pair
+from .exactly_once import items_gone
 from .ids import folder_id_xml, item_ids_xml
 
 
@@ -15,6 +17,7 @@ class SendItem(EWSService):
     """Sends saved messages by id. The change key must be the current one (else ``ErrorStaleObject``)."""
 
     SERVICE_NAME = "SendItem"
+    IDEMPOTENT = False  # never sent twice blindly: after a lost answer, only drafts still there are re-sent
 
     def call(self, ids: Iterable[Any], save_item_to_folder: bool = True,
              saved_item_folder: Optional[Any] = None) -> Iterator[Result]:
@@ -41,3 +44,11 @@ class SendItem(EWSService):
 
     def parse_message(self, msg: Element) -> List[Any]:
         return [True]
+
+    def reconcile(self, chunk: List[Any], error: OutcomeUnknownError) -> Optional[List[Any]]:
+        # A sent draft leaves its folder (moved to Sent Items with a new id, or deleted): gone means sent.
+        # A draft that is still there was not sent, and only those are sent again.
+        return [True if gone else NOT_DONE for gone in items_gone(self.account, chunk)]
+
+    def resent_result(self, result: Any) -> Any:
+        return True if isinstance(result, ErrorItemNotFound) else result

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from ..xml import Element, add_child, create_element
-from .common import EWSService, Result
+from ..errors import OutcomeUnknownError
+from ..registry import ITEM_CLASSES
+from ..xml import TNS, Element, add_child, create_element
+from .common import NOT_DONE, EWSService, Result
+from .exactly_once import current_ids
 from .create_item import MESSAGE_DISPOSITION_CHOICES
 from .get_item import parse_items_container
 
@@ -43,13 +46,20 @@ def item_changes_xml(item: Any, field_names: Sequence[str], version: Any) -> Ele
 
 
 class UpdateItem(EWSService):
+    """Exactly-once: after a lost answer, items whose change key moved on are reported updated and only the
+    others are sent again (see :meth:`reconcile`). Updates that send mail are never repeated."""
+
     SERVICE_NAME = "UpdateItem"
+    IDEMPOTENT = False
+    _sends = False
 
     def call(self, items: Iterable[Tuple[Any, Sequence[str]]], conflict_resolution: str = AUTO_RESOLVE,
              message_disposition: Optional[str] = None,
              send_meeting_invitations_or_cancellations: Optional[str] = None,
              suppress_read_receipts: Optional[bool] = None) -> Iterator[Result]:
         """``items`` are (item, field names) pairs. Yields the item id holder per input, or the exception."""
+        # An update that sends mail must never be repeated: a lost answer is reported as OutcomeUnknownError
+        self._sends = message_disposition in ("SendOnly", "SendAndSaveCopy")
         if conflict_resolution not in CONFLICT_RESOLUTION_CHOICES:
             raise ValueError(f"conflict_resolution must be one of {CONFLICT_RESOLUTION_CHOICES}, "
                              f"got {conflict_resolution!r}")
@@ -88,3 +98,26 @@ class UpdateItem(EWSService):
     def parse_message(self, msg: Element) -> List[Any]:
         items = parse_items_container(msg, self.account)
         return items[:1] if items else [None]
+
+    def reconcile(self, chunk: List[Element], error: OutcomeUnknownError) -> Optional[List[Any]]:
+        """An item whose change key moved on since the one we sent was updated (by us: the answer was lost);
+        one whose change key is unchanged was not, and is sent again."""
+        if self._sends:
+            return None
+        sent = []
+        for change in chunk:
+            iid = change.find(f"{{{TNS}}}ItemId")
+            if iid is None or not iid.get("ChangeKey"):
+                return None  # occurrence ids, or no change key to compare: cannot tell
+            sent.append((iid.get("Id"), iid.get("ChangeKey")))
+        out: List[Any] = []
+        for (item_id, changekey), now in zip(sent, current_ids(self.account, [p for p in sent])):
+            if isinstance(now, Exception):
+                out.append(now)
+            elif now[1] == changekey:
+                out.append(NOT_DONE)
+            else:
+                elem = create_element("t:Item")
+                add_child(elem, "t:ItemId", {"Id": now[0], "ChangeKey": now[1]})
+                out.append(ITEM_CLASSES["Item"].from_xml(elem, account=self.account))
+        return out

@@ -64,6 +64,7 @@ class UploadItems(EWSService):
     """
 
     SERVICE_NAME = "UploadItems"
+    IDEMPOTENT = False
     supported_from = EXCHANGE_2010_SP1
     CHUNK_SIZE = 50
 
@@ -74,6 +75,9 @@ class UploadItems(EWSService):
         if is_associated is not None and not isinstance(is_associated, bool):
             raise TypeError(f"is_associated must be a bool or None, got {type(is_associated).__name__}")
         self.check_supported()
+        # Overwriting a given item with the same data twice gives the same result: only creating is unsafe to
+        # repeat (a lost answer to CreateNew is reported as OutcomeUnknownError, never re-sent)
+        self.IDEMPOTENT = create_action == UPDATE
 
         def prepare(x: Any) -> Element:
             if not isinstance(x, tuple) or len(x) not in (2, 3):

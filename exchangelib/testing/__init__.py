@@ -33,6 +33,8 @@ _EXPORTS: Dict[str, str] = {
     "TruncatedResponse": "faults",
     "DroppedStream": "faults",
     "Latency": "faults",
+    "SlowResponse": "faults",
+    "OversizedResponse": "faults",
     "SERVER_VERSIONS": "soap",
     "SoapFault": "context",
     "ResponseCodeError": "context",

@@ -292,7 +292,8 @@ class Authenticator:
                  realm: str = "127.0.0.1", oauth_clients: Iterable[OAuthClient] = (),
                  token_lifetime: float = 3600.0, netbios_domain: str = "EXAMPLE",
                  dns_domain: str = "example.com", computer_name: str = "EXCH01",
-                 extended_protection: bool = False, kerberos_keytab: Optional[str] = None):
+                 extended_protection: bool = False, kerberos_keytab: Optional[str] = None,
+                 lockout_threshold: Optional[int] = None, lockout_duration: float = 1800.0):
         if isinstance(schemes, str):
             raise TypeError(f"auth must be a sequence of scheme names from {SCHEMES}, not the str {schemes!r}")
         schemes = tuple(s.lower() for s in schemes)
@@ -326,6 +327,16 @@ class Authenticator:
             self.kerberos = KerberosAcceptor(kerberos_keytab)
         self._digest_nonces: Dict[str, float] = {}
         self._digest_lock = threading.Lock()
+        if lockout_threshold is not None and (not isinstance(lockout_threshold, int)
+                                              or isinstance(lockout_threshold, bool) or lockout_threshold < 1):
+            raise ValueError(f"lockout_threshold must be a positive int or None, got {lockout_threshold!r}")
+        if not isinstance(lockout_duration, (int, float)) or lockout_duration <= 0:
+            raise ValueError(f"lockout_duration must be a positive number of seconds, got {lockout_duration!r}")
+        self.lockout_threshold = lockout_threshold
+        self.lockout_duration = float(lockout_duration)
+        self._failures: Dict[str, int] = {}
+        self._locked_until: Dict[str, float] = {}
+        self._lockout_lock = threading.Lock()
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -342,6 +353,45 @@ class Authenticator:
     def clients(self) -> Tuple[OAuthClient, ...]:
         with self._clients_lock:
             return tuple(self._clients.values())
+
+    # -- account lockout (Active Directory's policy) ------------------------------------------
+
+    def is_locked(self, user: User) -> bool:
+        """True while ``user`` is locked out after ``lockout_threshold`` bad passwords in a row."""
+        if self.lockout_threshold is None:
+            return False
+        key = user.logon_name.lower()
+        with self._lockout_lock:
+            until = self._locked_until.get(key)
+            if until is None:
+                return False
+            if time.monotonic() >= until:  # the lockout duration passed: unlocked, counter reset
+                del self._locked_until[key]
+                self._failures.pop(key, None)
+                return False
+            return True
+
+    def _bad_password(self, user: User) -> None:
+        if self.lockout_threshold is None:
+            return
+        key = user.logon_name.lower()
+        with self._lockout_lock:
+            n = self._failures.get(key, 0) + 1
+            self._failures[key] = n
+            if n >= self.lockout_threshold:
+                self._locked_until[key] = time.monotonic() + self.lockout_duration
+                log.info("Account %s locked out after %d bad passwords", user.logon_name, n)
+
+    def _good_password(self, user: User) -> None:
+        if self.lockout_threshold is not None:
+            with self._lockout_lock:
+                self._failures.pop(user.logon_name.lower(), None)
+
+    def unlock(self, login: str) -> None:
+        """Unlock an account at once (what an administrator does), resetting its bad-password count."""
+        with self._lockout_lock:
+            self._locked_until.pop(login.lower(), None)
+            self._failures.pop(login.lower(), None)
 
     # -- 401 challenges ------------------------------------------------------------------------
 
@@ -405,9 +455,15 @@ class Authenticator:
         except UnicodeDecodeError:
             text = raw.decode("latin-1")
         login, _, password = text.partition(":")
+        known = self.directory.find_login(login)
+        if known is not None and self.is_locked(known):
+            return self._fail(f"Basic: the account {login!r} is locked out")
         user = self.directory.authenticate(login, password)
         if user is None:
+            if known is not None:
+                self._bad_password(known)
             return self._fail(f"Basic: bad user name or password for {login!r}")
+        self._good_password(user)
         return AuthResult(identity=Identity("Basic", user=user))
 
     # -- Bearer --------------------------------------------------------------------------------
@@ -447,6 +503,8 @@ class Authenticator:
         user = self.directory.find_login(login)
         if user is None or user.password is None:
             return self._fail(f"Digest: unknown user {login!r}")
+        if self.is_locked(user):
+            return self._fail(f"Digest: the account {login!r} is locked out")
         if p.get("realm") != self.realm or p.get("algorithm", "MD5").upper() != "MD5":
             return self._fail("Digest: wrong realm or algorithm")
 
@@ -460,7 +518,9 @@ class Authenticator:
         else:
             expected = md5(f"{ha1}:{nonce}:{ha2}")
         if not hmac.compare_digest(expected, p.get("response", "")):
+            self._bad_password(user)
             return self._fail(f"Digest: bad response for {login!r}")
+        self._good_password(user)
         return AuthResult(identity=Identity("Digest", user=user))
 
     # -- NTLM ----------------------------------------------------------------------------------
@@ -562,11 +622,15 @@ class Authenticator:
         user = self.directory.find_login(login)
         if user is None or user.password is None:
             return None, f"unknown user {login!r}"
+        if self.is_locked(user):
+            return None, f"the account {login!r} is locked out"
         response_key = ntowfv2(user_name, ntowfv1(user.password), domain)
         nt_proof, blob = nt_response[:16], nt_response[16:]
         expected = hmac_md5(response_key, pending.server_challenge + blob)
         if not hmac.compare_digest(expected, nt_proof):
+            self._bad_password(user)
             return None, f"bad password for {login!r}"
+        self._good_password(user)
         client_info = NTClientChallengeV2.unpack(blob[:-4] if blob.endswith(b"\x00" * 4) else blob).av_pairs
 
         if self.extended_protection and tls_end_point is not None:

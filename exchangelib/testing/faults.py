@@ -17,6 +17,10 @@ Use them with :meth:`exchangelib.testing.server.EWSServer.inject`::
 - :class:`ConnectionReset` drops the TCP connection (RST) mid-response.
 - :class:`TruncatedResponse` runs the operation, then sends valid headers and half the XML.
 - :class:`Latency` delays matching requests (on top of the server's global ``latency_ms``).
+- :class:`SlowResponse` runs the operation, then trickles the response (headers too) a few bytes
+  a second, like a stalled proxy.
+- :class:`OversizedResponse` answers with a huge body (optionally a gzip bomb) streamed from a
+  generator, so the server itself stays small.
 
 https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/ews-throttling-in-exchange
 """
@@ -31,7 +35,7 @@ from ..xml import MNS, TNS
 from .soap import Fault
 
 __all__ = ["InjectableFault", "ServerBusy", "HTTPStatus", "ConnectionReset", "TruncatedResponse", "Latency",
-           "Injection", "server_busy_fault", "concurrency_fault", "SERVER_BUSY_TEXT"]
+           "SlowResponse", "OversizedResponse", "Injection", "server_busy_fault", "concurrency_fault", "SERVER_BUSY_TEXT"]
 
 SERVER_BUSY_TEXT = "The server cannot service this request right now. Try again later."
 _HTTP_REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
@@ -136,11 +140,13 @@ class ConnectionReset(InjectableFault):
     """Drop the connection with a TCP reset.
 
     ``mid_response=True`` (default) sends the status line and part of the headers first;
-    ``False`` resets before sending anything.
+    ``False`` resets before sending anything. ``after_action=False`` (default) resets before the
+    operation runs; ``True`` runs it first, so the work is done but the client never hears of it.
     """
 
-    def __init__(self, mid_response: bool = True):
+    def __init__(self, mid_response: bool = True, after_action: bool = False):
         self.mid_response = mid_response
+        self.after_action = after_action
 
 
 class TruncatedResponse(InjectableFault):
@@ -170,6 +176,53 @@ class Latency(InjectableFault):
         if not isinstance(ms, (int, float)) or isinstance(ms, bool) or ms < 0:
             raise ValueError(f"Latency.ms must be a non-negative number, got {ms!r}")
         self.ms = ms
+
+
+class SlowResponse(InjectableFault):
+    """Run the operation, then send the response (status line, headers and body) at ``bytes_per_second``.
+
+    ``headers_too=False`` sends the headers at once and trickles only the body.
+    """
+
+    def __init__(self, bytes_per_second: float = 1.0, headers_too: bool = True):
+        if not isinstance(bytes_per_second, (int, float)) or isinstance(bytes_per_second, bool) \
+                or bytes_per_second <= 0:
+            raise ValueError(f"SlowResponse.bytes_per_second must be a positive number, got {bytes_per_second!r}")
+        self.bytes_per_second = bytes_per_second
+        self.headers_too = headers_too
+
+
+class OversizedResponse(InjectableFault):
+    """Answer HTTP 200 with ``size`` bytes of well-formed XML made of tiny elements, without running the
+    operation.
+
+    ``gzip=True`` sends it gzip-compressed (``Content-Encoding: gzip``): a few hundred KB on the wire
+    that inflate to ``size`` bytes. ``declare_length=True`` announces the size in Content-Length
+    (plain bodies only); otherwise the body ends when the connection closes.
+    """
+
+    def __init__(self, size: int, gzip: bool = False, declare_length: bool = False):
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise ValueError(f"OversizedResponse.size must be a positive int, got {size!r}")
+        self.size = size
+        self.gzip = gzip
+        self.declare_length = declare_length and not gzip
+
+    def chunks(self, chunk_size: int = 1 << 16) -> Iterable[bytes]:
+        """The (uncompressed) body, chunk by chunk: an envelope around ``<e/>`` elements."""
+        head = (b'<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/'
+                b'envelope/"><s:Body><x>')
+        tail = b"</x></s:Body></s:Envelope>"
+        filler = self.size - len(head) - len(tail)
+        yield head
+        unit = b"<e/>" * (chunk_size // 4)
+        while filler > 0:
+            piece = unit[:filler]
+            filler -= len(piece)
+            if len(piece) % 4:
+                piece = piece[: len(piece) - len(piece) % 4] + b" " * (len(piece) % 4)
+            yield piece
+        yield tail
 
 
 class Injection:

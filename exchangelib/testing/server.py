@@ -35,6 +35,7 @@ import tempfile
 import threading
 import time
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -48,7 +49,8 @@ from . import autodiscover
 from . import ops  # noqa: F401 - importing the package fills OPERATIONS
 from .auth import Authenticator, ConnectionAuth, Identity
 from .context import OPERATIONS, RequestContext, ResponseCodeError, SoapFault, StreamingResponse
-from .faults import (ConnectionReset, DroppedStream, HTTPStatus, InjectableFault, Injection, Latency, ServerBusy,
+from .faults import (ConnectionReset, DroppedStream, HTTPStatus, InjectableFault, Injection, Latency,
+                     OversizedResponse, ServerBusy, SlowResponse,
                      TruncatedResponse, concurrency_fault)
 from .generate import generate_mailboxes
 from .lax import relax
@@ -155,6 +157,13 @@ class EWSServer:
     - ``client_certificates``: with ``tls=True``, ``'optional'`` or ``'required'``: TLS client certificates
       issued by :meth:`issue_client_certificate` log their user in (Certificate Based Authentication);
       ``'required'`` refuses TLS connections without one.
+    - ``max_connections``: open client connections served at once (each has a thread, like an IIS
+      worker); a connection beyond it is answered ``503 Service Unavailable`` (with ``Retry-After``) and
+      closed at once, without a thread. Counted in :attr:`rejected_connections`. ``None``: unbounded.
+    - ``lockout_threshold``, ``lockout_duration``: Active Directory's account lockout policy. After
+      ``lockout_threshold`` bad passwords in a row an account is locked for ``lockout_duration``
+      seconds: every logon, even with the right password, gets 401. ``None`` (default): no lockout.
+      :meth:`unlock` ends a lockout early.
     """
 
     def __init__(self, users: Optional[Iterable[User]] = None, *, version: Any = "2016",
@@ -166,7 +175,8 @@ class EWSServer:
                  concurrency_response: str = "fault", extended_protection: bool = False,
                  schema_dir: Optional[Union[str, Path]] = None, netbios_domain: str = "EXAMPLE",
                  dns_domain: str = "example.com", kerberos_keytab: Optional[Union[str, Path]] = None,
-                 client_certificates: Optional[str] = None):
+                 client_certificates: Optional[str] = None, max_connections: Optional[int] = 256,
+                 lockout_threshold: Optional[int] = None, lockout_duration: float = 1800.0):
         if not isinstance(host, str) or not _is_loopback(host):
             raise ValueError(f"EWSServer.host must be a loopback address such as '127.0.0.1', got {host!r}: "
                              f"the local server has well-known passwords and must not be reachable from outside")
@@ -186,6 +196,12 @@ class EWSServer:
             raise ValueError("EWSServer.client_certificates needs tls=True")
         self.client_certificates = client_certificates
         self._client_ca: Optional[ClientCA] = None
+        if max_connections is not None and (not isinstance(max_connections, int) or isinstance(max_connections, bool)
+                                            or max_connections < 1):
+            raise ValueError(f"EWSServer.max_connections must be a positive int or None, got {max_connections!r}")
+        self.max_connections = max_connections
+        self.rejected_connections = 0
+        self._connections = 0
         self.server_version: ServerVersion = resolve_server_version(version)
         self.host = host
         self._requested_port = port
@@ -223,7 +239,8 @@ class EWSServer:
         self.authenticator = Authenticator(
             self.users, schemes=auth, realm=host, oauth_clients=oauth_clients, token_lifetime=token_lifetime,
             netbios_domain=netbios_domain, dns_domain=dns_domain, extended_protection=extended_protection,
-            kerberos_keytab=str(kerberos_keytab) if kerberos_keytab is not None else None)
+            kerberos_keytab=str(kerberos_keytab) if kerberos_keytab is not None else None,
+            lockout_threshold=lockout_threshold, lockout_duration=lockout_duration)
         for u in users or ():
             self.add_user(u)
 
@@ -467,6 +484,10 @@ class EWSServer:
         with self._lock:
             self._injections.append(inj)
         return inj
+
+    def unlock(self, login: str) -> None:
+        """End an account lockout now (``lockout_threshold``), as an administrator would."""
+        self.authenticator.unlock(login)
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -726,7 +747,7 @@ class EWSServer:
             reply = self._apply_fault(fault, env) if fault is not None else None
             if reply is None:
                 reply = self._dispatch(env, ctx)
-                if isinstance(fault, (TruncatedResponse, DroppedStream)):
+                if isinstance(fault, (TruncatedResponse, DroppedStream, ConnectionReset, SlowResponse)):
                     reply.action = fault
             reply.mailbox = ctx.mailbox.primary_smtp_address.lower()
             return reply
@@ -763,9 +784,11 @@ class EWSServer:
                 reply = _Reply(fault.status, fault.html(), "text/html")
             reply.headers.extend(fault.headers())
             return reply
-        if isinstance(fault, ConnectionReset):
+        if isinstance(fault, ConnectionReset) and not fault.after_action:
             return _Reply(0, action=fault)
-        return None  # TruncatedResponse: run the operation first
+        if isinstance(fault, OversizedResponse):
+            return _Reply(200, action=fault)
+        return None  # TruncatedResponse, ConnectionReset(after_action=True): run the operation first
 
     def _dispatch(self, env: RequestEnvelope, ctx: RequestContext) -> _Reply:
         op = env.operation
@@ -909,6 +932,10 @@ _UNAUTHORIZED_HTML = (b"<!DOCTYPE html><html><head><title>401 - Unauthorized</ti
 _NOT_FOUND_HTML = b"<!DOCTYPE html><html><head><title>404 - Not Found</title></head><body><h1>404</h1></body></html>"
 
 
+_BUSY_HTML = b"<html><head><title>Service Unavailable</title></head><body><h2>HTTP Error 503. The service is " \
+             b"unavailable.</h2></body></html>"
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
@@ -918,6 +945,40 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("Connection from %s ended with an error", client_address, exc_info=True)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection on a new thread, unless ``max_connections`` are open: then answer 503."""
+        ews = self.ews
+        with ews._lock:
+            over = ews.max_connections is not None and ews._connections >= ews.max_connections
+            if over:
+                ews.rejected_connections += 1
+            else:
+                ews._connections += 1
+        if not over:
+            super().process_request(request, client_address)
+            return
+        log.info("Refusing a connection from %s: %s connections open", client_address, ews.max_connections)
+        try:
+            if ews._ssl_context is None:  # over TLS there is no way to answer before the handshake: just close
+                request.settimeout(0.2)
+                try:
+                    request.recv(65536)  # take the request off the wire, so closing does not reset the answer
+                except OSError:
+                    pass
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html\r\nRetry-After: 1\r\n"
+                                b"Connection: close\r\nContent-Length: " + str(len(_BUSY_HTML)).encode() +
+                                b"\r\n\r\n" + _BUSY_HTML)
+        except OSError:
+            pass
+        self.shutdown_request(request)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.ews._lock:
+                self.ews._connections -= 1
 
 
 class _HTTPServer6(_HTTPServer):
@@ -1103,6 +1164,10 @@ class _Handler(BaseHTTPRequestHandler):
                     pass
             self._reset()
             return 0
+        if isinstance(action, OversizedResponse):
+            return self._write_oversized(action)
+        if isinstance(action, SlowResponse):
+            return self._write_slowly(reply, action)
         self.send_response_only(reply.status, None)
         self.send_header("Server", self.version_string())
         self.send_header("Date", self.date_time_string())
@@ -1170,6 +1235,49 @@ class _Handler(BaseHTTPRequestHandler):
             close = getattr(reply.stream, "close", None)
             if close is not None:
                 close()
+        return reply.status
+
+    def _write_oversized(self, action: OversizedResponse) -> int:
+        head = [b"HTTP/1.1 200 OK", b"Content-Type: text/xml; charset=utf-8", b"Connection: close"]
+        if action.declare_length:
+            head.append(f"Content-Length: {action.size}".encode())
+        if action.gzip:
+            head.append(b"Content-Encoding: gzip")
+        self.close_connection = True
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 31) if action.gzip else None
+        try:
+            self.wfile.write(b"\r\n".join(head) + b"\r\n\r\n")
+            for chunk in action.chunks():
+                data = compressor.compress(chunk) if compressor is not None else chunk
+                if data:
+                    self.wfile.write(data)
+            if compressor is not None:
+                self.wfile.write(compressor.flush())
+            self.wfile.flush()
+        except OSError:
+            pass  # the client gave up reading, as it should
+        return 200
+
+    def _write_slowly(self, reply: _Reply, action: SlowResponse) -> int:
+        head = (f"HTTP/1.1 {reply.status} OK\r\nContent-Type: {reply.content_type}\r\n"
+                f"Content-Length: {len(reply.body)}\r\nConnection: close\r\n\r\n").encode()
+        self.close_connection = True
+        delay = 1.0 / action.bytes_per_second
+        ews = self.server.ews
+        try:
+            if not action.headers_too:
+                self.wfile.write(head)
+                self.wfile.flush()
+                head = b""
+            data = head + reply.body
+            for i in range(len(data)):
+                if not ews.running:
+                    break
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+                time.sleep(delay)
+        except OSError:
+            pass  # the client hung up
         return reply.status
 
     def _reset(self) -> None:

@@ -1,9 +1,13 @@
 """Local mail delivery: sending messages and meeting invitations/cancellations between store mailboxes.
 
 A sent message is delivered to the Inbox of every To/Cc/Bcc recipient that is a mailbox of the
-store (primary address or alias). Other recipients are treated as external mail and silently
-not delivered, as Exchange hands them to transport. Delivered copies carry no Bcc line and none
-of the sender's categories.
+store (primary address, alias, or a display name that matches exactly one mailbox). Recipients in a
+domain no store mailbox uses are external mail: not delivered, as Exchange hands them to transport.
+Recipients that cannot be delivered (a malformed address, a name that resolves to no mailbox, an
+address in a local domain without a mailbox) get the sender a non-delivery report in the Inbox, as
+Exchange does ("Undeliverable: <subject>", item class REPORT.IPM.Note.NDR, with the 5.1.x status
+for each). Delivered copies carry no Bcc line and none of the
+sender's categories.
 
 Meeting invitations put a MeetingRequest into each local attendee's Inbox and a tentative copy
 of the meeting into the attendee's Calendar (linked by UID and AssociatedCalendarItemId);
@@ -12,6 +16,7 @@ cancellations put a MeetingCancellation into the Inbox and mark the attendee's c
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -33,11 +38,66 @@ log = logging.getLogger(__name__)
 DELIVERY_HOOKS: List[Callable[[Store, Mailbox, ItemRecord], None]] = []
 
 
+def resolve_recipient(store: Store, address: str) -> Optional[Mailbox]:
+    """A store mailbox by address or alias, or by a display name that only one mailbox has."""
+    mb = store.get_mailbox(address)
+    if mb is None and "@" not in address:
+        matches = [m for m in store.mailboxes if m.display_name.casefold() == address.strip().casefold()]
+        mb = matches[0] if len(matches) == 1 else None
+    return mb
+
+
+# local@domain, one '@', no spaces, dot-separated non-empty domain labels
+_SMTP_RE = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)*$")
+
+
+def undeliverable(store: Store, address: str) -> Optional[str]:
+    """The NDR status text for a recipient that cannot be delivered, or None (local or external)."""
+    if resolve_recipient(store, address) is not None:
+        return None
+    bare = address.strip()
+    if bare[:5].lower() == "smtp:":
+        bare = bare[5:]
+    if "@" not in bare:
+        return "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found (the name resolves to no mailbox)"
+    if not _SMTP_RE.match(bare):
+        return "550 5.1.3 STOREDRV.Submit; invalid recipient address"
+    domain = bare.rsplit("@", 1)[1].lower()
+    if any(m.primary_smtp_address.lower().endswith("@" + domain) for m in store.mailboxes):
+        return "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found"
+    return None  # an external domain: handed to transport
+
+
+def _non_delivery_report(store: Store, sender: Mailbox, original: etree._Element,
+                         failures: List[Tuple[str, str]]) -> None:
+    domain = sender.primary_smtp_address.split("@", 1)[1]
+    ndr = etree.Element(T + "Message")
+    set_prop(ndr, "ItemClass", "REPORT.IPM.Note.NDR")
+    set_prop(ndr, "Subject", "Undeliverable: " + (get_text(original, "Subject") or ""))
+    lines = ["Your message couldn't be delivered to these recipients:", ""]
+    lines += [f"{a}: {why}" for a, why in failures]
+    body = etree.Element(T + "Body", BodyType="Text")
+    body.text = "\n".join(lines)
+    set_prop(ndr, "Body", elem=body)
+    to = etree.Element(T + "ToRecipients")
+    to.append(mailbox_element("Mailbox", sender, single=False))
+    set_prop(ndr, "ToRecipients", elem=to)
+    postmaster = etree.Element(T + "From")
+    inner = etree.SubElement(postmaster, T + "Mailbox")
+    etree.SubElement(inner, T + "Name").text = "Microsoft Outlook"
+    etree.SubElement(inner, T + "EmailAddress").text = f"postmaster@{domain}"
+    etree.SubElement(inner, T + "RoutingType").text = "SMTP"
+    etree.SubElement(inner, T + "MailboxType").text = "OneOff"
+    set_prop(ndr, "From", elem=postmaster)
+    set_prop(ndr, "DateTimeSent", format_datetime(store.now()))
+    deliver(store, sender, ndr, None)
+
+
 def local_mailboxes(store: Store, addresses: Iterable[str]) -> List[Mailbox]:
     """Unique store mailboxes among ``addresses``, in order of first appearance."""
     seen: Dict[str, Mailbox] = {}
     for a in addresses:
-        mb = store.get_mailbox(a)
+        mb = resolve_recipient(store, a)
         if mb is not None and mb.primary_smtp_address not in seen:
             seen[mb.primary_smtp_address] = mb
     return list(seen.values())
@@ -61,6 +121,7 @@ def send_message(store: Store, sender: Mailbox, elem: etree._Element,
     recipients = recipient_addresses(elem, ("ToRecipients", "CcRecipients", "BccRecipients"))
     for mb in local_mailboxes(store, recipients):
         deliver(store, mb, elem, sender)
+    failures = [(a, why) for a in dict.fromkeys(recipients) for why in (undeliverable(store, a),) if why]
     saved = None
     if save_in is not None:
         copy = strip_server_properties(copy_element(elem), keep=("DateTimeSent",))
@@ -70,12 +131,14 @@ def send_message(store: Store, sender: Mailbox, elem: etree._Element,
         set_prop(copy, "IsUnmodified", "true")
         restamp(store, save_in.mailbox, copy)
         saved = store.add_item(save_in, copy)
+    if failures:
+        _non_delivery_report(store, sender, elem, failures)
     log.debug("%s sent a message to %d local and %d total recipients", sender.primary_smtp_address,
               len(local_mailboxes(store, recipients)), len(recipients))
     return saved
 
 
-def deliver(store: Store, mb: Mailbox, elem: etree._Element, sender: Mailbox,
+def deliver(store: Store, mb: Mailbox, elem: etree._Element, sender: Optional[Mailbox],
             folder: Optional[FolderRecord] = None) -> Optional[ItemRecord]:
     """Put a received copy of ``elem`` into ``mb``'s Inbox (or ``folder``)."""
     target = folder or mb.folder("inbox")
