@@ -6,7 +6,7 @@ Exchange server, see :class:`exchangelib.testing.LocalExchange`.
 __version__ = "0.1.0"
 
 from .account import DELEGATE, IMPERSONATION, Account  # noqa: E402
-from .configuration import Configuration  # noqa: E402
+from .configuration import Configuration, O365InteractiveConfiguration  # noqa: E402
 from .credentials import (AccessTokenCredentials, BaseCredentials, Credentials, OAuth2ClientCredentials,  # noqa: E402
                           ServiceAccount)
 from .errors import EWSError  # noqa: E402
@@ -37,7 +37,7 @@ from .transport import CBA  # noqa: E402
 __all__ = [
     "__version__",
     "Account", "DELEGATE", "IMPERSONATION", "Identity", "discover", "close_connections",
-    "Configuration",
+    "Configuration", "O365InteractiveConfiguration",
     "BaseCredentials", "Credentials", "ServiceAccount", "AccessTokenCredentials", "OAuth2ClientCredentials",
     "EWSError",
     "EWSDate", "EWSDateTime", "EWSTimeZone", "UTC", "UTC_NOW",

@@ -4,9 +4,10 @@ from __future__ import annotations
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-from .credentials import BaseCredentials, Credentials
+from .credentials import EWS_RESOURCE, BaseCredentials, Credentials, MSALCredentials
+from .errors import UnauthorizedError
 from .retry import RetryPolicy
-from .transport import AUTH_TYPES
+from .transport import AUTH_TYPES, OAUTH2
 from .version import Build, Version
 
 
@@ -71,3 +72,52 @@ class Configuration:
     def __repr__(self) -> str:
         return (f"Configuration(service_endpoint={self.service_endpoint!r}, auth_type={self.auth_type!r}, "
                 f"version={self.version!r}, credentials={self.credentials!r}, max_connections={self.max_connections})")
+
+
+class O365InteractiveConfiguration(Configuration):
+    """Exchange Online for a signed-in user: an interactive Microsoft sign-in through MSAL (delegated OAuth).
+
+    ``O365InteractiveConfiguration(client_id=..., username="john@example.com")`` (exchangelib 5.x's
+    name) uses MSAL's ``PublicClientApplication`` (``pip install exchangelib[msal]``): a token from MSAL's
+    cache for ``username`` if it has one, else MSAL's interactive sign-in in the browser (it needs a
+    "Mobile and desktop" redirect URI ``http://localhost`` on the app registration and the delegated
+    ``EWS.AccessAsUser.All`` permission). MSAL then keeps the token fresh with its refresh token.
+    ``app`` is an MSAL application of your own (another authority, a persistent token cache);
+    ``server`` / ``service_endpoint`` default to Exchange Online's; other arguments are Configuration's.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/how-to-authenticate-an-ews-application-by-using-oauth
+    """
+
+    SERVER = "outlook.office365.com"
+    AUTHORITY = "https://login.microsoftonline.com/organizations"
+    SCOPES = (f"{EWS_RESOURCE}/EWS.AccessAsUser.All",)
+
+    def __init__(self, client_id: str, username: str, app: Any = None, authority: Optional[str] = None,
+                 **kwargs: Any):
+        if not isinstance(username, str) or "@" not in username:
+            raise ValueError(f"O365InteractiveConfiguration.username must be the user's address, got {username!r}")
+        if app is None:
+            if not isinstance(client_id, str) or not client_id:
+                raise ValueError("O365InteractiveConfiguration needs the app registration's client_id")
+            try:
+                import msal  # noqa: PLC0415 - the optional extra, loaded only here
+            except ImportError:
+                raise ImportError("O365InteractiveConfiguration needs MSAL: pip install 'exchangelib[msal]'") from None
+            app = msal.PublicClientApplication(client_id, authority=authority or self.AUTHORITY)
+        scopes = list(self.SCOPES)
+        accounts = app.get_accounts(username=username)
+        result = app.acquire_token_silent(scopes, account=accounts[0]) if accounts else None
+        if not result or "access_token" not in result:
+            result = app.acquire_token_interactive(scopes, login_hint=username)
+        if not result or "access_token" not in result:
+            raise UnauthorizedError(f"Interactive sign-in of {username} failed: "
+                                    f"{(result or {}).get('error', 'no token')}: "
+                                    f"{(result or {}).get('error_description', '')}".rstrip(": "))
+        accounts = app.get_accounts(username=username)
+        if not accounts:
+            raise UnauthorizedError(f"MSAL signed in, but has no account for {username} in its cache")
+        credentials = MSALCredentials(app, scopes=scopes, account=accounts[0], identity=username)
+        if "server" not in kwargs and "service_endpoint" not in kwargs:
+            kwargs["server"] = self.SERVER
+        kwargs.setdefault("auth_type", OAUTH2)
+        super().__init__(credentials=credentials, **kwargs)

@@ -85,3 +85,40 @@ def test_delegated_tokens_from_msals_cache_with_refresh(msal, make_exchange):
     server.expire_tokens()  # rejected: MSAL renews it with the refresh token in its cache, once
     assert account.inbox.all().count() == 0
     assert server.token_requests == 2
+
+
+# The test-only authorize endpoint answers with a query-string redirect, not a form post
+@pytest.mark.filterwarnings("ignore:response_mode='form_post' is recommended")
+def test_o365_interactive_configuration_signs_in_then_reuses_msals_cache(msal, make_exchange):
+    """exchangelib 5.x's O365InteractiveConfiguration: MSAL's interactive sign-in, with the local server's
+    test sign-in page standing in for the browser (the user named by login_hint signs in and consents)."""
+    from exchangelib import DELEGATE, O365InteractiveConfiguration
+    from exchangelib.testing.users import OAuthClient, default_oauth_clients
+
+    server = make_exchange(tls=True, auth=("bearer",), oauth_clients=[
+        *default_oauth_clients(), OAuthClient("local-public-app", None, roles=(), redirect_uris=("http://localhost",))])
+    http = requests.Session()
+    http.verify, http.trust_env = server.ca_path, False
+    signed_in = []
+
+    class BrowserlessApp(msal.PublicClientApplication):
+        def acquire_token_interactive(self, scopes, login_hint=None, **kwargs):
+            flow = self.initiate_auth_code_flow(scopes, redirect_uri="http://localhost", login_hint=login_hint)
+            redirect = http.get(flow["auth_uri"], allow_redirects=False, timeout=10)
+            auth_response = {k: v[0] for k, v in parse_qs(urlsplit(redirect.headers["Location"]).query).items()}
+            signed_in.append(login_hint)
+            return self.acquire_token_by_auth_code_flow(flow, auth_response)
+
+    app = BrowserlessApp("local-public-app", authority=f"{server.base_url}/local-tenant", validate_authority=False,
+                         instance_discovery=False, http_client=http)
+    config = O365InteractiveConfiguration(client_id="local-public-app", username=JOHN, app=app,
+                                          service_endpoint=server.url, verify=server.ca_path)
+    account = Account(JOHN, config=config, access_type=DELEGATE, autodiscover=False)
+    assert account.inbox.all().count() == 0 and signed_in == [JOHN]
+    # A second configuration finds the user in MSAL's cache: no second sign-in
+    O365InteractiveConfiguration(client_id="local-public-app", username=JOHN, app=app,
+                                 service_endpoint=server.url, verify=server.ca_path)
+    assert signed_in == [JOHN]
+    assert O365InteractiveConfiguration.SERVER == "outlook.office365.com"
+    with pytest.raises(ValueError, match="the user's address"):
+        O365InteractiveConfiguration(client_id="x", username="john")

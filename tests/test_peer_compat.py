@@ -24,14 +24,15 @@ MARY = "mary@example.com"
 
 # exchangelib 5.6.0's exchangelib.__all__
 PEER_TOP_LEVEL = [
-    "AcceptItem", "Account", "Attendee", "BASIC", "BaseProtocol", "Body", "Build", "CalendarItem",
+    "AcceptItem", "Account", "Attendee", "BASIC", "BaseProtocol", "Body", "Build", "CBA", "CalendarItem",
     "CancelCalendarItem", "Configuration", "Contact", "Credentials", "DEEP", "DELEGATE", "DIGEST", "DLMailbox",
     "DeclineItem", "DistributionList", "EWSDate", "EWSDateTime", "EWSTimeZone", "ExtendedProperty", "FailFast",
     "FaultTolerance", "FileAttachment", "Folder", "FolderCollection", "ForwardItem", "GSSAPI", "HTMLBody",
     "IMPERSONATION", "Identity", "ItemAttachment", "ItemId", "Mailbox", "Message", "NTLM", "NoVerifyHTTPAdapter",
-    "OAUTH2", "OofSettings", "PostItem", "PostReplyItem", "Q", "ReplyAllToItem", "ReplyToItem", "Room", "RoomList",
+    "OAUTH2", "O365InteractiveConfiguration", "OAuth2AuthorizationCodeCredentials", "OAuth2Credentials",
+    "OAuth2LegacyCredentials", "OofSettings", "PostItem", "PostReplyItem", "Q", "ReplyAllToItem", "ReplyToItem", "Room", "RoomList",
     "RootOfHierarchy",
-    "SHALLOW", "SSPI", "Task", "TentativelyAcceptItem", "UID", "UTC", "UTC_NOW", "Version", "__version__",
+    "SHALLOW", "SSPI", "TLSClientAuth", "Task", "TentativelyAcceptItem", "UID", "UTC", "UTC_NOW", "Version", "__version__",
     "close_connections", "discover",
 ]
 
