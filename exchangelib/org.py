@@ -70,6 +70,24 @@ from .retry import FaultTolerance, Retriable
 from .services import ResolveNames
 from .version import Version
 
+
+def _inproc_on_loopback() -> None:
+    """Name in-process Dask addresses (``inproc://<ip>/<pid>/<n>``) after loopback.
+
+    Dask finds that ip by pointing a UDP socket at 8.8.8.8 (no packet is sent); with this, nothing the
+    organisation commands start points anywhere but 127.0.0.0/8. Done when this module is imported, so
+    in-process clusters made by the caller afterwards are covered too.
+    """
+    try:
+        from distributed.comm import inproc  # noqa: PLC0415 - the optional extra, when it is installed
+    except ImportError:
+        return
+    if not inproc.global_manager._ip:
+        inproc.global_manager._ip = "127.0.0.1"
+
+
+_inproc_on_loopback()
+
 log = logging.getLogger(__name__)
 
 __all__ = ["Connection", "OrgReport", "backup_org", "restore_org", "prepare_connection", "read_mailbox_list",
