@@ -12,6 +12,7 @@ bomb stops after ``limit`` bytes of output instead of filling the memory.
 from __future__ import annotations
 
 import heapq
+import inspect
 import itertools
 import logging
 import socket
@@ -33,6 +34,14 @@ def note_connection(conn: Any) -> Any:
     if d is not None:
         d._conn = conn
     return conn
+
+
+def _takes_decode_content(read: Any) -> bool:
+    try:
+        params = inspect.signature(read).parameters
+    except (TypeError, ValueError):
+        return True  # no signature to read: assume urllib3's
+    return "decode_content" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
 
 
 class _Watchdog:
@@ -150,10 +159,13 @@ def read_capped(raw: Any, content_encoding: str, limit: int, deadline: Optional[
     decomp = zlib.decompressobj(wbits=47) if enc in ("gzip", "x-gzip", "deflate") else None
     out: List[bytes] = []
     total = 0
+    # urllib3's response takes decode_content (we inflate ourselves); a plain file object (a custom transport
+    # adapter's, a test double's) has no such argument and returns the bytes as they are
+    plain = not _takes_decode_content(raw.read)
     while True:
         if deadline is not None and deadline.check():
             return b""
-        chunk = raw.read(chunk_size, decode_content=False)
+        chunk = raw.read(chunk_size) if plain else raw.read(chunk_size, decode_content=False)
         if not chunk:
             break
         if decomp is None:
