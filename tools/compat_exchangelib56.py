@@ -51,6 +51,7 @@ import argparse
 import collections
 import contextlib
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -419,8 +420,12 @@ def run_auth_check(python: Path, timeout: float = 300, gssapi: bool = True) -> D
     report: Dict[str, Any] = {"server_version": "2016 (auth)"}
     why_no_gssapi = None
     if gssapi:
-        why_no_gssapi = ("MIT Kerberos is not installed" if kdc_binaries_missing()
-                         else ensure_requests_gssapi(python))
+        if kdc_binaries_missing():
+            why_no_gssapi = "MIT Kerberos is not installed"
+        elif importlib.util.find_spec("gssapi") is None:  # our server's Kerberos acceptor needs it
+            why_no_gssapi = "the gssapi module is not installed here: pip install 'exchangelib[kerberos]'"
+        else:
+            why_no_gssapi = ensure_requests_gssapi(python)
     use_gssapi = gssapi and why_no_gssapi is None
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="compat56-auth-"))
