@@ -419,6 +419,35 @@ def test_completing_recurring_tasks_splits_off_a_one_off(make_exchange):
     assert series["renew the domain"].recurrence.boundary.number == 2
 
 
+def test_moving_a_pattern_task_splits_off_a_one_off_but_a_regenerating_task_just_moves(make_exchange):
+    """UpdateItem (Task): a new start or due date on the current instance of a non-regenerating series makes that
+    instance a one-off task and moves the series on; a regenerating series' instance just moves."""
+    acc = make_exchange().account(JOHN)
+    start = EWSDateTime(2026, 8, 3, 9, tzinfo=UTC)
+    weekly = Task(account=acc, folder=acc.tasks, subject="team report", start_date=start,
+                  due_date=start + datetime.timedelta(days=1),
+                  recurrence=TaskRecurrence(pattern=AbsoluteYearlyPattern(day_of_month=3, month=AUGUST),
+                                            start=start.date(), number=3))
+    weekly.save()
+    regen = Task(account=acc, folder=acc.tasks, subject="water the cactus", start_date=start, due_date=start,
+                 recurrence=TaskRecurrence(pattern=DailyRegeneration(interval=4), start=start.date()))
+    regen.save()
+    moved = start + datetime.timedelta(days=2)
+    for task in (weekly, regen):
+        task.start_date, task.due_date = moved, moved + datetime.timedelta(days=1)
+        task.save(update_fields=["start_date", "due_date"])
+    tasks = sorted(acc.tasks.all(), key=lambda t: (t.subject, t.is_recurring))
+    summary = [(t.subject, t.is_recurring, t.start_date) for t in tasks]
+    assert summary == [
+        ("team report", False, moved),                                  # the moved instance, now a one-off
+        ("team report", True, EWSDateTime(2027, 8, 3, 9, tzinfo=UTC)),  # the series, on its next date
+        ("water the cactus", True, moved),                              # regenerating: the instance just moved
+    ]
+    series = next(t for t in tasks if t.subject == "team report" and t.is_recurring)
+    assert series.recurrence.boundary.number == 2
+    assert series.due_date - series.start_date == datetime.timedelta(days=1)
+
+
 # --- item 14: the folder size property (0x0E08) counts the items a folder holds ----------------------------
 
 class FolderSize(ExtendedProperty):

@@ -32,7 +32,7 @@ from .render import public_attachment_id, render_item
 from .responses import RESPONSE_KINDS, create_response
 from .stamp import (MESSAGE_KINDS, READ_ONLY, check_client_properties, check_lengths, copy_element, restamp,
                     stamp_new)
-from .tasks import split_completed
+from .tasks import split_completed, split_moved
 
 T = f"{{{TNS}}}"
 
@@ -202,7 +202,9 @@ def _update_one(ctx: RequestContext, change: etree._Element, conflict: str, disp
     old_attendees = attendee_set(rec.elem)
     check_lengths(new_elem, "ErrorPropertyUpdate")
     if kind == "Task" and not isinstance(rec, OccurrenceRecord):
-        split_completed(store, rec.mailbox, rec.folder, rec.elem, new_elem)  # completing a recurring task
+        # completing the current instance of a recurring task, or moving one of a non-regenerating series
+        if not split_completed(store, rec.mailbox, rec.folder, rec.elem, new_elem):
+            split_moved(store, rec.mailbox, rec.folder, rec.elem, new_elem)
     restamp(store, rec.mailbox, new_elem)
     rec.elem = new_elem
     rec.touch(written)
