@@ -344,26 +344,25 @@ class Protocol(DirectoryMethods, BaseProtocol):
         _Janitor.watch(self)  # its pooled connections are closed when left idle
         return super().create_session()
 
-    @property
-    def thread_pool(self) -> ThreadPoolExecutor:
+    def _pool(self) -> ThreadPoolExecutor:
+        """The thread pool, made (again, if it was released while idle) on demand. Call with _pool_lock held."""
         self._last_used = time.monotonic()
         if self._thread_pool is None:
-            with self._pool_lock:
-                if self._thread_pool is None:
-                    self._thread_pool = _futures.ThreadPoolExecutor(max_workers=self.max_connections,
-                                                                    thread_name_prefix="exchangelib")
-                    _Janitor.watch(self)
+            self._thread_pool = _futures.ThreadPoolExecutor(max_workers=self.max_connections,
+                                                            thread_name_prefix="exchangelib")
+            _Janitor.watch(self)
         return self._thread_pool
+
+    @property
+    def thread_pool(self) -> ThreadPoolExecutor:
+        """The pool itself; to run work on it, prefer :meth:`submit` (safe against an idle release in between)."""
+        with self._pool_lock:
+            return self._pool()
 
     def submit(self, fn: Any, *args: Any) -> Any:
         """Run ``fn(*args)`` on the thread pool (created again if it was released while idle)."""
         with self._pool_lock:
-            self._last_used = time.monotonic()
-            if self._thread_pool is None:
-                self._thread_pool = _futures.ThreadPoolExecutor(max_workers=self.max_connections,
-                                                                thread_name_prefix="exchangelib")
-                _Janitor.watch(self)
-            return self._thread_pool.submit(fn, *args)
+            return self._pool().submit(fn, *args)
 
     def release_idle_resources(self, idle_for: float = 0) -> bool:
         """Shut down the thread pool and close the pooled connections if nothing used them for ``idle_for``
@@ -778,7 +777,4 @@ def close_connections() -> None:
     with Protocol._cache_lock:
         protocols = list(Protocol._cache.values())
     for p in protocols:
-        p.close_idle_sessions()
-        pool, p._thread_pool = p._thread_pool, None
-        if pool is not None:
-            pool.shutdown(wait=False)
+        p.release_idle_resources()

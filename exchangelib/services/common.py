@@ -182,6 +182,14 @@ class EWSService:
             waited += wait
             attempt += 1
 
+    # --- paging ---------------------------------------------------------------------------------------
+    def paged(self, fetch: Callable[[int, int], Page], offset: int, limit: Optional[int] = None,
+              stop_from_end: Optional[int] = None, page_size: Optional[int] = None) -> Iterator[List[Any]]:
+        """Item lists of the pages from ``offset`` on, the following pages fetched concurrently (see :func:`paged`)."""
+        return paged(self.protocol.submit, self.protocol.max_connections, fetch, offset,
+                     page_size or getattr(self, "page_size", None) or self.PAGE_SIZE, limit=limit,
+                     stop_from_end=stop_from_end)
+
     # --- chunking -------------------------------------------------------------------------------------
     def chunked(self, inputs: Iterable[Any], payload_fn: Callable[[List[Any]], Element],
                 prepare: Optional[Callable[[Any], Any]] = None) -> Iterator[Result]:
@@ -248,14 +256,14 @@ class Page(NamedTuple):
     next_offset: Optional[int]
 
 
-def paged(pool: Any, window: int, fetch: Callable[[int, int], Page], offset: int, page_size: int,
-          limit: Optional[int] = None, stop_from_end: Optional[int] = None) -> Iterator[List[Any]]:
+def paged(submit: Callable[..., Any], window: int, fetch: Callable[[int, int], Page], offset: int,
+          page_size: int, limit: Optional[int] = None, stop_from_end: Optional[int] = None) -> Iterator[List[Any]]:
     """Yield the item lists of consecutive pages from ``offset`` on (BasePoint Beginning), in order.
 
     ``fetch(offset, max_entries)`` sends one request. The first page is fetched alone: it tells the total
     (TotalItemsInView), so the offsets of the following pages are known and up to ``window`` of them are
-    requested at once on ``pool`` (the protocol's thread pool, so never more than ``max_connections``
-    requests are in flight). Pages come out in order; at most ``window`` fetched pages wait to be consumed,
+    requested at once through ``submit`` (the protocol's :meth:`~exchangelib.protocol.Protocol.submit`, so never
+    more than ``max_connections`` requests are in flight, and a pool released while idle comes back). Pages come out in order; at most ``window`` fetched pages wait to be consumed,
     so memory stays flat for any folder size.
 
     ``limit`` caps the number of items (no page beyond it is ever requested); ``stop_from_end`` stops that
@@ -293,18 +301,18 @@ def paged(pool: Any, window: int, fetch: Callable[[int, int], Page], offset: int
         todo = iter(range(offset, end, page_size))
         pending: "deque" = deque()
 
-        def submit() -> None:
+        def request_next() -> None:
             nxt = next(todo, None)
             if nxt is not None:
-                pending.append((nxt, pool.submit(fetch, nxt, min(page_size, end - nxt))))
+                pending.append((nxt, submit(fetch, nxt, min(page_size, end - nxt))))
 
         try:
             for _ in range(window):
-                submit()
+                request_next()
             while pending:
                 _, future = pending.popleft()
                 p = future.result()
-                submit()
+                request_next()
                 yield take(p)
                 if limit is not None and returned >= limit:
                     return

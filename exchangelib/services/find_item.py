@@ -20,7 +20,7 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple
 from ..registry import ITEM_CLASSES
 from ..soap import response_message_error
 from ..xml import MNS, TNS, Element, add_child, create_element
-from .common import EWSService, Page, paged
+from .common import EWSService, Page
 from .ids import folder_id_xml
 from .shapes import ID_ONLY, shape_xml
 
@@ -199,11 +199,6 @@ class FindItem(EWSService):
                 return
             offset = p.next_offset if p.next_offset is not None else offset + len(p.items)
 
-    def paged(self, fetch: Any, offset: int, limit: Optional[int] = None,
-              stop_from_end: Optional[int] = None) -> Iterator[List[Any]]:
-        """Item lists of the pages from ``offset`` on, fetched concurrently over the protocol's pool."""
-        return paged(self.protocol.thread_pool, self.protocol.max_connections, fetch, offset, self.page_size,
-                     limit=limit, stop_from_end=stop_from_end)
 
     def count(self, folder: Any, restriction: Optional[Element] = None, query_string: Optional[str] = None,
               traversal: str = SHALLOW) -> int:

@@ -6,13 +6,13 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 from ..properties.persona import Persona
 from ..soap import response_message_error
 from ..version import EXCHANGE_2013
 from ..xml import MNS, TNS, Element, add_child, create_element
-from .common import EWSService, paged
+from .common import EWSService
 from .find_item import BASE_POINT_CHOICES, BEGINNING, FindItemPage, sort_order_xml
 from .ids import folder_id_xml
 from .shapes import ID_ONLY
@@ -59,11 +59,6 @@ class FindPeople(EWSService):
             add_child(elem, "m:QueryString", text=query_string)
         return elem
 
-    def paged(self, fetch: Any, offset: int, limit: Optional[int] = None,
-              stop_from_end: Optional[int] = None) -> Iterator[List[Any]]:
-        """Persona lists of the pages from ``offset`` on, fetched concurrently (as :meth:`FindItem.paged`)."""
-        return paged(self.protocol.thread_pool, self.protocol.max_connections, fetch, offset, self.page_size,
-                     limit=limit, stop_from_end=stop_from_end)
 
     def page(self, folder: Any, shape: str = ID_ONLY, additional_fields: Optional[List[Any]] = None,
              restriction: Optional[Element] = None, order_fields: Optional[Sequence[Tuple[Any, bool]]] = None,

@@ -11,7 +11,7 @@ from typing import Any, Iterable, Iterator, List, Optional
 from ..registry import FOLDER_CLASSES
 from ..soap import response_message_error
 from ..xml import MNS, TNS, Element, add_child, create_element
-from .common import EWSService, Page, Result, paged
+from .common import EWSService, Page, Result
 from .ids import folder_id_xml, folder_ids_xml
 from .shapes import ALL_PROPERTIES, shape_xml
 
@@ -90,7 +90,7 @@ class FindFolder(EWSService):
         def fetch(offset: int, want: int) -> Page:
             return self.page(parent, shape, additional_fields, traversal, restriction, offset, want)
 
-        for folders in paged(self.protocol.thread_pool, self.protocol.max_connections, fetch, 0, page_size):
+        for folders in self.paged(fetch, 0, page_size=page_size):
             yield from folders
 
     def page(self, parent: Any, shape: str = ALL_PROPERTIES, additional_fields: Optional[List[Any]] = None,
