@@ -23,12 +23,14 @@ import datetime
 import difflib
 import html
 import re
+import sys
 from collections.abc import MutableMapping
 from typing import Any, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from lxml import etree
 
-from .fields import SLOT_PREFIX, Field, FieldList
+from .fields import (PARSE_BOOL, PARSE_CALL, PARSE_COMPACT, PARSE_DATETIME, PARSE_INT, PARSE_LIST, PARSE_SHARED,
+                     PARSE_TEXT, PARSE_WRAPPED, SLOT_PREFIX, Field, FieldList, _DATETIMES)
 from .version import Build, Version
 from .xml import MNS, TNS
 
@@ -140,6 +142,15 @@ class EWSElement(metaclass=_ElementType):
     _TAG_MAP: ClassVar[Dict[str, Field]] = {}
     _PARSERS: ClassVar[Dict[str, Tuple[Optional[str], Any, bool]]] = {}
     _SLOT_PARSERS: ClassVar[Dict[str, Tuple[Optional[str], Any, bool]]] = {}
+    #: child tag -> (where the value goes, PARSE_* kind, the plan's argument, repeated): from_xml's table. "Where"
+    #: is the field name (instance dict), or for compact classes the slot's setter.
+    _PLANS: ClassVar[Dict[str, Tuple[Any, int, Any, bool]]] = {}
+    #: Compact classes: field name -> its slot's setter (for group parsers, which name the field they read).
+    _SLOT_SETTERS: ClassVar[Dict[str, Any]] = {}
+    #: Pairs of field names (a, b): after parsing, a value of ``a`` equal to ``b``'s becomes ``b``'s string object.
+    _SAME_TEXT: ClassVar[Tuple[Tuple[str, str], ...]] = ()
+    #: Whether from_xml is EWSElement's own (a field holding such a class may parse it inline).
+    _plain_from_xml: ClassVar[bool] = True
     _OWN_DICT: ClassVar[bool] = False
     _ATTR_SLOTS: ClassVar[Tuple[Tuple[Field, str], ...]] = ()
     _ATTR_FIELDS: ClassVar[Tuple[Field, ...]] = ()
@@ -205,6 +216,25 @@ class EWSElement(metaclass=_ElementType):
             cls._PARSERS[extended[0].tag] = (None, type(extended[0]).group_parser(extended), False)
         cls._SLOT_PARSERS = {tag: (SLOT_PREFIX + name if name is not None else None, parse, repeated)
                              for tag, (name, parse, repeated) in cls._PARSERS.items()}
+        cls._plain_from_xml = getattr(cls.from_xml, "__func__", None) is _EWS_FROM_XML
+        setters: Dict[str, Any] = {}
+        if cls._COMPACT:
+            for f in cls.FIELDS:
+                slot = SLOT_PREFIX + f.name
+                member = next(k.__dict__[slot] for k in cls.__mro__ if slot in k.__dict__)
+                setters[f.name] = member.__set__
+        cls._SLOT_SETTERS = setters
+        plans: Dict[str, Tuple[Any, int, Any, bool]] = {}
+        for tag, (name, parse, repeated) in cls._PARSERS.items():
+            planned = tag_map.get(tag)
+            kind, arg = planned.parse_plan() if planned is not None and not repeated else (PARSE_CALL, parse)
+            if kind == PARSE_CALL:
+                arg = parse
+            where: Any = name
+            if cls._COMPACT and name is not None and not repeated:
+                where = setters[name]
+            plans[tag] = (where, kind, arg, repeated)
+        cls._PLANS = plans
         cls._OWN_DICT = len(cls.FIELDS) > 30
         cls._ATTR_FIELDS = tuple(attrs)
         cls._ATTR_SLOTS = tuple((f, SLOT_PREFIX + f.name) for f in attrs)
@@ -386,9 +416,14 @@ class EWSElement(metaclass=_ElementType):
 
     @classmethod
     def from_xml(cls: Type[T], elem: Element, account: Any = None) -> T:
-        """Build an instance from its element. Unknown child elements are ignored."""
+        """Build an instance from its element. Unknown child elements are ignored.
+
+        The hot loop of every response: it walks the children once, looks each tag up in ``_PLANS`` and, for
+        the common field kinds (text, booleans, integers, timestamps, nested ids and mailboxes), does what the
+        field's ``from_xml`` would do without calling it (see :meth:`Field.parse_plan`).
+        """
         if cls._COMPACT:
-            return cls._compact_from_xml(elem, account)
+            return _compact_from_xml(cls, elem, account)
         obj = cls.__new__(cls)
         if cls._OWN_DICT:
             # A plain dict installed as the instance dict: one filled through obj.__dict__ starts as a
@@ -407,13 +442,44 @@ class EWSElement(metaclass=_ElementType):
             value = tf.from_text(elem.text)
             if value is not None:
                 d[tf.name] = value
-        parsers = cls._PARSERS
+        plans = cls._PLANS
         for child in elem:
-            p = parsers.get(child.tag)
+            p = plans.get(child.tag)
             if p is None:
                 continue
-            name, parse, repeated = p
-            value = parse(child, account)
+            name, kind, arg, repeated = p
+            if kind == PARSE_TEXT:
+                text = child.text
+                d[name] = "" if text is None else text
+                continue
+            if kind == PARSE_SHARED:
+                text = child.text
+                d[name] = "" if text is None else _intern(text)
+                continue
+            if kind == PARSE_BOOL:
+                text = child.text
+                value = _BOOLEANS.get(text)  # type: ignore[arg-type]
+                if value is None:
+                    value = arg.from_text(text)
+            elif kind == PARSE_DATETIME:
+                text = child.text
+                value = _DATETIMES.get(text)  # type: ignore[arg-type]
+                if value is None:
+                    value = arg.from_text(text, account)
+            elif kind == PARSE_INT:
+                text = child.text
+                try:
+                    value = int(text)  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    value = arg.from_text(text)
+            elif kind == PARSE_COMPACT:
+                value = _compact_from_xml(arg, child, account)
+            elif kind == PARSE_WRAPPED:
+                value = _wrapped(arg, child, account)
+            elif kind == PARSE_LIST:
+                value = _listed(arg, child, account)
+            else:
+                value = arg(child, account)
             if value is None:
                 continue
             if name is None:
@@ -422,6 +488,12 @@ class EWSElement(metaclass=_ElementType):
                 d.setdefault(name, []).append(value)
             else:
                 d[name] = value
+        for a, b in cls._SAME_TEXT:
+            # Two fields that usually hold the same text (a message's subject and conversation topic): one
+            # string object instead of two equal ones.
+            va = d.get(a)
+            if va is not None and va == d.get(b):
+                d[a] = d[b]
         if account is not None and "account" in cls._SETTABLE:
             d["account"] = account
         return obj
@@ -429,38 +501,7 @@ class EWSElement(metaclass=_ElementType):
     @classmethod
     def _compact_from_xml(cls: Type[T], elem: Element, account: Any = None) -> T:
         """from_xml for compact classes: the same walk, storing into slots."""
-        obj = cls.__new__(cls)
-        put = object.__setattr__
-        for f, attr_slot in cls._ATTR_SLOTS:
-            text = elem.get(f.xml_name)
-            if text is not None:
-                put(obj, attr_slot, f.from_text(text))
-        tf = cls._TEXT_FIELD
-        if tf is not None:
-            value = tf.from_text(elem.text)
-            if value is not None:
-                put(obj, SLOT_PREFIX + tf.name, value)
-        parsers = cls._SLOT_PARSERS
-        for child in elem:
-            p = parsers.get(child.tag)
-            if p is None:
-                continue
-            slot, parse, repeated = p
-            value = parse(child, account)
-            if value is None:
-                continue
-            if slot is None:
-                name, value = value
-                slot = SLOT_PREFIX + name
-            if repeated:
-                values = getattr(obj, slot, None)
-                if values is None:
-                    put(obj, slot, [value])
-                else:
-                    values.append(value)
-            else:
-                put(obj, slot, value)
-        return obj
+        return _compact_from_xml(cls, elem, account)
 
     # --- updates (UpdateItem / UpdateFolder) ------------------------------------------------------
     def _get_field(self, name: str) -> Field:
@@ -634,6 +675,107 @@ class EWSElement(metaclass=_ElementType):
                 r = r[: _REPR_VALUE_LIMIT - 3] + "..."
             parts.append(f"{f.name.lstrip('_')}={r}")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+
+_intern = sys.intern
+_BOOLEANS = {"true": True, "false": False}
+_EWS_FROM_XML = EWSElement.from_xml.__func__  # type: ignore[attr-defined]
+
+
+def _compact_from_xml(cls: Any, elem: Element, account: Any) -> Any:
+    """EWSElement.from_xml for classes with compact storage: the same walk, storing into slots."""
+    obj = cls.__new__(cls)
+    for f, attr_slot in cls._ATTR_SLOTS:
+        text = elem.get(f.xml_name)
+        if text is not None:
+            object.__setattr__(obj, attr_slot, f.from_text(text))
+    tf = cls._TEXT_FIELD
+    if tf is not None:
+        value = tf.from_text(elem.text)
+        if value is not None:
+            object.__setattr__(obj, SLOT_PREFIX + tf.name, value)
+    plans = cls._PLANS
+    for child in elem:
+        p = plans.get(child.tag)
+        if p is None:
+            continue
+        put, kind, arg, repeated = p
+        if kind == PARSE_TEXT:
+            text = child.text
+            put(obj, "" if text is None else text)
+            continue
+        if kind == PARSE_SHARED:
+            text = child.text
+            put(obj, "" if text is None else _intern(text))
+            continue
+        if kind == PARSE_BOOL:
+            text = child.text
+            value = _BOOLEANS.get(text)  # type: ignore[arg-type]
+            if value is None:
+                value = arg.from_text(text)
+        elif kind == PARSE_DATETIME:
+            text = child.text
+            value = _DATETIMES.get(text)  # type: ignore[arg-type]
+            if value is None:
+                value = arg.from_text(text, account)
+        elif kind == PARSE_INT:
+            text = child.text
+            try:
+                value = int(text)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                value = arg.from_text(text)
+        elif kind == PARSE_COMPACT:
+            value = _compact_from_xml(arg, child, account)
+        elif kind == PARSE_WRAPPED:
+            value = _wrapped(arg, child, account)
+        elif kind == PARSE_LIST:
+            value = _listed(arg, child, account)
+        else:
+            value = arg(child, account)
+        if value is None:
+            continue
+        if put is None:
+            name, value = value
+            if not repeated:
+                cls._SLOT_SETTERS[name](obj, value)
+                continue
+        elif not repeated:
+            put(obj, value)
+            continue
+        else:
+            name = put
+        slot = SLOT_PREFIX + name
+        values = getattr(obj, slot, None)
+        if values is None:
+            object.__setattr__(obj, slot, [value])
+        else:
+            values.append(value)
+    return obj
+
+
+def _wrapped(classes: Dict[str, Any], elem: Element, account: Any) -> Any:
+    """The value inside a wrapper element (``<t:Sender><t:Mailbox>..</t:Mailbox></t:Sender>``)."""
+    for child in elem:
+        cls = classes.get(child.tag)
+        if cls is not None:
+            if cls._COMPACT and cls._plain_from_xml:
+                return _compact_from_xml(cls, child, account)
+            return cls.from_xml(child, account)
+    return None
+
+
+def _listed(classes: Dict[str, Any], elem: Element, account: Any) -> List[Any]:
+    """The values inside a list's wrapper element (``<t:ToRecipients><t:Mailbox/>..</t:ToRecipients>``)."""
+    out = []
+    for child in elem:
+        cls = classes.get(child.tag)
+        if cls is not None:
+            if cls._COMPACT and cls._plain_from_xml:
+                out.append(_compact_from_xml(cls, child, account))
+            else:
+                out.append(cls.from_xml(child, account))
+    # A list grown by appending keeps room for more; parsed lists are rarely extended, so keep the exact size
+    return out if len(out) > 16 else list(out)
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -63,6 +63,26 @@ Element = etree._Element
 #: Prefix of the slot that holds a field's value in classes with compact storage (EWSElement.COMPACT).
 SLOT_PREFIX = "_f_"
 
+# How EWSElement.from_xml reads a field's child element without calling the field (see Field.parse_plan).
+#: Call the plan's function: ``fn(child, account)`` (the general case).
+PARSE_CALL = 0
+#: The element's text, "" when empty.
+PARSE_TEXT = 1
+#: The element's text, interned (see CharField's ``shared``).
+PARSE_SHARED = 2
+#: ``xs:boolean`` text ("true"/"false"; anything else goes through the field's ``from_text``).
+PARSE_BOOL = 3
+#: ``xs:int`` text (anything ``int()`` refuses goes through the field's ``from_text``).
+PARSE_INT = 4
+#: ``xs:dateTime`` text (through the shared timestamp cache, else the field's ``from_text``).
+PARSE_DATETIME = 5
+#: The element is the value's own element, of a class with compact storage.
+PARSE_COMPACT = 6
+#: The value's element sits inside the field's element; the plan's argument maps tags to classes.
+PARSE_WRAPPED = 7
+#: A wrapper element holding a list of values; the plan's argument maps tags to classes.
+PARSE_LIST = 8
+
 #: Characters that XML 1.0 cannot carry, not even escaped. lxml would refuse them at serialisation
 #: time with an unhelpful message; we refuse them at assignment time and name the field.
 _INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -304,6 +324,19 @@ class Field:
         """Read the value from this field's own element ``elem``."""
         return self.from_text(elem.text)
 
+    def parse_plan(self) -> Tuple[int, Any]:
+        """``(kind, argument)``: how :meth:`EWSElement.from_xml` reads this field's element, one of the
+        ``PARSE_*`` kinds. The fast kinds inline what :meth:`from_xml` would do (and give the same value);
+        they apply only while a subclass doesn't override the methods they stand for. Default: call
+        :meth:`from_xml`."""
+        return PARSE_CALL, self.from_xml
+
+    def _overrides(self, base: type, *names: str) -> bool:
+        """Whether this field's class replaced one of ``base``'s methods ``names`` (so a fast plan of ``base``
+        would skip it)."""
+        cls = type(self)
+        return any(getattr(cls, n) is not getattr(base, n) for n in names)
+
     def field_path_xml(self) -> Element:
         """``<t:FieldURI FieldURI="item:Subject"/>``, naming this field in a request."""
         if self.field_uri is None:
@@ -394,6 +427,11 @@ class CharField(Field):
         if text is None:
             return ""
         return _intern(text) if self.shared else text
+
+    def parse_plan(self) -> Tuple[int, Any]:
+        if self._overrides(CharField, "from_xml"):
+            return super().parse_plan()
+        return (PARSE_SHARED if self.shared else PARSE_TEXT), None
 
 
 class TextField(CharField):
@@ -489,6 +527,11 @@ class BooleanField(Field):
     def from_xml(self, elem: Element, account: Any = None) -> Any:
         return self.from_text(elem.text)
 
+    def parse_plan(self) -> Tuple[int, Any]:
+        if self._overrides(BooleanField, "from_xml", "from_text"):
+            return super().parse_plan()
+        return PARSE_BOOL, self
+
 
 class IntegerField(Field):
     """An integer (``xs:int``/``xs:long``) with optional inclusive ``min``/``max``."""
@@ -524,6 +567,11 @@ class IntegerField(Field):
 
     def from_xml(self, elem: Element, account: Any = None) -> Any:
         return self.from_text(elem.text)
+
+    def parse_plan(self) -> Tuple[int, Any]:
+        if self._overrides(IntegerField, "from_xml", "from_text"):
+            return super().parse_plan()
+        return PARSE_INT, self
 
 
 class DecimalField(Field):
@@ -603,6 +651,11 @@ class DateTimeField(Field):
 
     def from_xml(self, elem: Element, account: Any = None) -> Any:
         return self.from_text(elem.text, account)
+
+    def parse_plan(self) -> Tuple[int, Any]:
+        if self._overrides(DateTimeField, "from_xml", "from_text"):
+            return super().parse_plan()
+        return PARSE_DATETIME, self
 
     def to_constant(self, value: Any, version: Union[Version, Build, None] = None) -> str:
         value = self._clean_one(value, self.label)
@@ -768,8 +821,11 @@ class CharListField(Field):
     def from_xml(self, elem: Element, account: Any = None) -> Any:
         tag = self.child_tag
         if self.shared:
-            return [_intern(c.text or "") for c in elem if c.tag == tag]
-        return [c.text or "" for c in elem if c.tag == tag]
+            values = [_intern(c.text or "") for c in elem if c.tag == tag]
+        else:
+            values = [c.text or "" for c in elem if c.tag == tag]
+        # A list grown by appending keeps room for more; a parsed one is rarely extended: keep the exact size
+        return values if len(values) > 16 else list(values)
 
     def to_text(self, value: Any) -> str:
         return value
@@ -848,6 +904,16 @@ class EWSElementField(Field):
             return None
         return self.value_cls.from_xml(elem, account)
 
+    def parse_plan(self) -> Tuple[int, Any]:
+        if self._overrides(EWSElementField, "from_xml"):
+            return super().parse_plan()
+        if self.wrapped:
+            return PARSE_WRAPPED, self.child_classes()
+        cls = self.value_cls
+        if getattr(cls, "COMPACT", False) and getattr(cls, "_plain_from_xml", False):
+            return PARSE_COMPACT, cls
+        return PARSE_CALL, cls.from_xml
+
     def child_classes(self) -> Dict[str, Any]:
         """Element tag -> value class, for the elements inside a wrapper."""
         tag_map = self.__dict__.get("_tag_map")
@@ -905,6 +971,11 @@ class EWSElementListField(EWSElementField):
             if cls is not None:
                 out.append(cls.from_xml(child, account))
         return out
+
+    def parse_plan(self) -> Tuple[int, Any]:
+        if not self.wrapped or self._overrides(EWSElementListField, "from_xml"):
+            return PARSE_CALL, self.from_xml
+        return PARSE_LIST, self.child_classes()
 
 
 class ElementChoiceField(Field):

@@ -54,6 +54,8 @@ class Item(AttachmentMethods, ItemMethods, ItemAdminMethods, IdentifiedElement):
 
     ELEMENT_NAME = "Item"
     REPR_FIELDS: ClassVar[Optional[Tuple[str, ...]]] = ("_id", "subject", "datetime_received")
+    # Exchange sends the conversation topic, the subject without RE:/FW:, with every item: usually the same text
+    _SAME_TEXT = (("conversation_topic", "subject"),)
     SET_FIELD_ELEMENT = "SetItemField"
     DELETE_FIELD_ELEMENT = "DeleteItemField"
     #: Container class of folders this item kind usually lives in.
