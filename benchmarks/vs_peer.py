@@ -1,6 +1,7 @@
 """Side by side with exchangelib 5.6.0 (the "peer"): the same workloads, against the same local server.
 
 Run: python3 benchmarks/vs_peer.py [--items 2000] [--latencies 0,20] [--server-items 20000] [--repeat 3]
+     [--getitem-items 1000]
 
 The peer is installed from PyPI into a virtualenv *outside the checkout* (``$XDG_CACHE_HOME`` or
 ``~/.cache``, then ``exchangelib-bench/peer-5.6.0``; ``--venv`` picks another place) on first use and
@@ -13,14 +14,42 @@ best of ``--repeat`` runs. The table shows both figures and their ratio (ours / 
 Workloads:
 
 - iterate: ``for item in folder.all().only('subject')`` over all ``--items`` messages (wall clock);
-- filter: ``list(folder.filter(subject__startswith=...))``, 10 full items (FindItem + GetItem, wall);
+- filter: ``list(folder.filter(subject__startswith=...))``, 10 full items (FindItem + GetItem, wall). FindItem
+  cannot return bodies or recipient lists (Microsoft's FindItem reference), so every client needs a GetItem
+  after it: two round trips one after the other, so at L ms of added latency a run takes at least 2 x L for
+  either library. Each child counts the requests it sends (by wrapping ``requests.adapters.HTTPAdapter.send``,
+  which both libraries use; the server runs in another process and keeps its statistics to itself), and the
+  table lists them per run with the "round-trip floor of the ratio", (our sequential round trips x L) / the
+  peer's time: the best ours / peer ratio any client that has to make those round trips could reach.
+  "Sequential" counts the disjoint time spans a run's authenticated requests cover (overlapping requests
+  share one); NTLM's 401 legs are listed apart, the server adds no latency to them;
 - fetch: ``list(account.fetch(ids))`` of all messages (wall), and the client's CPU per item at 0 ms
   (process CPU of the child: building requests, HTTP, parsing; the server runs elsewhere);
+- GetItem response -> items: CPU microseconds per item (best of ``max(--repeat, 5)`` rounds after a warm-up,
+  ``time.process_time``) to turn the bytes of one GetItem response into a list of Message objects, without
+  HTTP and without the server. Both sides get the same bytes, built by the driver: an ``s:Envelope`` with a
+  ``ServerVersionInfo`` header and ``--getitem-items`` successful GetItemResponseMessages, each with one
+  ``t:Message`` (bench_parse.MESSAGE with its indentation removed: Exchange sends none). Ours runs
+  ``Protocol._handle_response`` (``xml.parse``, ``soap.split_envelope``, the Fault and ErrorServerBusy
+  checks, ``soap.server_version``; called with a stand-in response of status 200; reading the body off the
+  socket, ``httpio.read_capped``, is HTTP and left out), then what
+  ``EWSService._post``/``_results`` and ``GetItem.parse_message`` do per ResponseMessage:
+  ``soap.response_message_error`` and ``services.get_item.parse_items_container(msg, None)``. The peer runs,
+  on a ``GetItem`` service of an ``Account`` built without network (the version given in its
+  Configuration), the steps of its ``EWSService._get_response_xml`` after the HTTP request and of
+  ``GetItem.call``: ``_get_soap_parts`` (``util.to_xml``, lxml with its recovering parser),
+  ``_update_api_version``, ``_get_soap_messages``, ``_get_elements_in_response`` and ``_elems_to_objs``
+  (``Message.from_xml(elem, account)``), given a ``util.DummyResponse`` holding the bytes, as its own
+  ``EWSService.parse()`` does. Its HTTP path hands ``to_xml`` a ``requests`` response instead, whose
+  ``iter_content()`` cuts the body into 1-byte chunks; that costs more and is printed on its own line. Under
+  the table: the lxml floor of the same bytes (``etree.fromstring`` + a walk over every element, measured by
+  the driver) and ours / floor (the goal is at most 2);
 - heap per parsed Message: tracemalloc growth per ``Message.from_xml`` of a 36-field GetItem message;
 - import: CPU time of ``import exchangelib`` (with bytecode caches), best of 7 fresh interpreters per
   side, taken in turns.
 
-Ours only: the lxml floor (parse + walk of the same message), and the local server's CPU per FindItem page
+Ours only: the older lxml floor (parse + walk of bench_parse.MESSAGE x 2000, indented, in a bare m:Items: the
+heap row's document, not what either library parses in the fetch rows), and the local server's CPU per FindItem page
 (100 items, IdOnly) when paging a folder of ``--items`` and of ``--server-items`` messages: it should not
 grow with the folder's size.
 
@@ -31,12 +60,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
 PEER_VERSION = "5.6.0"
@@ -51,13 +81,147 @@ def default_venv() -> Path:
 
 
 # --------------------------------------------------------------------------------------------------------
-# Child side: runs under either package. Imports only exchangelib, lxml and the standard library.
+# Child side: runs under either package. Imports only exchangelib, requests, lxml and the standard library.
 # --------------------------------------------------------------------------------------------------------
+_BODY_CHILD = re.compile(rb"<(?:[\w.-]+:)?Body\b[^>]*>\s*<(?:[\w.-]+:)?([\w.-]+)")
+
+
+class RequestCounter:
+    """Counts the HTTP requests a child sends, by wrapping ``requests.adapters.HTTPAdapter.send`` (both
+    libraries send through a plain HTTPAdapter; NTLM's handshake legs go through it too, not through
+    ``Session.send``). A request answered 401 is an authentication leg (the server adds its latency only to
+    authenticated EWS requests); every other one is an EWS round trip, named by the first element in its SOAP
+    body. ``waves`` is the number of disjoint time spans those round trips cover: requests that overlap in time
+    share one span, so it is the number of latencies a run must wait through one after the other."""
+
+    def __init__(self) -> None:
+        import requests.adapters
+
+        self.calls: List[Tuple[str, int, float, float]] = []
+        original = requests.adapters.HTTPAdapter.send
+        calls = self.calls
+
+        def send(adapter: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+            body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
+            m = _BODY_CHILD.search(body[:4096])
+            t0 = time.perf_counter()
+            response = original(adapter, request, *args, **kwargs)
+            calls.append((m.group(1).decode() if m else "?", response.status_code, t0, time.perf_counter()))
+            return response
+
+        requests.adapters.HTTPAdapter.send = send  # type: ignore[method-assign]
+
+    def reset(self) -> None:
+        self.calls.clear()
+
+    def summary(self) -> Dict[str, Any]:
+        ews = sorted((c for c in self.calls if c[1] != 401), key=lambda c: c[2])
+        by_op: Dict[str, int] = {}
+        for op, *_ in ews:
+            by_op[op] = by_op.get(op, 0) + 1
+        waves, end = 0, float("-inf")
+        for _, _, t0, t1 in ews:
+            if t0 >= end:
+                waves += 1
+                end = t1
+            else:
+                end = max(end, t1)
+        return {"ews": len(ews), "by_op": by_op, "waves": waves, "auth": len(self.calls) - len(ews)}
+
+
+def getitem_path(side: str) -> Callable[[bytes], List[Any]]:
+    """A function from the bytes of a GetItem response to the list of its items, through the library's own
+    response-handling functions, without HTTP (see the module docstring for what each side runs)."""
+    if side == "ours":
+        from types import SimpleNamespace
+
+        from exchangelib.protocol import Protocol
+        from exchangelib.services.get_item import parse_items_container
+        from exchangelib.soap import response_message_error
+        from exchangelib.xml import MNS
+
+        # _handle_response reads only the status (and headers, on a 503/429) of the response, and the
+        # endpoint (in error messages) of the protocol
+        stub_protocol = SimpleNamespace(service_endpoint="https://127.0.0.1/EWS/Exchange.asmx")
+        stub_response = SimpleNamespace(status_code=200, headers={})
+        response_messages = f"{{{MNS}}}ResponseMessages"
+
+        def ours(data: bytes) -> List[Any]:
+            # Protocol._attempt -> _handle_response: parse, split_envelope, Fault, ErrorServerBusy, server_version
+            _, body, _ = Protocol._handle_response(stub_protocol, stub_response, data, "GetItem")  # type: ignore
+            response = body[0]  # EWSService._post
+            out: List[Any] = []
+            for msg in list(response.find(response_messages)):  # EWSService._response_messages / _results
+                exc = response_message_error(msg, "GetItem")
+                if exc is not None:
+                    out.append(exc)
+                    continue
+                items = parse_items_container(msg, None)  # GetItem.parse_message
+                out.extend(items[:1] if items else [None])
+            return out
+
+        return ours
+
+    import requests
+
+    from exchangelib import DELEGATE, Account, Configuration, Credentials, Version
+    from exchangelib.services import GetItem
+    from exchangelib.util import DummyResponse
+    from exchangelib.version import EXCHANGE_2016
+
+    # An account that never touches the network: the version is given, so nothing is probed
+    config = Configuration(service_endpoint="https://127.0.0.1/EWS/Exchange.asmx", credentials=Credentials("u", "p"),
+                           version=Version(build=EXCHANGE_2016))
+    account = Account("john@example.com", config=config, autodiscover=False, access_type=DELEGATE)
+    svc = GetItem(account=account)
+
+    def peer(data: bytes, response: Any) -> List[Any]:
+        # EWSService._get_response_xml after its HTTP request, then GetItem.call's _get_elements_in_response /
+        # _elems_to_objs (GetItem._elem_to_obj: Message.from_xml(elem, account))
+        header, body = svc._get_soap_parts(response=response)
+        if header is not None:
+            svc._update_api_version(api_version=account.version.api_version, header=header)
+        messages = svc._get_soap_messages(body=body)
+        return list(svc._elems_to_objs(svc._get_elements_in_response(response=messages)))
+
+    if side == "peer":  # DummyResponse, as the peer's own EWSService.parse(): iter_content() is the bytes
+        return lambda data: peer(data, DummyResponse(content=data, status_code=200))
+
+    def as_http(data: bytes) -> List[Any]:
+        # What a non-streamed requests.Response hands the peer: iter_content() slices the read body into
+        # 1-byte chunks, which its BytesGeneratorIO feeds to lxml
+        r = requests.models.Response()
+        r._content, r._content_consumed, r.status_code = data, True, 200
+        return peer(data, r)
+
+    return as_http
+
+
 def child(task: str, spec: Dict[str, Any]) -> Dict[str, Any]:
     import exchangelib
-    from exchangelib import DELEGATE, NTLM, Account, Configuration, Credentials
 
     out: Dict[str, Any] = {"version": getattr(exchangelib, "__version__", "?"), "file": exchangelib.__file__}
+    if task == "getitem":
+        import gc
+
+        data = Path(spec["doc_file"]).read_bytes()
+        convert = getitem_path(spec["variant"])
+        first = convert(data)  # warm-up: imports, caches
+        if len(first) != spec["expect"] or getattr(first[0], "subject", None) != spec["subject"] \
+                or any(isinstance(i, Exception) or type(i).__name__ != "Message" for i in first):
+            raise RuntimeError(f"getitem: got {len(first)} results, the first {first[0]!r}")
+        del first
+        best = float("inf")
+        for _ in range(spec["rounds"]):
+            gc.collect()
+            t = time.process_time()
+            items = convert(data)
+            best = min(best, time.process_time() - t)
+            del items
+        out["us_per_item"] = best / spec["expect"] * 1e6
+        return out
+    from exchangelib import DELEGATE, NTLM, Account, Configuration, Credentials
+
     if task == "memory":
         import gc
         import tracemalloc
@@ -83,10 +247,13 @@ def child(task: str, spec: Dict[str, Any]) -> Dict[str, Any]:
     config = Configuration(service_endpoint=spec["url"], credentials=Credentials(spec["user"], spec["password"]),
                            auth_type=NTLM)
     account = Account(spec["address"], config=config, autodiscover=False, access_type=DELEGATE)
+    counter = RequestCounter()
     folder = account.inbox / spec["folder"]  # warm-up: version probe, NTLM handshake, folder lookup
     runs: List[float] = []
     cpu: List[float] = []
+    sent: List[Dict[str, Any]] = []
     for _ in range(spec["repeat"]):
+        counter.reset()
         t0, c0 = time.perf_counter(), time.process_time()
         if task == "iterate":
             n = sum(1 for _ in folder.all().only("subject"))
@@ -99,10 +266,13 @@ def child(task: str, spec: Dict[str, Any]) -> Dict[str, Any]:
             raise ValueError(task)
         runs.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
+        sent.append(counter.summary())
         if n != spec["expect"]:
             raise RuntimeError(f"{task}: got {n} items, expected {spec['expect']}")
     out["seconds"] = min(runs)
     out["cpu_seconds"] = min(cpu)
+    out["requests"] = sent[runs.index(min(runs))]  # of the run whose time is shown
+    out["requests_all_runs"] = sent
     out["items"] = spec["expect"]
     return out
 
@@ -186,7 +356,9 @@ def page_cpu(pid: int, folder: Any, n: int) -> float:
     return (server_cpu_seconds(pid) - c0) * 1000 / (n / 100)
 
 
-def lxml_floor_us(doc: bytes) -> float:
+def lxml_floor_us(doc: bytes, items: Optional[int] = None) -> float:
+    """Best CPU microseconds per item of ``etree.fromstring(doc)`` plus a walk over every element; ``items``
+    defaults to the number of children of the root."""
     from lxml import etree
 
     best = float("inf")
@@ -195,7 +367,37 @@ def lxml_floor_us(doc: bytes) -> float:
         root = etree.fromstring(doc)
         n = sum(1 for _ in root.iter())
         best = min(best, time.process_time() - t)
-    return best / len(root) * 1e6 if n else 0.0
+    return best / (items or len(root)) * 1e6 if n else 0.0
+
+
+def getitem_response(message: str, n: int) -> bytes:
+    """A GetItem response of ``n`` copies of ``message`` as Exchange writes one: an envelope with its
+    ServerVersionInfo header, one successful GetItemResponseMessage per item (one per requested id), no
+    whitespace between elements. The indentation inside ``message`` is removed (whitespace-only text of
+    elements that have children and whitespace-only tails); text content stays as it is."""
+    from lxml import etree
+
+    from exchangelib.xml import MNS, SOAPNS, TNS
+
+    elem = etree.fromstring(message.encode())
+    for e in elem.iter():
+        if len(e) and e.text is not None and not e.text.strip():
+            e.text = None
+        if e.tail is not None and not e.tail.strip():
+            e.tail = None
+    one = etree.tostring(elem, encoding="unicode")
+    declaration = f' xmlns:t="{TNS}"'
+    if one.count(declaration) != 1:
+        raise ValueError("expected one declaration of the t: prefix, on the message")
+    one = one.replace(declaration, "", 1)  # declared once, on m:GetItemResponse, as Exchange does
+    xsi_xsd = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema"'
+    head = (f'<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="{SOAPNS}"><s:Header>'
+            f'<h:ServerVersionInfo MajorVersion="15" MinorVersion="20" MajorBuildNumber="7452" MinorBuildNumber="50" '
+            f'Version="V2018_01_08" xmlns:h="{TNS}" xmlns="{TNS}" {xsi_xsd}/></s:Header><s:Body {xsi_xsd}>'
+            f'<m:GetItemResponse xmlns:m="{MNS}" xmlns:t="{TNS}"><m:ResponseMessages>')
+    each = (f'<m:GetItemResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode>'
+            f'<m:Items>{one}</m:Items></m:GetItemResponseMessage>')
+    return (head + each * n + "</m:ResponseMessages></m:GetItemResponse></s:Body></s:Envelope>").encode()
 
 
 def ratio(ours: Optional[float], peer: Optional[float]) -> str:
@@ -208,6 +410,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--latencies", default="0,20", help="added server latencies in ms, comma-separated")
     p.add_argument("--server-items", type=int, default=20000, help="messages in the big folder (0: skip)")
     p.add_argument("--repeat", type=int, default=3, help="runs per workload; the best is shown")
+    p.add_argument("--getitem-items", type=int, default=1000,
+                   help="messages in the GetItem response parsed by both sides (the 'GetItem response' row)")
     p.add_argument("--venv", type=Path, default=None, help=f"the peer's virtualenv (default {default_venv()})")
     p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -239,10 +443,21 @@ def main(argv: Optional[List[str]] = None) -> int:
         Path(doc_file).write_bytes(doc)
         mem = {side: run_child(py, side == "ours", "memory", {"doc_file": doc_file})["bytes_per_item"]
                for side, py in (("ours", ours_python), ("peer", peer_python))}
+        response = getitem_response(MESSAGE, args.getitem_items)
+        response_file = os.path.join(tmp, "getitem.xml")
+        Path(response_file).write_bytes(response)
+        gi_spec = {"doc_file": response_file, "expect": args.getitem_items, "rounds": max(args.repeat, 5),
+                   "subject": "Quarterly numbers, final version"}
+        getitem = {variant: run_child(ours_python if variant == "ours" else peer_python, variant == "ours",
+                                      "getitem", dict(gi_spec, variant=variant,
+                                                      rounds=gi_spec["rounds"] if variant != "peer-http" else 3))
+                   ["us_per_item"] for variant in ("ours", "peer", "peer-http")}
+        response_floor = lxml_floor_us(response, args.getitem_items)
         imp = import_ms({"ours": ours_python, "peer": peer_python})
         per_page: Dict[str, float] = {}
         results: Dict[Tuple[str, float, str], Dict[str, Any]] = {}
-        for latency in [float(x) for x in args.latencies.split(",") if x.strip()]:
+        latencies = [float(x) for x in args.latencies.split(",") if x.strip()]
+        for latency in latencies:
             proc, url = start_server(latency)
             try:
                 account = account_for(url)
@@ -274,6 +489,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 o = results[("fetch", 0, "ours")]["cpu_seconds"] / len(ids) * 1e6
                 q = results[("fetch", 0, "peer")]["cpu_seconds"] / len(ids) * 1e6
                 rows.append(("fetch: client CPU per item, 0 ms (us)", o, q, "us"))
+        rows.append(("GetItem response -> items, CPU per item (us)", getitem["ours"], getitem["peer"], "us"))
         rows.append(("heap per parsed Message, 36 fields (bytes)", mem["ours"], mem["peer"], "B"))
         rows.append(("import exchangelib, CPU (ms)", imp["ours"], imp["peer"], "ms"))
         floor = lxml_floor_us(doc)
@@ -285,7 +501,29 @@ def main(argv: Optional[List[str]] = None) -> int:
     for label, o, q, unit in rows:
         fmt = "{:>10.3f}" if unit == "s" else "{:>10.0f}" if unit in ("B",) else "{:>10.1f}"
         print(f"{label:<{width}}  {fmt.format(o)}  {fmt.format(q)}  {ratio(o, q):>6}")
-    print(f"\nlxml floor (parse + walk of the same message): {floor:.1f} us per item")
+    print(f"\nGetItem response of {args.getitem_items} messages, {len(response)} bytes without indentation:")
+    print(f"  lxml floor (etree.fromstring + walk of the same bytes): {response_floor:.1f} us per item")
+    print(f"  ours / lxml floor: {getitem['ours'] / response_floor:.2f} (goal <= 2); "
+          f"peer / lxml floor: {getitem['peer'] / response_floor:.2f}")
+    print(f"  peer fed as its HTTP path feeds it (requests' iter_content(), 1-byte chunks): "
+          f"{getitem['peer-http']:.1f} us per item")
+    print(f"lxml floor of bench_parse.MESSAGE x 2000, indented, in a bare m:Items (the heap row's document): "
+          f"{floor:.1f} us per item")
+    print("\nfilter(), 10 full items: EWS requests per run (NTLM 401 legs counted apart) and the round-trip floor "
+          "of the ratio,\n(sequential round trips x latency) / peer's time")
+    for latency in latencies:
+        counts = {side: results[("filter", latency, side)]["requests"] for side in ("ours", "peer")}
+        waves = counts["ours"]["waves"]
+        peer_s = results[("filter", latency, "peer")]["seconds"]
+        for side, c in counts.items():
+            ops = ", ".join(f"{op} {k}" for op, k in sorted(c["by_op"].items()))
+            seen = sorted({(r["ews"], r["waves"]) for r in results[("filter", latency, side)]["requests_all_runs"]})
+            varies = f" (runs differ: requests, sequential = {seen})" if len(seen) > 1 else ""
+            print(f"  {latency:g} ms, {side}: {c['ews']} requests ({ops}), {c['waves']} sequential, "
+                  f"{c['auth']} auth legs{varies}")
+        print(f"  {latency:g} ms: round-trip floor of the ratio {waves} x {latency:g} ms / {peer_s:.3f} s = "
+              f"{waves * latency / 1000 / peer_s:.2f} (measured ratio "
+              f"{ratio(results[('filter', latency, 'ours')]['seconds'], peer_s)})")
     for size, ms in per_page.items():
         print(f"local server CPU per 100-item FindItem page, folder of {size} items: {ms:.1f} ms")
     return 0
