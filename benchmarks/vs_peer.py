@@ -43,7 +43,9 @@ Workloads:
   ``EWSService.parse()`` does. Its HTTP path hands ``to_xml`` a ``requests`` response instead, whose
   ``iter_content()`` cuts the body into 1-byte chunks; that costs more and is printed on its own line. Under
   the table: the lxml floor of the same bytes (``etree.fromstring`` + a walk over every element, measured by
-  the driver) and ours / floor (the goal is at most 2);
+  the driver) and ours / floor (the goal is at most 2), and a bare Python reader of the same bytes (the parse,
+  then each element's tag looked up in a dict and its text read, nothing built or converted): the least any
+  pure-Python code on lxml pays that reads every element, which puts the goal in proportion;
 - heap per parsed Message: tracemalloc growth per ``Message.from_xml`` of a 36-field GetItem message;
 - import: CPU time of ``import exchangelib`` (with bytecode caches), best of 7 fresh interpreters per
   side, taken in turns.
@@ -370,6 +372,26 @@ def lxml_floor_us(doc: bytes, items: Optional[int] = None) -> float:
     return best / (items or len(root)) * 1e6 if n else 0.0
 
 
+def bare_reader_us(doc: bytes, items: int) -> float:
+    """Best CPU microseconds per item of the least any Python code pays that turns every element into something:
+    ``etree.fromstring(doc)``, then for every element its tag looked up in a dict (as any dispatcher on element
+    names does) and its text read. No objects are built and nothing is converted: the lower bound of a pure-Python
+    reader on lxml, to set beside the floor."""
+    from lxml import etree
+
+    best = float("inf")
+    names: Dict[str, int] = {}
+    for _ in range(5):
+        t = time.process_time()
+        root = etree.fromstring(doc)
+        get = names.get
+        for e in root.iter():
+            get(e.tag)
+            e.text
+        best = min(best, time.process_time() - t)
+    return best / items * 1e6
+
+
 def getitem_response(message: str, n: int) -> bytes:
     """A GetItem response of ``n`` copies of ``message`` as Exchange writes one: an envelope with its
     ServerVersionInfo header, one successful GetItemResponseMessage per item (one per requested id), no
@@ -453,6 +475,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                                                       rounds=gi_spec["rounds"] if variant != "peer-http" else 3))
                    ["us_per_item"] for variant in ("ours", "peer", "peer-http")}
         response_floor = lxml_floor_us(response, args.getitem_items)
+        bare = bare_reader_us(response, args.getitem_items)
         imp = import_ms({"ours": ours_python, "peer": peer_python})
         per_page: Dict[str, float] = {}
         results: Dict[Tuple[str, float, str], Dict[str, Any]] = {}
@@ -505,6 +528,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"  lxml floor (etree.fromstring + walk of the same bytes): {response_floor:.1f} us per item")
     print(f"  ours / lxml floor: {getitem['ours'] / response_floor:.2f} (goal <= 2); "
           f"peer / lxml floor: {getitem['peer'] / response_floor:.2f}")
+    print(f"  bare Python reader (the parse, then every element's tag looked up and text read, nothing built): "
+          f"{bare:.1f} us per item = {bare / response_floor:.2f} x the floor")
     print(f"  peer fed as its HTTP path feeds it (requests' iter_content(), 1-byte chunks): "
           f"{getitem['peer-http']:.1f} us per item")
     print(f"lxml floor of bench_parse.MESSAGE x 2000, indented, in a bare m:Items (the heap row's document): "

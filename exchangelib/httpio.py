@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 import zlib
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from .errors import ResponseTooLargeError
 
@@ -36,12 +36,25 @@ def note_connection(conn: Any) -> Any:
     return conn
 
 
+#: read() functions of response classes -> whether they take decode_content (inspect.signature costs ~30 us,
+#: and this is asked once per response)
+_DECODE_CONTENT: Dict[Any, bool] = {}
+
+
 def _takes_decode_content(read: Any) -> bool:
+    func = getattr(read, "__func__", None)  # a method of the response's class: its answer is the class's
+    if func is not None:
+        known = _DECODE_CONTENT.get(func)
+        if known is not None:
+            return known
     try:
         params = inspect.signature(read).parameters
     except (TypeError, ValueError):
         return True  # no signature to read: assume urllib3's
-    return "decode_content" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+    takes = "decode_content" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+    if func is not None and len(_DECODE_CONTENT) < 64:
+        _DECODE_CONTENT[func] = takes
+    return takes
 
 
 class _Watchdog:
