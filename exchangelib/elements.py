@@ -416,12 +416,7 @@ class EWSElement(metaclass=_ElementType):
 
     @classmethod
     def from_xml(cls: Type[T], elem: Element, account: Any = None) -> T:
-        """Build an instance from its element. Unknown child elements are ignored.
-
-        The hot loop of every response: it walks the children once, looks each tag up in ``_PLANS`` and, for
-        the common field kinds (text, booleans, integers, timestamps, nested ids and mailboxes), does what the
-        field's ``from_xml`` would do without calling it (see :meth:`Field.parse_plan`).
-        """
+        """Build an instance from its element. Unknown child elements are ignored."""
         if cls._COMPACT:
             return _compact_from_xml(cls, elem, account)
         obj = cls.__new__(cls)
@@ -442,52 +437,7 @@ class EWSElement(metaclass=_ElementType):
             value = tf.from_text(elem.text)
             if value is not None:
                 d[tf.name] = value
-        plans = cls._PLANS
-        for child in elem:
-            p = plans.get(child.tag)
-            if p is None:
-                continue
-            name, kind, arg, repeated = p
-            if kind == PARSE_TEXT:
-                text = child.text
-                d[name] = "" if text is None else text
-                continue
-            if kind == PARSE_SHARED:
-                text = child.text
-                d[name] = "" if text is None else _intern(text)
-                continue
-            if kind == PARSE_BOOL:
-                text = child.text
-                value = _BOOLEANS.get(text)  # type: ignore[arg-type]
-                if value is None:
-                    value = arg.from_text(text)
-            elif kind == PARSE_DATETIME:
-                text = child.text
-                value = _DATETIMES.get(text)  # type: ignore[arg-type]
-                if value is None:
-                    value = arg.from_text(text, account)
-            elif kind == PARSE_INT:
-                text = child.text
-                try:
-                    value = int(text)  # type: ignore[arg-type]
-                except (TypeError, ValueError):
-                    value = arg.from_text(text)
-            elif kind == PARSE_COMPACT:
-                value = _compact_from_xml(arg, child, account)
-            elif kind == PARSE_WRAPPED:
-                value = _wrapped(arg, child, account)
-            elif kind == PARSE_LIST:
-                value = _listed(arg, child, account)
-            else:
-                value = arg(child, account)
-            if value is None:
-                continue
-            if name is None:
-                name, value = value
-            if repeated:
-                d.setdefault(name, []).append(value)
-            else:
-                d[name] = value
+        _read_children(cls, obj, d, elem, account)
         for a, b in cls._SAME_TEXT:
             # Two fields that usually hold the same text (a message's subject and conversation topic): one
             # string object instead of two equal ones.
@@ -694,21 +644,29 @@ def _compact_from_xml(cls: Any, elem: Element, account: Any) -> Any:
         value = tf.from_text(elem.text)
         if value is not None:
             object.__setattr__(obj, SLOT_PREFIX + tf.name, value)
+    _read_children(cls, obj, None, elem, account)
+    return obj
+
+
+def _read_children(cls: Any, obj: Any, d: Optional[Dict[str, Any]], elem: Element, account: Any) -> None:
+    """The hot loop of every response: read ``elem``'s children into ``obj`` by the class's ``_PLANS``, into the
+    instance dict ``d``, or (``d`` None: compact classes) into slots through their setters. For the common field
+    kinds (text, booleans, integers, timestamps, nested ids and mailboxes) it does what the field's ``from_xml``
+    would do without calling it (see :meth:`Field.parse_plan`)."""
     plans = cls._PLANS
     for child in elem:
         p = plans.get(child.tag)
         if p is None:
             continue
-        put, kind, arg, repeated = p
+        where, kind, arg, repeated = p
+        value: Any
         if kind == PARSE_TEXT:
             text = child.text
-            put(obj, "" if text is None else text)
-            continue
-        if kind == PARSE_SHARED:
+            value = "" if text is None else text
+        elif kind == PARSE_SHARED:
             text = child.text
-            put(obj, "" if text is None else _intern(text))
-            continue
-        if kind == PARSE_BOOL:
+            value = "" if text is None else _intern(text)
+        elif kind == PARSE_BOOL:
             text = child.text
             value = _BOOLEANS.get(text)  # type: ignore[arg-type]
             if value is None:
@@ -732,25 +690,28 @@ def _compact_from_xml(cls: Any, elem: Element, account: Any) -> Any:
             value = _listed(arg, child, account)
         else:
             value = arg(child, account)
+            if value is None:
+                continue
+            if where is None:  # a group parser names the field it read
+                where, value = value
+                if d is None and not repeated:
+                    where = cls._SLOT_SETTERS[where]
         if value is None:
             continue
-        if put is None:
-            name, value = value
-            if not repeated:
-                cls._SLOT_SETTERS[name](obj, value)
-                continue
+        if d is not None:
+            if repeated:
+                d.setdefault(where, []).append(value)
+            else:
+                d[where] = value
         elif not repeated:
-            put(obj, value)
-            continue
+            where(obj, value)
         else:
-            name = put
-        slot = SLOT_PREFIX + name
-        values = getattr(obj, slot, None)
-        if values is None:
-            object.__setattr__(obj, slot, [value])
-        else:
-            values.append(value)
-    return obj
+            slot = SLOT_PREFIX + where
+            values = getattr(obj, slot, None)
+            if values is None:
+                object.__setattr__(obj, slot, [value])
+            else:
+                values.append(value)
 
 
 def _wrapped(classes: Dict[str, Any], elem: Element, account: Any) -> Any:
