@@ -15,15 +15,27 @@ keep working), and no test inherits sessions, or a closed pool, from another.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
-from typing import Any, Callable, Iterator, List
 
-import pytest
-from hypothesis.configuration import set_hypothesis_home_dir
+# Byte-code caches go to a temp directory, never into the checkout: for this process (the test command starts
+# Python with -B, so nothing was written before this point) and for every Python process the tests start
+# (they inherit the environment). An explicit PYTHONPYCACHEPREFIX (CI sets one) is kept.
+_PYCACHE = os.environ.get("PYTHONPYCACHEPREFIX") or os.path.join(
+    tempfile.gettempdir(), f"exchangelib-tests-pycache-{os.getuid()}")
+os.environ["PYTHONPYCACHEPREFIX"] = _PYCACHE
+sys.pycache_prefix = _PYCACHE
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
-from exchangelib.protocol import BaseProtocol, Protocol
-from exchangelib.testing import LocalExchange
-from tests.testing.conftest import ews_server, local_exchange  # noqa: F401 - re-exported fixtures
+from typing import Any, Callable, Iterator, List  # noqa: E402
+
+import pytest  # noqa: E402
+from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
+
+from exchangelib.protocol import BaseProtocol, Protocol  # noqa: E402
+from exchangelib.testing import LocalExchange  # noqa: E402
+from tests.testing.conftest import ews_server, local_exchange  # noqa: F401,E402 - re-exported fixtures
 
 # Hypothesis keeps its example database in a temp directory: the test run writes nothing into the checkout.
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), f"exchangelib-tests-hypothesis-{os.getuid()}"))

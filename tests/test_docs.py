@@ -19,7 +19,7 @@ DOCS = REPO / "docs"
 README = REPO / "README.rst"
 
 DEMO_COMMAND = "python3 -m pip install -e . && python3 -m exchangelib demo"
-TEST_COMMAND = 'python3 -m pip install -e ".[test]" && python3 -m pytest -q'
+TEST_COMMAND = 'python3 -m pip install -e ".[test]" && python3 -B -m pytest -q'
 
 # Pages promised by the README and the docs' table of contents.
 PAGES = [
@@ -110,7 +110,7 @@ def test_tox_and_travis_run_the_same_suite_and_the_docs_build():
     assert envs == ["py39", "py310", "py311", "py312", "py313", "docs", "mypy"]
     assert tox["testenv"]["extras"].strip() == "test"
     # The README's pytest invocation, with tox's interpreter and optional extra arguments.
-    assert tox["testenv"]["commands"].strip() == "python -m pytest -q {posargs}"
+    assert tox["testenv"]["commands"].strip() == "python -B -m pytest -q {posargs}"
     assert "sphinx-build -W" in tox["testenv:docs"]["commands"]
 
     travis = (REPO / ".travis.yml").read_text(encoding="utf-8")
