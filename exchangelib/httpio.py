@@ -7,7 +7,13 @@ One daemon thread serves every deadline of the process.
 
 :func:`read_capped` reads a streamed response body in chunks and decompresses it itself (gzip or
 deflate), so neither the bytes on the wire nor the inflated bytes can pass ``limit``: a 1 MB gzip
-bomb stops after ``limit`` bytes of output instead of filling the memory.
+bomb stops after ``limit`` bytes of output instead of filling the memory. :func:`iter_capped` is the
+same read, chunk by chunk, for bodies that are consumed as they arrive (a streamed attachment).
+
+:class:`StreamDeadline` is the deadline of such a streamed body, which may legitimately take long: the
+server must keep it moving (no gap longer than ``stall`` seconds between chunks) and keep up a minimum
+throughput (``seconds`` plus one second per ``min_rate`` bytes received), while the time the consumer
+spends between chunks (:meth:`StreamDeadline.pause`) does not count.
 """
 from __future__ import annotations
 
@@ -19,7 +25,8 @@ import socket
 import threading
 import time
 import zlib
-from typing import Any, Dict, List, Optional, Tuple
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from .errors import ResponseTooLargeError
 
@@ -107,17 +114,43 @@ class Deadline:
         self._lock = threading.Lock()
         self._conn: Any = None
         self._raw: Any = None  # the urllib3 response, once the headers are in
+        self.paused = False
+        self._queued = False  # in the watchdog's heap (at most once)
 
     def __enter__(self) -> "Deadline":
         _current.deadline = self
-        if self.seconds:
-            _WATCHDOG.add(self)
+        self.arm()
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self.disarm()
+        _current.deadline = None
+
+    def arm(self) -> None:
+        """Start watching (``with deadline:`` does this, and tracks the connection too)."""
+        if self.seconds:
+            with self._lock:
+                if self._queued:
+                    return
+                self._queued = True
+            _WATCHDOG.add(self)
+
+    def disarm(self) -> None:
         with self._lock:
             self.done = True
-        _current.deadline = None
+
+    @contextmanager
+    def tracking(self) -> Iterator["Deadline"]:
+        """While sending the request: remember the connection it uses, so :meth:`fire` can shut it down."""
+        previous = getattr(_current, "deadline", None)
+        _current.deadline = self
+        try:
+            yield self
+        finally:
+            _current.deadline = previous
+
+    def progress(self, nbytes: int) -> None:
+        """``nbytes`` more of the body arrived (a plain deadline does not care)."""
 
     def remaining(self) -> Optional[float]:
         if not self.seconds:
@@ -126,17 +159,30 @@ class Deadline:
 
     def check(self) -> bool:
         """True (and marked expired) if the deadline has passed."""
-        if self.seconds and time.monotonic() >= self.at:
+        if self.seconds and not self.paused and self._should_fire(time.monotonic()):
             self.expired = True
         return self.expired
 
+    def _should_fire(self, now: float) -> bool:
+        return now >= self.at
+
     def fire(self) -> None:
+        requeue = False
         with self._lock:
             if self.done:
                 return
-            self.expired = True
+            if self.paused:
+                self._queued = False  # resume() queues it again
+                return
+            if not self._should_fire(time.monotonic()):
+                requeue = True  # moved later since it was queued (a stream made progress): look again then
+            else:
+                self.expired = True
             conn = self._conn
             raw = self._raw
+        if requeue:
+            _WATCHDOG.add(self)
+            return
         sock = getattr(conn, "sock", None)
         if sock is None and raw is not None:
             # http.client hands the socket over to the response when the server said "Connection: close"
@@ -148,6 +194,66 @@ class Deadline:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+class StreamDeadline(Deadline):
+    """The deadline of a response body that is consumed while it arrives, and may rightly take long.
+
+    Time counts only while the reader waits for the server (not between :meth:`pause` and :meth:`resume`,
+    while the consumer works on a chunk). The server must send something at least every ``stall``
+    seconds, and keep up ``min_rate`` bytes a second on average after a grace of ``seconds``: the
+    body's waiting time may not pass ``seconds + received / min_rate``. ``cause`` says which bound fired
+    (``"stall"`` or ``"rate"``). ``min_rate=None``: only the stall bound; ``seconds=None``: no deadline at all.
+    """
+
+    def __init__(self, seconds: Optional[float], min_rate: Optional[float] = None, stall: Optional[float] = None):
+        super().__init__(seconds)
+        self.min_rate = min_rate if min_rate and min_rate > 0 else None
+        self.stall = min(stall, seconds) if (stall and seconds) else seconds
+        self.received = 0
+        self.cause: Optional[str] = None
+        self._start = self._last = time.monotonic()  # wall-clock times, shifted by the time spent paused
+        self._paused_at = 0.0
+        self.at = self._compute_at()
+
+    def _compute_at(self) -> float:
+        if not self.seconds:
+            return float("inf")
+        stall = self._last + (self.stall or self.seconds)
+        if not self.min_rate:
+            return stall  # no rate bound: only the stall bound
+        return min(self._start + self.seconds + self.received / self.min_rate, stall)
+
+    def _should_fire(self, now: float) -> bool:
+        if now < self.at:
+            return False
+        self.cause = "stall" if now >= self._last + (self.stall or 0) else "rate"
+        return True
+
+    def progress(self, nbytes: int) -> None:
+        with self._lock:
+            self.received += nbytes
+            self._last = time.monotonic()
+            self.at = self._compute_at()  # only ever later: the watchdog looks again when the old time comes
+
+    def pause(self) -> None:
+        """The consumer has a chunk: its time is not the server's."""
+        with self._lock:
+            if self.paused or self.done:
+                return
+            self.paused = True
+            self._paused_at = time.monotonic()
+
+    def resume(self) -> None:
+        with self._lock:
+            if not self.paused or self.done:
+                return
+            idle = time.monotonic() - self._paused_at
+            self._start += idle
+            self._last += idle
+            self.at = self._compute_at()
+            self.paused = False
+        self.arm()  # unless still queued: then the watchdog finds the new time when the old one comes
 
 
 _INFLATE_STEP = 1 << 20
@@ -165,22 +271,38 @@ def read_capped(raw: Any, content_encoding: str, limit: int, deadline: Optional[
     '<' characters (counted as it comes in). Stops reading (returns what was read) when ``deadline`` has
     expired; the caller checks ``deadline.expired``.
     """
+    return b"".join(iter_capped(raw, content_encoding, limit, deadline, chunk_size, max_tags))
+
+
+def iter_capped(raw: Any, content_encoding: str, limit: int, deadline: Optional[Deadline] = None,
+                chunk_size: int = 65536, max_tags: Optional[int] = None, partial: bool = False) -> Iterator[bytes]:
+    """:func:`read_capped`, yielding the (decompressed) body chunk by chunk instead of joining it.
+
+    Each chunk read off the wire is reported to ``deadline.progress()``. When ``deadline`` has expired
+    the iteration just stops: the caller checks ``deadline.expired`` before trusting the end of the body.
+    ``partial=True`` returns whatever has arrived (up to ``chunk_size``) instead of waiting for a full
+    chunk, where the response can (urllib3's ``read1``), so every byte that arrives counts as progress.
+    """
     tags = 0
     if deadline is not None:
         deadline._raw = raw
     enc = (content_encoding or "").strip().lower()
     decomp = zlib.decompressobj(wbits=47) if enc in ("gzip", "x-gzip", "deflate") else None
-    out: List[bytes] = []
     total = 0
     # urllib3's response takes decode_content (we inflate ourselves); a plain file object (a custom transport
     # adapter's, a test double's) has no such argument and returns the bytes as they are
     plain = not _takes_decode_content(raw.read)
+    read = raw.read
+    if partial and not plain and callable(getattr(raw, "read1", None)):
+        read = raw.read1
     while True:
         if deadline is not None and deadline.check():
-            return b""
-        chunk = raw.read(chunk_size) if plain else raw.read(chunk_size, decode_content=False)
+            return
+        chunk = read(chunk_size) if plain else read(chunk_size, decode_content=False)
         if not chunk:
             break
+        if deadline is not None:
+            deadline.progress(len(chunk))
         if decomp is None:
             total += len(chunk)
             if total > limit:
@@ -189,7 +311,7 @@ def read_capped(raw: Any, content_encoding: str, limit: int, deadline: Optional[
                 tags += chunk.count(b"<")
                 if tags > max_tags:
                     raise _too_many_tags(max_tags, limit)
-            out.append(chunk)
+            yield chunk
             continue
         # Inflate at most 1 MiB at a time: a small chunk of a bomb never turns into a big buffer at once
         pending = chunk
@@ -204,12 +326,13 @@ def read_capped(raw: Any, content_encoding: str, limit: int, deadline: Optional[
                 tags += data.count(b"<")
                 if tags > max_tags:
                     raise _too_many_tags(max_tags, limit)
-            out.append(data)
+            if data:
+                yield data
     if decomp is not None:
         data = decomp.flush()
         total += len(data)
         if total > limit:
             raise ResponseTooLargeError(f"The decompressed response is larger than the limit of {limit} bytes",
                                         limit=limit)
-        out.append(data)
-    return b"".join(out)
+        if data:
+            yield data

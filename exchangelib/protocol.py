@@ -105,6 +105,17 @@ class BaseProtocol:
     #: Most tags ('<' characters) accepted in one response: bounds the memory of the parsed tree (50 MB of
     #: tiny elements would need over a GB). Legitimate responses stay far below it (item bodies are escaped).
     MAX_RESPONSE_TAGS = 4_000_000
+    #: Largest streamed attachment download accepted (``attachment.fp``, ``attachment.save()``), in bytes of
+    #: response body after decompression: the file travels as base64, 4/3 of its size, so the default passes
+    #: files up to about 760 MB, far above Exchange Online's 150 MB message limit, while stopping an endless
+    #: stream before it fills a disk. These bytes are never held in memory, hence a limit apart from
+    #: max_response_size. Set per protocol with ``protocol.max_attachment_stream_size``.
+    MAX_ATTACHMENT_STREAM_SIZE = 1024 * 1024 * 1024
+    #: A streamed download may take longer than ``deadline`` only by keeping up this average rate, in bytes
+    #: per second (16 KiB/s = 128 kbit/s: below it a link is as good as stalled). Its waiting time may not
+    #: pass ``deadline + received / min_stream_rate``, and no gap between two reads may pass
+    #: min(TIMEOUT, deadline). Set per protocol with ``protocol.min_stream_rate``; None: no rate bound.
+    MIN_STREAM_RATE: Optional[float] = 16 * 1024
     DEFAULT_MAX_CONNECTIONS = 4
 
     def __init__(self, service_endpoint: str, credentials: Optional[BaseCredentials], auth_type: Optional[str],
@@ -120,6 +131,8 @@ class BaseProtocol:
         self.deadline: Optional[float] = self.DEADLINE
         self.max_response_size: int = self.MAX_RESPONSE_SIZE
         self.max_response_tags: int = self.MAX_RESPONSE_TAGS
+        self.max_attachment_stream_size: int = self.MAX_ATTACHMENT_STREAM_SIZE
+        self.min_stream_rate: Optional[float] = self.MIN_STREAM_RATE
         self._session_pool: "queue.LifoQueue[requests.Session]" = queue.LifoQueue()
         self._last_used = time.monotonic()
         self._sessions_created = 0
@@ -548,10 +561,17 @@ class Protocol(DirectoryMethods, BaseProtocol):
 
         A response that is not a stream (an error, a fault) is handled like :meth:`post`'s. A connection
         that drops mid-stream raises :class:`StreamInterrupted`; the caller decides whether to reconnect.
+
+        The connection legitimately stays open for the subscription's lifetime, so no overall deadline
+        applies; instead ``read_timeout`` bounds the silence between two reads, each envelope is capped
+        by ``max_response_size`` and ``max_response_tags`` (ResponseTooLargeError), and an envelope that
+        has begun must be complete within ``deadline`` seconds (else StreamInterrupted). The stream is
+        asked for uncompressed (a compressed one is refused: no inflating of unbounded chunks).
         """
         api_version = api_version or self.version.api_version
         data = wrap(payload, api_version, impersonation=impersonation)
         headers = {"X-AnchorMailbox": impersonation[1]} if impersonation else {}
+        headers["Accept-Encoding"] = "identity"
         session = self.get_session()
         r = None
         done = False
@@ -576,22 +596,51 @@ class Protocol(DirectoryMethods, BaseProtocol):
                                             f"(HTTP 401, auth type {self.auth_type})")
             assert r is not None
             if r.status_code != 200 or "chunked" not in (r.headers.get("Transfer-Encoding") or "").lower():
+                # One plain answer: read like post()'s, capped and within the deadline
+                deadline = Deadline(self.deadline)
                 try:
-                    header, body, _ = self._handle_response(r, r.content, operation)
+                    with deadline:
+                        content = self._read_content(r, deadline)
+                except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+                    if deadline.expired:
+                        raise self._deadline_error(operation) from e
+                    raise StreamInterrupted(f"{operation}: the answer from {self.service_endpoint} broke off: "
+                                            f"{type(e).__name__}") from e
+                if deadline.expired:
+                    raise self._deadline_error(operation)
+                try:
+                    header, body, _ = self._handle_response(r, content, operation)
                 except Retriable as e:
                     raise (e.error or TransportError(e.reason)) from None
                 yield body[0]
                 done = True
                 return
-            buffer = b""
+            encoding = (r.headers.get("Content-Encoding") or "identity").strip().lower()
+            if encoding != "identity":
+                raise TransportError(f"{operation}: {self.service_endpoint} compressed the stream ({encoding}) "
+                                     f"although asked not to; refused")
+            limit, max_tags = self.max_response_size, self.max_response_tags
+            buffer = bytearray()
+            scan_from = 0  # where the next envelope end may begin in buffer
+            started: Optional[float] = None  # when the envelope now in the buffer began to arrive
             try:
                 for chunk in r.iter_content(chunk_size=None):
                     buffer += chunk
                     while True:
-                        m = _ENVELOPE_END.search(buffer)
+                        m = _ENVELOPE_END.search(buffer, scan_from)
                         if m is None:
+                            # an end tag not complete yet starts at the last '<' (no tag can follow it)
+                            last = buffer.rfind(b"<", scan_from)
+                            scan_from = last if last >= 0 else len(buffer)
                             break
-                        envelope, buffer = buffer[:m.end()], buffer[m.end():]
+                        envelope = bytes(buffer[:m.end()])
+                        del buffer[:m.end()]
+                        scan_from, started = 0, None
+                        if envelope.count(b"<") > max_tags:
+                            raise ResponseTooLargeError(
+                                f"{operation}: a streamed envelope from {self.service_endpoint} has more than "
+                                f"{max_tags} XML tags; raise the protocol's max_response_tags if it is legitimate",
+                                limit=limit)
                         if xml_log.isEnabledFor(logging.DEBUG):
                             xml_log.debug("EWS %(operation)s streamed envelope\n%(xml_response)s",
                                           {"operation": operation, "xml_response": _log_text(redact_xml(envelope))})
@@ -603,7 +652,24 @@ class Protocol(DirectoryMethods, BaseProtocol):
                         if fault is not None:
                             raise fault_to_exception(fault, operation)
                         yield body[0]
-            except (requests.exceptions.RequestException, OSError) as e:
+                    if len(buffer) > limit:
+                        raise ResponseTooLargeError(
+                            f"{operation}: a streamed envelope from {self.service_endpoint} is larger than the "
+                            f"limit of {limit} bytes; the stream was closed. Raise the protocol's "
+                            f"max_response_size if it is legitimate.", limit=limit)
+                    if started is None:  # between envelopes: drop the whitespace, note when the next one begins
+                        blank = len(buffer) - len(buffer.lstrip())
+                        if blank:
+                            del buffer[:blank]
+                            scan_from = max(0, scan_from - blank)
+                        if buffer:
+                            started = time.monotonic()
+                    elif self.deadline and time.monotonic() - started > self.deadline:
+                        raise StreamInterrupted(
+                            f"{operation}: an envelope of the stream from {self.service_endpoint} was still "
+                            f"incomplete after the protocol's deadline of {self.deadline:g} s (the server "
+                            f"trickles or stalls); raise the deadline if it is just slow")
+            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
                 raise StreamInterrupted(f"{operation}: the stream from {self.service_endpoint} broke off: "
                                         f"{type(e).__name__}") from e
             if buffer.strip():

@@ -3,7 +3,11 @@
 :meth:`GetAttachment.call` returns attachment objects (a file's ``content``, an attached item with
 all its properties). :meth:`GetAttachment.stream_file_content` reads one file attachment's content
 straight off the HTTP response, decoding the base64 ``<t:Content>`` text as it arrives, so a file of
-any size passes through a few hundred kilobytes of memory.
+any size passes through a few hundred kilobytes of memory. The stream has the protections of a normal
+request, adapted to a download that may rightly be big and slow: a :class:`~exchangelib.httpio.StreamDeadline`
+(no stall longer than min(TIMEOUT, deadline), at least ``min_stream_rate`` on average after ``deadline``
+seconds, the consumer's own time not counted) and the ``max_attachment_stream_size`` cap. A stream that
+breaks, stalls or overflows raises; it never ends quietly with part of the file.
 
 https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getattachment-operation
 """
@@ -17,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List,
 
 from lxml import etree
 
-from ..errors import EWSError, MalformedResponseError, TransportError
+from ..errors import DeadlineExceededError, EWSError, MalformedResponseError, ResponseTooLargeError, TransportError
+from ..httpio import StreamDeadline, iter_capped
 from ..lazy import LazyModule
 from ..properties.attachments import ATTACHMENT_CLASSES
 from ..retry import Retriable
@@ -29,8 +34,10 @@ from .delete_attachment import attachment_id_text, attachment_ids_xml
 
 if TYPE_CHECKING:
     import requests
+    import urllib3.exceptions
 else:
     requests = LazyModule("requests")  # imported with the first request, not by ``import exchangelib``
+    urllib3 = LazyModule("urllib3")
 
 log = logging.getLogger(__name__)
 
@@ -105,16 +112,26 @@ class GetAttachment(EWSService):
             headers["X-AnchorMailbox"] = kwargs["impersonation"][1]
         data = wrap(self._payload([attachment_id]), self.version.api_version, **kwargs)
         # Only the request (up to the response headers) is retried; a stream that fails midway raises.
-        session, response = protocol.retry_policy.run(lambda: self._open_stream(data, headers))
+        session, response, deadline = protocol.retry_policy.run(lambda: self._open_stream(data, headers))
         parser = _ContentStreamParser(self.SERVICE_NAME)
+        limit = protocol.max_attachment_stream_size
         ok = False
         try:
             t0 = time.monotonic()
             total = 0
-            for raw in response.iter_content(STREAM_CHUNK_SIZE):
+            length = response.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > limit:
+                raise ResponseTooLargeError(f"The response is larger than the limit of {limit} bytes", limit=limit)
+            for raw in iter_capped(response.raw, response.headers.get("Content-Encoding", ""), limit, deadline,
+                                   STREAM_CHUNK_SIZE, partial=True):
                 for out in parser.feed(raw):
                     total += len(out)
+                    deadline.pause()  # the consumer's time with a chunk is not the server's
                     yield out
+                    deadline.resume()
+            if deadline.expired:  # the body "ended" because the deadline shut the connection down
+                raise self._stream_deadline_error(deadline)
+            deadline.disarm()
             for out in parser.close():
                 total += len(out)
                 yield out
@@ -122,40 +139,88 @@ class GetAttachment(EWSService):
             if on_metadata is not None:
                 on_metadata(parser.metadata())
             log.debug("GetAttachment streamed %d bytes in %.3fs", total, time.monotonic() - t0)
-        except (requests.exceptions.RequestException, OSError) as e:
+        except ResponseTooLargeError as e:
+            raise ResponseTooLargeError(
+                f"The {self.SERVICE_NAME} stream from {protocol.service_endpoint} was stopped: {e}; the download is "
+                f"incomplete. If the attachment is legitimately that big, raise the protocol's "
+                f"max_attachment_stream_size.", limit=e.limit) from e
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError,
+                MalformedResponseError) as e:
+            if deadline.expired:
+                raise self._stream_deadline_error(deadline) from e
+            if isinstance(e, MalformedResponseError):
+                raise
             raise TransportError(f"The connection to {protocol.service_endpoint} broke while streaming an "
-                                 f"attachment: {e}") from e
+                                 f"attachment ({type(e).__name__}: {e}); the download is incomplete") from e
         finally:
+            deadline.disarm()
             response.close()
             if ok:
                 protocol.release_session(session)
             else:
                 protocol.retire_session(session)
 
+    def _stream_deadline_error(self, deadline: StreamDeadline) -> DeadlineExceededError:
+        protocol = self.protocol
+        if deadline.cause == "rate":
+            what = (f"got only {deadline.received} bytes, slower than the minimum of {protocol.min_stream_rate:g} "
+                    f"bytes/s allowed after its deadline of {protocol.deadline:g} s")
+            knobs = "the protocol's deadline or lower its min_stream_rate"
+        else:
+            what = f"sent nothing for {deadline.stall:g} s, its stall limit (min(TIMEOUT, deadline))"
+            knobs = "the protocol's deadline (and TIMEOUT)"
+        return DeadlineExceededError(
+            f"The {self.SERVICE_NAME} stream from {protocol.service_endpoint} {what}, so the download was "
+            f"abandoned and nothing more of it is returned. The server is too slow or stalled; raise {knobs} if "
+            f"it is just busy.", deadline=protocol.deadline)
+
     def _open_stream(self, data: bytes, headers: Dict[str, str]) -> Any:
-        """POST with a streamed response; returns (session, response) for a 200, raises otherwise."""
+        """POST with a streamed response; returns (session, response, deadline) for a 200, raises otherwise.
+
+        The deadline is armed from the moment the request is sent, so reaching the response headers counts
+        against it too."""
         protocol = self.protocol
         session = protocol.get_session()
+        deadline = StreamDeadline(protocol.deadline, protocol.min_stream_rate, stall=protocol.TIMEOUT)
+        deadline.arm()
         try:
-            r = session.post(protocol.service_endpoint, data=data, headers=headers, timeout=protocol.TIMEOUT,
-                             allow_redirects=False, verify=protocol.verify, stream=True)
+            with deadline.tracking():
+                r = session.post(protocol.service_endpoint, data=data, headers=headers, timeout=protocol.TIMEOUT,
+                                 allow_redirects=False, verify=protocol.verify, stream=True)
         except requests.exceptions.SSLError as e:
+            deadline.disarm()
             protocol.retire_session(session)
+            if deadline.expired:
+                raise self._stream_deadline_error(deadline) from e
             raise TransportError(f"TLS with {protocol.service_endpoint} failed: {e}") from e
         except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout) as e:
+            deadline.disarm()
             protocol.retire_session(session)
+            if deadline.expired:  # not retried: the next attempt would hit the same wall
+                raise self._stream_deadline_error(deadline) from e
             raise Retriable(f"connection error: {type(e).__name__}", error=TransportError(
                 f"Connection to {protocol.service_endpoint} failed: {e}")) from e
         except BaseException:
+            deadline.disarm()
             protocol.retire_session(session)
             raise
         if r.status_code == 200:
-            return session, r
+            return session, r, deadline
+        # Not a stream: read it like any answer (capped, within the deadline) and let the protocol turn it into
+        # the right exception (or a retry).
         try:
-            content = r.content
-        finally:
-            protocol.release_session(session)
-        # Not a stream: let the protocol turn the answer into the right exception (or a retry).
+            content = protocol._read_content(r, deadline)
+        except BaseException:
+            deadline.disarm()
+            r.close()
+            protocol.retire_session(session)
+            raise
+        deadline.disarm()
+        r.close()
+        if deadline.expired:
+            protocol.retire_session(session)
+            raise self._stream_deadline_error(deadline)
+        protocol.release_session(session)
         protocol._handle_response(r, content, self.SERVICE_NAME)
         raise TransportError(f"{self.SERVICE_NAME}: HTTP {r.status_code} from {protocol.service_endpoint}")
 
@@ -166,6 +231,9 @@ _RESPONSE_MESSAGE = f"{{{MNS}}}GetAttachmentResponseMessage"
 _FAULT = f"{{{SOAPNS}}}Fault"
 # Text we keep while streaming (everything else but the content is small and ignored).
 _KEEP_TEXT = frozenset({f"{{{MNS}}}ResponseCode", f"{{{MNS}}}MessageText"})
+#: Most text and fields kept besides the content (name, content type, error text...): a few hundred bytes in
+#: a real answer; the bound keeps a hostile one from filling the memory with "metadata".
+_MAX_KEPT = 1024 * 1024
 
 
 class _Base64Stream:
@@ -219,6 +287,13 @@ class _StreamTarget:
         # The file attachment's other fields (direct children but Content): [tag, attributes, text parts]
         self.fields: List[Tuple[str, Dict[str, str], List[str]]] = []
         self.field_depth = 0
+        self.kept = 0  # characters (and fields, at 256 each) kept besides the content
+
+    def _keep(self, n: int) -> None:
+        self.kept += n
+        if self.kept > _MAX_KEPT:
+            raise MalformedResponseError(f"GetAttachment: the attachment's fields besides its content are larger "
+                                         f"than {_MAX_KEPT} bytes, which no real attachment has; refused")
 
     def start(self, tag: str, attrib: Dict[str, str]) -> None:
         if tag == _RESPONSE_MESSAGE:
@@ -233,6 +308,7 @@ class _StreamTarget:
             self.saw_content = True
         elif self.file_depth == 1:
             if self.field_depth == 0:
+                self._keep(256)
                 self.fields.append((tag, dict(attrib), []))
             self.field_depth += 1
         if tag in _KEEP_TEXT:
@@ -260,8 +336,10 @@ class _StreamTarget:
             if out:
                 self.sink(out)
         elif self.field_depth == 1:
+            self._keep(len(text))
             self.fields[-1][2].append(text)
         elif self.current is not None:
+            self._keep(len(text))
             self.text[self.current].append(text)
 
     def doctype(self, *args: Any) -> None:

@@ -18,7 +18,7 @@ Use them with :meth:`exchangelib.testing.server.EWSServer.inject`::
 - :class:`TruncatedResponse` runs the operation, then sends valid headers and half the XML.
 - :class:`Latency` delays matching requests (on top of the server's global ``latency_ms``).
 - :class:`SlowResponse` runs the operation, then trickles the response (headers too) a few bytes
-  a second, like a stalled proxy.
+  a second, like a stalled proxy (optionally after a first part sent at full speed).
 - :class:`OversizedResponse` answers with a huge body (optionally a gzip bomb) streamed from a
   generator, so the server itself stays small.
 
@@ -181,15 +181,20 @@ class Latency(InjectableFault):
 class SlowResponse(InjectableFault):
     """Run the operation, then send the response (status line, headers and body) at ``bytes_per_second``.
 
-    ``headers_too=False`` sends the headers at once and trickles only the body.
+    ``headers_too=False`` sends the headers at once and trickles only the body. ``fast_bytes`` sends that
+    many bytes of the body at full speed first (a download that stalls half-way: a tiny
+    ``bytes_per_second`` such as 0.01 is a server that stops sending).
     """
 
-    def __init__(self, bytes_per_second: float = 1.0, headers_too: bool = True):
+    def __init__(self, bytes_per_second: float = 1.0, headers_too: bool = True, fast_bytes: int = 0):
         if not isinstance(bytes_per_second, (int, float)) or isinstance(bytes_per_second, bool) \
                 or bytes_per_second <= 0:
             raise ValueError(f"SlowResponse.bytes_per_second must be a positive number, got {bytes_per_second!r}")
+        if not isinstance(fast_bytes, int) or isinstance(fast_bytes, bool) or fast_bytes < 0:
+            raise ValueError(f"SlowResponse.fast_bytes must be a non-negative int, got {fast_bytes!r}")
         self.bytes_per_second = bytes_per_second
         self.headers_too = headers_too
+        self.fast_bytes = fast_bytes
 
 
 class OversizedResponse(InjectableFault):

@@ -1265,17 +1265,18 @@ class _Handler(BaseHTTPRequestHandler):
         delay = 1.0 / action.bytes_per_second
         ews = self.server.ews
         try:
-            if not action.headers_too:
-                self.wfile.write(head)
-                self.wfile.flush()
-                head = b""
             data = head + reply.body
-            for i in range(len(data)):
+            fast = action.fast_bytes + len(head) if action.fast_bytes or not action.headers_too else 0
+            if fast:
+                self.wfile.write(data[:fast])
+                self.wfile.flush()
+            for i in range(fast, len(data)):
                 if not ews.running:
                     break
                 self.wfile.write(data[i:i + 1])
                 self.wfile.flush()
-                time.sleep(delay)
+                if ews._stopping.wait(delay):  # a slow trickle must not hold up stop()
+                    break
         except OSError:
             pass  # the client hung up
         return reply.status
