@@ -241,11 +241,9 @@ class EWSElement(metaclass=_ElementType):
         cls._TEXT_FIELD = text_field
         cls._ELEMENT_FIELDS = tuple(elems)
         settable = set(cls.FIELDS.names())
-        for klass in cls.__mro__:
-            settable.update(klass.__dict__.get("_EXTRA_ATTRS", ()))
-            for k, v in klass.__dict__.items():
-                if isinstance(v, property) and v.fset is not None:
-                    settable.add(k)
+        settable.update(_own_settable(cls, fresh=True))
+        for klass in cls.__mro__[1:]:
+            settable.update(_own_settable(klass))
         cls._SETTABLE = frozenset(settable)
         cls._EXTRA_SET = frozenset(a for klass in cls.__mro__ for a in klass.__dict__.get("_EXTRA_ATTRS", ()))
 
@@ -629,6 +627,19 @@ class EWSElement(metaclass=_ElementType):
 
 _intern = sys.intern
 _BOOLEANS = {"true": True, "false": False}
+#: class -> the attribute names its own body makes settable (_EXTRA_ATTRS, properties with a setter). Read once per
+#: class: every subclass's _rebuild_caches needs them of its whole MRO.
+_OWN_SETTABLE: Dict[type, FrozenSet[str]] = {}
+
+
+def _own_settable(klass: type, fresh: bool = False) -> FrozenSet[str]:
+    names = None if fresh else _OWN_SETTABLE.get(klass)
+    if names is None:
+        d = klass.__dict__
+        names = frozenset([*d.get("_EXTRA_ATTRS", ()),
+                           *(k for k, v in d.items() if isinstance(v, property) and v.fset is not None)])
+        _OWN_SETTABLE[klass] = names
+    return names
 _EWS_FROM_XML = EWSElement.from_xml.__func__  # type: ignore[attr-defined]
 
 

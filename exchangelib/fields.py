@@ -63,6 +63,9 @@ Element = etree._Element
 #: Prefix of the slot that holds a field's value in classes with compact storage (EWSElement.COMPACT).
 SLOT_PREFIX = "_f_"
 
+#: (field class, base class, method names) -> whether the field class replaced one of the base's methods
+_OVERRIDES: Dict[Tuple[type, type, Tuple[str, ...]], bool] = {}
+
 # How EWSElement.from_xml reads a field's child element without calling the field (see Field.parse_plan).
 #: Call the plan's function: ``fn(child, account)`` (the general case).
 PARSE_CALL = 0
@@ -335,7 +338,11 @@ class Field:
         """Whether this field's class replaced one of ``base``'s methods ``names`` (so a fast plan of ``base``
         would skip it)."""
         cls = type(self)
-        return any(getattr(cls, n) is not getattr(base, n) for n in names)
+        key = (cls, base, names)
+        found = _OVERRIDES.get(key)
+        if found is None:
+            found = _OVERRIDES[key] = any(getattr(cls, n) is not getattr(base, n) for n in names)
+        return found
 
     def field_path_xml(self) -> Element:
         """``<t:FieldURI FieldURI="item:Subject"/>``, naming this field in a request."""
