@@ -137,13 +137,16 @@ class BaseProtocol:
         self._last_used = time.monotonic()
         self._sessions_created = 0
         self._pool_lock = threading.Lock()
+        # Held while the auth type is detected over the network: callers that need it wait for the one probe,
+        # the session and thread pools (and the idle janitor) don't
+        self._auth_lock = threading.Lock()
         self._closed = False
 
     # --- auth -------------------------------------------------------------------------------------------
     @property
     def auth_type(self) -> str:
         if self._auth_type is None:
-            with self._pool_lock:
+            with self._auth_lock:
                 if self._auth_type is None:
                     self._auth_type = self._detect_auth_type()
         return self._auth_type

@@ -11,7 +11,9 @@ Configuration and Account (nothing shared but what the library shares itself). T
 """
 from __future__ import annotations
 
+import socket
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Tuple
@@ -204,3 +206,41 @@ def _fresh_protocols(exchange):
     drop_protocols(exchange)
     yield
     drop_protocols(exchange)
+
+
+def test_a_slow_auth_type_probe_does_not_hold_up_the_pools():
+    """Detecting the auth type waits for the server; the thread pool and the idle janitor must not wait with it."""
+    answer = threading.Event()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            answer.wait(10)
+            conn.sendall(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\n"
+                         b"Connection: close\r\n\r\n")
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    p = Protocol(f"http://127.0.0.1:{listener.getsockname()[1]}/EWS/Exchange.asmx",
+                 Credentials("EXAMPLE\\john", "secret-pw"), auth_type=None)
+    try:
+        detected = []
+        prober = threading.Thread(target=lambda: detected.append(p.auth_type), daemon=True)
+        prober.start()
+        time.sleep(0.3)  # the probe is waiting for the server now
+        assert prober.is_alive() and not detected
+        t0 = time.monotonic()
+        assert p.submit(lambda: 42).result(timeout=5) == 42
+        assert p.release_idle_resources() is True
+        assert time.monotonic() - t0 < 2
+        answer.set()
+        prober.join(10)
+        assert detected == [NTLM]
+    finally:
+        answer.set()
+        p.close()
+        listener.close()
