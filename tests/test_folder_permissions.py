@@ -125,7 +125,7 @@ def test_find_folder_shows_other_users_only_visible_folders(john, outsider):
     try:
         _grant(john.inbox, "ewsadmin@example.com", "Reviewer")
         _grant(shown, "ewsadmin@example.com", "Reviewer")
-        # (FindFolder directly: the folder tree of an Account reads from the root, which ewsadmin can't open)
+        # (FindFolder directly here; navigation through the Account's folder tree: see the delegate test below)
         names = [f.name for f in FindFolder(account=outsider).call(outsider.folders.distinguished("inbox"))]
         assert f"Shown {tag}" in names and f"Hidden {tag}" not in names
         assert {f"Shown {tag}", f"Hidden {tag}"} <= {f.name for f in john.inbox.children}
@@ -171,3 +171,35 @@ def test_author_changes_only_its_own_items(john, outsider):
         assert sorted(m.subject for m in folder.all()) == ["johns"]
     finally:
         folder.delete()
+
+
+def test_a_delegate_without_rights_on_the_root_navigates_below_its_folders(john, outsider):
+    """Real delegations often grant a folder and its subfolders, not the mailbox root: the folder tree then can't be
+    read from the root (ErrorAccessDenied), and navigation goes folder by folder from what the user may see."""
+    name = f"Projects {uuid.uuid4().hex[:6]}"
+    top = Folder(parent=john.inbox, name=name).save()
+    sub = Folder(parent=top, name="Alpha").save()
+    hidden = Folder(parent=top, name="Private").save()
+    try:
+        for folder in (john.inbox, top, sub):
+            _grant(folder, "ewsadmin@example.com", "Reviewer")
+        Message(account=john, folder=sub, subject="spec").save()
+        with pytest.raises(ErrorAccessDenied):
+            outsider.root.refresh()  # really no rights on the root
+        inbox = outsider.inbox
+        assert [f.name for f in inbox.children] == [name]
+        projects = inbox / name
+        assert projects.id == top.id
+        assert [f.name for f in projects.children] == ["Alpha"]  # 'Private' is not visible to this user
+        alpha = projects / "Alpha"
+        assert [m.subject for m in alpha.all()] == ["spec"]
+        assert [f.name for f in projects.walk()] == ["Alpha"]
+        assert [f.name for f in inbox.glob(f"{name}/*")] == ["Alpha"]
+        assert alpha.parent.id == top.id
+        with pytest.raises(Exception):
+            outsider.inbox / "Private"
+    finally:
+        hidden.delete()
+        sub.delete()
+        top.delete()
+        _grant(john.inbox, "ewsadmin@example.com", "None")

@@ -25,6 +25,7 @@ import threading
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from ..errors import EWSError
+from ..response_codes import ErrorAccessDenied
 from ..properties import ParentFolderId
 from ..properties.extended import registered_property_paths
 from ..registry import DISTINGUISHED_FOLDER_CLASSES, FOLDER_CLASSES
@@ -261,7 +262,7 @@ class FolderTree:
         with self._lock:
             if self.deep:
                 self._ensure_loaded()
-            elif fid not in self._children:
+            if not self.deep and fid not in self._children:
                 self._list_children(folder)
             return sorted(self._children.get(fid, ()), key=_sort_key)
 
@@ -375,8 +376,16 @@ class FolderTree:
         if self._loaded or not self.deep:
             return
         with self._lock:
-            if not self._loaded:
+            if self._loaded or not self.deep:
+                return
+            try:
                 self._load()
+            except ErrorAccessDenied as e:
+                # A delegate with rights on some folders but not on the root (reading the tree from the root needs
+                # at least FolderVisible there): go folder by folder from the ones the user may see
+                log.info("Can't read the folder tree of %s from its root (%s); reading it folder by folder",
+                         self.account, e)
+                self.deep = False
 
     def _find(self, parent: FolderLike, traversal: str) -> List[FolderLike]:
         account = self.account
