@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Seq
 
 from lxml import etree
 
+from .packed import PackedFields
 from .fields import (PARSE_BOOL, PARSE_CALL, PARSE_COMPACT, PARSE_DATETIME, PARSE_INT, PARSE_LIST, PARSE_SHARED,
                      PARSE_TEXT, PARSE_WRAPPED, SLOT_PREFIX, Field, FieldList, _DATETIMES)
 from .version import Build, Version
@@ -151,7 +152,9 @@ class EWSElement(metaclass=_ElementType):
     _SAME_TEXT: ClassVar[Tuple[Tuple[str, str], ...]] = ()
     #: Whether from_xml is EWSElement's own (a field holding such a class may parse it inline).
     _plain_from_xml: ClassVar[bool] = True
+    #: Big models (more than 30 fields): parsed objects keep their values packed (see PackedFields)
     _OWN_DICT: ClassVar[bool] = False
+    _FIELD_NAMES: ClassVar[FrozenSet[str]] = frozenset()
     _ATTR_SLOTS: ClassVar[Tuple[Tuple[Field, str], ...]] = ()
     _ATTR_FIELDS: ClassVar[Tuple[Field, ...]] = ()
     _TEXT_FIELD: ClassVar[Optional[Field]] = None
@@ -236,6 +239,7 @@ class EWSElement(metaclass=_ElementType):
             plans[tag] = (where, kind, arg, repeated)
         cls._PLANS = plans
         cls._OWN_DICT = len(cls.FIELDS) > 30
+        cls._FIELD_NAMES = frozenset(cls.FIELDS.names())
         cls._ATTR_FIELDS = tuple(attrs)
         cls._ATTR_SLOTS = tuple((f, SLOT_PREFIX + f.name) for f in attrs)
         cls._TEXT_FIELD = text_field
@@ -418,14 +422,9 @@ class EWSElement(metaclass=_ElementType):
         if cls._COMPACT:
             return _compact_from_xml(cls, elem, account)
         obj = cls.__new__(cls)
-        if cls._OWN_DICT:
-            # A plain dict installed as the instance dict: one filled through obj.__dict__ starts as a
-            # key-sharing dict and, past 30 keys, turns into one with a table twice as big (~750 bytes more
-            # for a parsed message).
-            d: Dict[str, Any] = {}
-            object.__setattr__(obj, "__dict__", d)
-        else:
-            d = obj.__dict__
+        # Big models (items) are read into a plain dict, then packed (see PackedFields): their values in a list of
+        # exactly their number, the names shared with every object parsed with the same fields
+        d: Dict[str, Any] = {} if cls._OWN_DICT else obj.__dict__
         for f in cls._ATTR_FIELDS:
             text = elem.get(f.xml_name)
             if text is not None:
@@ -444,6 +443,8 @@ class EWSElement(metaclass=_ElementType):
                 d[a] = d[b]
         if account is not None and "account" in cls._SETTABLE:
             d["account"] = account
+        if cls._OWN_DICT:
+            object.__setattr__(obj, "__dict__", PackedFields.pack(d, cls._FIELD_NAMES))
         return obj
 
     @classmethod
@@ -550,6 +551,12 @@ class EWSElement(metaclass=_ElementType):
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, *(_hashable(getattr(self, f.name)) for f in type(self).FIELDS)))
+
+    def __getstate__(self) -> Any:
+        if type(self)._COMPACT:
+            return super().__getstate__()  # type: ignore[misc]  # the slots (object's own rule)
+        d = self.__dict__
+        return d if type(d) is dict else dict(d.items())  # packed values travel as a plain dict
 
     def __copy__(self: T) -> T:
         new = type(self).__new__(type(self))

@@ -34,6 +34,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 
 from lxml import etree
 
+from .packed import MISSING, PackedFields
 from .ewsdatetime import UTC, EWSDate, EWSDateTime, EWSTimeZone, NaiveDateTimeNotAllowed, UnknownTimeZone
 from .version import Build, Version
 from .xml import MNS, TNS
@@ -206,8 +207,15 @@ class Field:
             return self
         if instance._COMPACT:
             return getattr(instance, SLOT_PREFIX + self.name, self.default)
+        d = instance.__dict__
+        if type(d) is PackedFields:  # a parsed item: most values are in the packed list
+            i = d._index.get(self.name)
+            if i is not None:
+                value = d._values[i]
+                return self.default if value is MISSING else value
+            return dict.get(d, self.name, self.default)
         try:
-            return instance.__dict__[self.name]
+            return d[self.name]
         except KeyError:
             return self.default
 
