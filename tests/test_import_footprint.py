@@ -5,6 +5,7 @@ Each check runs in a fresh interpreter (this test process has imported everythin
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -29,7 +30,8 @@ NOT_ON_IMPORT = [
 
 def fresh(code: str) -> str:
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120,
-                          cwd=REPO, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+                          cwd=REPO, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin",
+                            "PYTHONPYCACHEPREFIX": os.environ["PYTHONPYCACHEPREFIX"]})
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 

@@ -3,6 +3,7 @@ folder.sync_hierarchy(), stored sync states across processes, paging, Ignore, Sy
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -182,7 +183,8 @@ def test_sync_loop_across_processes_sees_changes_of_another_user_exactly_once(ex
     user = exchange.user("john@example.com")
     r = subprocess.run([sys.executable, "-c", _SECOND_PROCESS, exchange.url, user.password, inbox_folder.id,
                         state_file.read_text()], capture_output=True, text=True, timeout=60,
-                       env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+                       env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin",
+                            "PYTHONPYCACHEPREFIX": os.environ["PYTHONPYCACHEPREFIX"]})
     assert r.returncode == 0, r.stderr[-2000:]
     out = json.loads(r.stdout)
     changes = [tuple(c) for c in out["changes"]]
