@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from .credentials import EWS_RESOURCE, BaseCredentials, Credentials, MSALCredentials
 from .errors import UnauthorizedError
 from .retry import RetryPolicy
-from .transport import AUTH_TYPES, OAUTH2
+from .transport import AUTH_TYPES, OAUTH2, check_endpoint_url
 from .version import Build, Version
 
 
@@ -42,9 +42,7 @@ class Configuration:
                 raise ValueError(f"Configuration.server must be a host name like 'mail.example.com', got {server!r}")
             service_endpoint = f"https://{server}/EWS/Exchange.asmx"
         if service_endpoint is not None:
-            parts = urlsplit(service_endpoint)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"Configuration.service_endpoint must be an http(s) URL, got {service_endpoint!r}")
+            check_endpoint_url(service_endpoint, "Configuration.service_endpoint")
         if auth_type is not None and auth_type not in AUTH_TYPES:
             raise ValueError(f"Configuration.auth_type {auth_type!r} is not one of {AUTH_TYPES}")
         if version is not None and not isinstance(version, Version):

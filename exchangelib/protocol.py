@@ -34,8 +34,9 @@ from .lazy import LazyClassAttribute, LazyModule
 from .log import redact_headers, redact_xml
 from .retry import FailFast, FaultTolerance, Retriable, RetryPolicy
 from .soap import fault_to_exception, response_message_error, server_version, split_envelope
-from .transport import (CONTENT_TYPE, GSSAPI, NOAUTH, OAUTH2, choose_auth_type, get_auth_instance,
-                        kerberos_ticket_available, parse_www_authenticate, www_authenticate_values, wrap)
+from .transport import (CONTENT_TYPE, GSSAPI, NOAUTH, OAUTH2, check_endpoint_url, choose_auth_type,
+                        get_auth_instance, kerberos_ticket_available, parse_www_authenticate, www_authenticate_values,
+                        wrap)
 from .version import API_VERSIONS, Version
 from .xml import MNS, ForbiddenDTDError, ParseError, add_child, create_element, parse
 
@@ -121,7 +122,7 @@ class BaseProtocol:
     def __init__(self, service_endpoint: str, credentials: Optional[BaseCredentials], auth_type: Optional[str],
                  max_connections: Optional[int] = None, retry_policy: Optional[RetryPolicy] = None,
                  verify: Any = True, allow_insecure_basic: bool = False):
-        self.service_endpoint = service_endpoint
+        self.service_endpoint = check_endpoint_url(service_endpoint, f"{type(self).__name__} service_endpoint")
         self.credentials = credentials
         self._auth_type = auth_type
         self.max_connections = max_connections or self.DEFAULT_MAX_CONNECTIONS

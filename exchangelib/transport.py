@@ -196,3 +196,21 @@ def wrap(content: Element, api_version: str, impersonation: Optional[tuple] = No
     body = add_child(envelope, "s:Body")
     body.append(content)
     return to_bytes(envelope)
+
+
+def check_endpoint_url(url: Any, where: str) -> str:
+    """``url`` if it is an http(s) URL without a user name or password in it; else ValueError naming ``where``.
+
+    Credentials in the URL would end up in every log line and error message that names the endpoint; they belong
+    in the credentials object. The message never repeats them.
+    """
+    if not isinstance(url, str):
+        raise TypeError(f"{where} must be a URL string, got {type(url).__name__}")
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        shown = parts._replace(netloc=f"***@{parts.netloc.rpartition('@')[2]}").geturl()
+        raise ValueError(f"{where} must not carry a user name or password ({shown}): they would show in logs and "
+                         f"error messages. Pass them as credentials, e.g. Credentials(username, password)")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{where} must be an http(s) URL, got {url!r}")
+    return url

@@ -98,3 +98,19 @@ def test_configuration_validation():
         Configuration(server="h", max_connections=0)
     with pytest.raises(TypeError):
         Configuration(server="h", credentials=("user", "pw"))
+
+
+@pytest.mark.parametrize("url", ["https://john:Secret-pw-1@mail.example.com/EWS/Exchange.asmx",
+                                 "http://john@127.0.0.1:8080/EWS/Exchange.asmx",
+                                 "https://:Secret-pw-1@mail.example.com/EWS/Exchange.asmx"])
+def test_credentials_in_the_endpoint_url_are_refused_without_repeating_them(url):
+    from exchangelib import Configuration, Credentials
+    from exchangelib.protocol import Protocol
+
+    for make in (lambda: Configuration(service_endpoint=url, credentials=Credentials("EXAMPLE\\john", "x")),
+                 lambda: Protocol(url, Credentials("EXAMPLE\\john", "x"), auth_type="NTLM")):
+        with pytest.raises(ValueError) as info:
+            make()
+        message = str(info.value)
+        assert "Secret-pw-1" not in message and "john@" not in message and "john:" not in message
+        assert "***@" in message and "Credentials(" in message
