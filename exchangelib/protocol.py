@@ -14,7 +14,6 @@ for test servers you trust. :class:`TLSClientAuth` presents a TLS client certifi
 """
 from __future__ import annotations
 
-import inspect
 import logging
 import re
 import threading
@@ -34,9 +33,9 @@ from .lazy import LazyClassAttribute, LazyModule
 from .log import redact_headers, redact_xml
 from .retry import FailFast, FaultTolerance, Retriable, RetryPolicy
 from .soap import fault_to_exception, response_message_error, server_version, split_envelope
-from .transport import (CONTENT_TYPE, GSSAPI, NOAUTH, OAUTH2, check_endpoint_url, choose_auth_type,
-                        get_auth_instance, kerberos_ticket_available, parse_www_authenticate, www_authenticate_values,
-                        wrap)
+from .transport import (CONTENT_TYPE, GSSAPI, NOAUTH, OAUTH2, bearer_token_of, check_endpoint_url, choose_auth_type,
+                        get_auth_instance, kerberos_ticket_available, parse_www_authenticate, refresh_credentials,
+                        www_authenticate_values, wrap)
 from .version import API_VERSIONS, Version
 from .xml import MNS, ForbiddenDTDError, ParseError, add_child, create_element, parse
 
@@ -545,7 +544,7 @@ class Protocol(DirectoryMethods, BaseProtocol):
                 if r.status_code == 401:
                     if not refreshed and self.credentials is not None and self.auth_type == OAUTH2:
                         refreshed = True
-                        if _refresh(self.credentials, session, _bearer_token_of(r)):
+                        if refresh_credentials(self.credentials, session, bearer_token_of(r)):
                             continue  # one retry with the new token; never loop
                     raise self._unauthorized(refreshed)
                 break
@@ -771,25 +770,6 @@ def _busy_response_message(body: Any, operation: Optional[str]) -> Optional[Erro
         return None
     exc = response_message_error(first, operation)
     return exc if isinstance(exc, ErrorServerBusy) else None
-
-
-def _refresh(credentials: BaseCredentials, session: requests.Session, rejected: Optional[str]) -> bool:
-    """``credentials.refresh()``, telling it the rejected token unless it is an app's own ``refresh(self, session)``
-    written for exchangelib 5.x (which returns None: then retry if the token changed)."""
-    if "rejected_token" in inspect.signature(credentials.refresh).parameters:
-        return bool(credentials.refresh(session, rejected_token=rejected))
-    result = credentials.refresh(session)
-    if result is None:
-        return rejected is None or getattr(credentials, "_token", None) != rejected
-    return bool(result)
-
-
-def _bearer_token_of(r: requests.Response) -> Optional[str]:
-    """The bearer token a request was sent with (to tell the credentials which token the server rejected)."""
-    value = r.request.headers.get("Authorization", "") if r.request is not None else ""
-    if isinstance(value, bytes):
-        value = value.decode("latin-1")
-    return value[7:] if value.startswith("Bearer ") else None
 
 
 def _log_text(xml: bytes) -> str:

@@ -13,6 +13,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-service
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import logging
 import re
 from typing import TYPE_CHECKING, Any, Iterable, List, Optional
@@ -214,3 +215,22 @@ def check_endpoint_url(url: Any, where: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{where} must be an http(s) URL, got {url!r}")
     return url
+
+
+def refresh_credentials(credentials: BaseCredentials, session: Any, rejected: Optional[str]) -> bool:
+    """``credentials.refresh()``, telling it the rejected token unless it is an app's own ``refresh(self, session)``
+    written for exchangelib 5.x (which returns None: then retry if the token changed)."""
+    if "rejected_token" in inspect.signature(credentials.refresh).parameters:
+        return bool(credentials.refresh(session, rejected_token=rejected))
+    result = credentials.refresh(session)
+    if result is None:
+        return rejected is None or getattr(credentials, "_token", None) != rejected
+    return bool(result)
+
+
+def bearer_token_of(r: Any) -> Optional[str]:
+    """The bearer token a request was sent with (to tell the credentials which token the server rejected)."""
+    value = r.request.headers.get("Authorization", "") if r.request is not None else ""
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return value[7:] if value.startswith("Bearer ") else None

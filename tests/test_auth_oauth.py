@@ -384,3 +384,21 @@ def test_wrong_password_after_a_right_one_is_refused(exchange, auth):
                           auth_type=auth)
     with pytest.raises(UnauthorizedError):
         Account(JOHN, config=wrong, access_type=DELEGATE).inbox  # noqa: B018
+
+
+def test_an_attachment_download_refreshes_a_rejected_token_once(server):
+    """The streamed GetAttachment follows the rule of every request: a 401 for an OAuth token gets one refresh."""
+    from exchangelib import FileAttachment, Message
+
+    seen: List[Dict[str, Any]] = []
+    creds = code_credentials(server, on_token_changed=seen.append)
+    account = delegate_account(server, creds)
+    item = Message(account=account, folder=account.inbox, subject="with a file")
+    item.attach(FileAttachment(name="data.bin", content=b"\x01\x02" * 50_000))
+    item.save()
+    attachment = list(account.fetch([item]))[0]
+    server.expire_tokens()  # the client still thinks its token is good: the download's first answer is 401
+    before = len(seen)
+    with attachment.attachments[0].fp as fp:
+        assert fp.read() == b"\x01\x02" * 50_000
+    assert len(seen) == before + 1  # exactly one refresh

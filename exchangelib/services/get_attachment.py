@@ -27,7 +27,7 @@ from ..lazy import LazyModule
 from ..properties.attachments import ATTACHMENT_CLASSES
 from ..retry import Retriable
 from ..soap import response_message_error
-from ..transport import wrap
+from ..transport import OAUTH2, bearer_token_of, refresh_credentials, wrap
 from ..xml import MNS, SOAPNS, TNS, Element, add_child, create_element
 from .common import EWSService, Result
 from .delete_attachment import attachment_id_text, attachment_ids_xml
@@ -174,7 +174,7 @@ class GetAttachment(EWSService):
             f"abandoned and nothing more of it is returned. The server is too slow or stalled; raise {knobs} if "
             f"it is just busy.", deadline=protocol.deadline)
 
-    def _open_stream(self, data: bytes, headers: Dict[str, str]) -> Any:
+    def _open_stream(self, data: bytes, headers: Dict[str, str], refreshed: bool = False) -> Any:
         """POST with a streamed response; returns (session, response, deadline) for a 200, raises otherwise.
 
         The deadline is armed from the moment the request is sent, so reaching the response headers counts
@@ -220,6 +220,14 @@ class GetAttachment(EWSService):
         if deadline.expired:
             protocol.retire_session(session)
             raise self._stream_deadline_error(deadline)
+        if r.status_code == 401:
+            # An OAuth token the server no longer takes: one refresh and one more try, as for every request
+            retry = (not refreshed and protocol.credentials is not None and protocol.auth_type == OAUTH2
+                     and refresh_credentials(protocol.credentials, session, bearer_token_of(r)))
+            protocol.release_session(session)
+            if retry:
+                return self._open_stream(data, headers, refreshed=True)
+            raise protocol._unauthorized(refreshed)
         protocol.release_session(session)
         protocol._handle_response(r, content, self.SERVICE_NAME)
         raise TransportError(f"{self.SERVICE_NAME}: HTTP {r.status_code} from {protocol.service_endpoint}")
