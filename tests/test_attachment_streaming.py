@@ -13,9 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -26,6 +24,7 @@ from exchangelib.errors import (DeadlineExceededError, MalformedResponseError, R
 from exchangelib.protocol import BaseProtocol
 from exchangelib.testing import OversizedResponse, SlowResponse, TruncatedResponse
 from exchangelib.xml import create_element
+from tests.loopback_http import LoopbackHTTP
 
 JOHN = "john@example.com"
 MB = 1024 * 1024
@@ -207,51 +206,21 @@ def test_defaults_pass_the_largest_exchange_online_attachment():
 
 # --- streaming notifications: Protocol.post_streaming ----------------------------------------------------------
 
-class _ChunkedAnswer:
-    """A loopback server answering a POST with a chunked 200 whose chunks come from ``chunks()``."""
+def _ChunkedAnswer(chunks) -> LoopbackHTTP:  # noqa: N802
+    """A loopback server answering a POST with a chunked 200 whose chunks come from ``chunks(stop)``."""
 
-    def __init__(self, chunks):
-        self.stop = threading.Event()
-        outer = self
+    def answer(handler, stop) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/xml; charset=utf-8")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        for piece in chunks(stop):
+            handler.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+            handler.wfile.flush()
+        handler.wfile.write(b"0\r\n\r\n")
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                self.send_response(200)
-                self.send_header("Content-Type", "text/xml; charset=utf-8")
-                self.send_header("Transfer-Encoding", "chunked")
-                self.send_header("Connection", "close")
-                self.end_headers()
-                try:
-                    for piece in chunks(outer.stop):
-                        self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
-                        self.wfile.flush()
-                    self.wfile.write(b"0\r\n\r\n")
-                except OSError:
-                    pass
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/EWS/Exchange.asmx"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
+    return LoopbackHTTP(answer)
 
 
 _HEAD = (b'<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">'

@@ -13,7 +13,6 @@ import resource
 import threading
 import time
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator, List, Optional, Tuple
 
 import pytest
@@ -28,6 +27,7 @@ from exchangelib.errors import (ErrorImpersonateUserDenied, ErrorSchemaValidatio
 from exchangelib.testing import (ConnectionReset, HTTPStatus, LocalExchange, ServerBusy, ServerNotClean,
                                  TruncatedResponse)
 from exchangelib.xml import ForbiddenDTDError, ParseError, create_element, parse
+from tests.loopback_http import one_answer
 
 JOHN = "john@example.com"
 MARY = "mary@example.com"
@@ -459,45 +459,7 @@ PARAMETER_ENTITY = (b'<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY % remote SYST
                     b' %remote;]>\n' + _ENVELOPE % b"lol")
 
 
-class HostileServer:
-    """A tiny HTTP server on 127.0.0.1 that answers every POST with the same payload."""
-
-    def __init__(self, payload: bytes, status: int = 200):
-        self.payload = payload
-        self.status = status
-        self.hits = 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.hits += 1
-                self.send_response(outer.status)
-                self.send_header("Content-Type", "text/xml; charset=utf-8")
-                self.send_header("Content-Length", str(len(outer.payload)))
-                self.end_headers()
-                self.wfile.write(outer.payload)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/EWS/Exchange.asmx"
-
-    def __enter__(self) -> "HostileServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
+HostileServer = one_answer  # answers every POST with the same payload
 
 
 def _max_rss_mb() -> float:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -16,6 +15,7 @@ from exchangelib.errors import (DeadlineExceededError, ResponseTooLargeError, Tr
 from exchangelib.protocol import Protocol
 from exchangelib.testing import OversizedResponse, SlowResponse
 from exchangelib.xml import ForbiddenDTDError
+from tests.loopback_http import one_answer
 
 JOHN = "john@example.com"
 
@@ -102,45 +102,7 @@ def test_body_over_ten_megabytes_reads_back(exchange):
 
 # --- row 7: a DOCTYPE after a long prolog -------------------------------------------------------------------
 
-class _OneAnswer:
-    """A loopback HTTP server answering every POST with ``payload`` (status 200), counting hits."""
-
-    def __init__(self, payload: bytes, status: int = 200, headers=()):
-        self.payload, self.status, self.headers, self.hits = payload, status, list(headers), 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.hits += 1
-                self.send_response(outer.status)
-                for k, v in outer.headers:
-                    self.send_header(k, v)
-                self.send_header("Content-Type", "text/xml; charset=utf-8")
-                self.send_header("Content-Length", str(len(outer.payload)))
-                self.end_headers()
-                self.wfile.write(outer.payload)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/EWS/Exchange.asmx"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
+_OneAnswer = one_answer
 
 
 def _hostile_account(url: str, auth_type=BASIC, policy=None) -> Account:
