@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Seq
 
 from lxml import etree
 
-from .packed import PackedFields
+from .packed import PACK_MIN, PackedFields
 from .fields import (PARSE_BOOL, PARSE_CALL, PARSE_COMPACT, PARSE_DATETIME, PARSE_INT, PARSE_LIST, PARSE_SHARED,
                      PARSE_TEXT, PARSE_WRAPPED, SLOT_PREFIX, Field, FieldList, _DATETIMES)
 from .version import Build, Version
@@ -154,7 +154,6 @@ class EWSElement(metaclass=_ElementType):
     _plain_from_xml: ClassVar[bool] = True
     #: Big models (more than 30 fields): parsed objects keep their values packed (see PackedFields)
     _OWN_DICT: ClassVar[bool] = False
-    _FIELD_NAMES: ClassVar[FrozenSet[str]] = frozenset()
     _ATTR_SLOTS: ClassVar[Tuple[Tuple[Field, str], ...]] = ()
     _ATTR_FIELDS: ClassVar[Tuple[Field, ...]] = ()
     _TEXT_FIELD: ClassVar[Optional[Field]] = None
@@ -239,7 +238,6 @@ class EWSElement(metaclass=_ElementType):
             plans[tag] = (where, kind, arg, repeated)
         cls._PLANS = plans
         cls._OWN_DICT = len(cls.FIELDS) > 30
-        cls._FIELD_NAMES = frozenset(cls.FIELDS.names())
         cls._ATTR_FIELDS = tuple(attrs)
         cls._ATTR_SLOTS = tuple((f, SLOT_PREFIX + f.name) for f in attrs)
         cls._TEXT_FIELD = text_field
@@ -441,10 +439,12 @@ class EWSElement(metaclass=_ElementType):
             va = d.get(a)
             if va is not None and va == d.get(b):
                 d[a] = d[b]
-        if account is not None and "account" in cls._SETTABLE:
-            d["account"] = account
         if cls._OWN_DICT:
-            object.__setattr__(obj, "__dict__", PackedFields.pack(d, cls._FIELD_NAMES))
+            if len(d) >= PACK_MIN:  # (d holds field values only: what else an item has is set below)
+                d = PackedFields.pack(d)
+            object.__setattr__(obj, "__dict__", d)
+        if account is not None and "account" in cls._SETTABLE:
+            d["account"] = account  # (not a field: a packed dict keeps it in the dict itself)
         return obj
 
     @classmethod

@@ -15,7 +15,7 @@ the dict itself, where Python's own attribute lookup finds them; fields are read
 from __future__ import annotations
 
 from collections.abc import ItemsView, KeysView, Mapping, ValuesView
-from typing import Any, Dict, FrozenSet, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 #: Marks a packed field whose value was deleted.
 MISSING: Any = object()
@@ -24,6 +24,9 @@ MISSING: Any = object()
 #: with that layout. Bounded: past the limit, new layouts get an index of their own.
 _LAYOUTS: Dict[Tuple[str, ...], Dict[str, int]] = {}
 _LAYOUTS_MAX = 1024
+#: Objects with fewer values stay plain dicts: a small dict's table is small, and packing costs a little time.
+PACK_MIN = 12
+_new_dict = dict.__new__
 
 
 class PackedFields(dict):
@@ -35,21 +38,17 @@ class PackedFields(dict):
     _values: List[Any]
 
     @classmethod
-    def pack(cls, values: Dict[str, Any], packable: FrozenSet[str]) -> "PackedFields":
-        """A PackedFields holding ``values``: the keys in ``packable`` packed, the others in the dict itself."""
-        names = tuple(k for k in values if k in packable)
+    def pack(cls, values: Dict[str, Any]) -> "PackedFields":
+        """A PackedFields holding ``values`` (field names only: other attributes go in with ``dict.__setitem__``)."""
+        names = tuple(values)
         index = _LAYOUTS.get(names)
         if index is None:
             index = {name: i for i, name in enumerate(names)}
             if len(_LAYOUTS) < _LAYOUTS_MAX:
                 _LAYOUTS[names] = index
-        obj = cls()
+        obj = _new_dict(cls)
         obj._index = index
-        obj._values = [values[name] for name in names]
-        if len(names) != len(values):
-            for k, v in values.items():
-                if k not in index:
-                    dict.__setitem__(obj, k, v)
+        obj._values = list(values.values())
         return obj
 
     # --- single keys ---------------------------------------------------------------------------------

@@ -106,7 +106,15 @@ def test_items_with_packed_values_work_as_before():
 
 
 def test_an_account_given_to_the_parser_is_a_plain_attribute():
-    doc = f'<t:Message xmlns:t="{TNS}"><t:Subject>s</t:Subject></t:Message>'
+    doc = f'<m:Items xmlns:m="{MNS}" xmlns:t="{TNS}">{MESSAGE}</m:Items>'.encode()
     sentinel = object()
-    item = Message.from_xml(etree.fromstring(doc), account=sentinel)
-    assert item.account is sentinel and "account" not in item.__dict__._index
+    item = Message.from_xml(etree.fromstring(doc)[0], account=sentinel)
+    assert type(item.__dict__) is PackedFields
+    assert item.account is sentinel and "account" not in item.__dict__._index and item.__dict__["account"] is sentinel
+
+
+def test_items_with_few_fields_keep_a_plain_dict():
+    """Searches with only() parse a few fields per item: a small dict is small already, so they aren't packed."""
+    item = Message.from_xml(etree.fromstring(
+        f'<t:Message xmlns:t="{TNS}"><t:ItemId Id="AAMk" ChangeKey="CQ"/><t:Subject>s</t:Subject></t:Message>'))
+    assert type(item.__dict__) is dict and item.subject == "s"

@@ -566,7 +566,14 @@ class _Versioned:
     @property
     def id(self) -> str:
         folder = getattr(self, "folder", None)
-        return encode_id(self.kind_code, self.mailbox, self.key, folder.key if folder is not None else None)
+        folder_key = folder.key if folder is not None else None
+        # Rendered for every item of every page: remembered until the object moves to another folder or mailbox
+        cached = self.__dict__.get("_id_memo")
+        if cached is not None and cached[0] == folder_key and cached[1] is self.mailbox:
+            return cached[2]
+        value = encode_id(self.kind_code, self.mailbox, self.key, folder_key)
+        self.__dict__["_id_memo"] = (folder_key, self.mailbox, value)
+        return value
 
     @property
     def changekey(self) -> str:

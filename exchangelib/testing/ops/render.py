@@ -249,6 +249,8 @@ def _render_on_request(ctx: RequestContext, rec: ItemRecord, stored: etree._Elem
                        shape: Shape, parts: _Parts) -> None:
     """Properties returned only when named: MIME content, the body variants, InstanceKey, StoreEntryId."""
     explicit = sel.explicit
+    if not explicit & _ON_REQUEST:
+        return
     if "MimeContent" in explicit:
         parts.add("MimeContent", mime_content(stored))
     body = stored.find(T + "Body")
@@ -327,6 +329,16 @@ def _render_stored(ctx: RequestContext, rec: ItemRecord, stored: etree._Element,
                    shape: Shape, parts: _Parts) -> None:
     """The stored properties the shape asks for, and the requested extended properties."""
     summary_names = sel.find and not version_at_least(ctx.requested_version, "Exchange2010")
+    if sel.wanted is not None and not sel.ext_keys:
+        # A few named properties (IdOnly or Default plus additional ones, as most searches ask): look them up
+        # instead of going through every stored property
+        for name in (sel.wanted | sel.explicit) - _COMPUTED:
+            if name == "ExtendedProperty" or not sel.want(name):
+                continue
+            for c in stored.iterchildren(T + name):
+                el = _stored_property(ctx, rec, c, name, shape, summary_names)
+                parts.add(name, _truncate_streamable(el) if sel.cut else el)
+        return
     for c in stored:
         if not isinstance(c.tag, str) or not c.tag.startswith(T):
             continue  # the server's private bookkeeping (e.g. a series' exceptions) is never shown
