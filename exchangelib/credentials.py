@@ -17,8 +17,6 @@ which includes a keyed hash of every secret, so different secrets never share a 
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
 import threading
@@ -31,6 +29,14 @@ from .errors import OAuth2TokenError, UnauthorizedError
 from .identity import Identity
 from .lazy import LazyModule
 from .retry import FailFast, FaultTolerance, RetryPolicy
+
+# Standard modules used after import only: loaded on first use (see exchangelib.lazy)
+if TYPE_CHECKING:
+    import hashlib
+    import hmac
+else:
+    hashlib = LazyModule("hashlib")
+    hmac = LazyModule("hmac")
 
 if TYPE_CHECKING:
     import requests

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import copy
 import datetime
-import difflib
-import html
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar, Union
+from typing import (TYPE_CHECKING, Any, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type,
+                    TypeVar, Union)
 
 from lxml import etree
 
@@ -34,6 +33,15 @@ from .fields import (PARSE_BOOL, PARSE_CALL, PARSE_COMPACT, PARSE_DATETIME, PARS
                      PARSE_TEXT, PARSE_WRAPPED, SLOT_PREFIX, Field, FieldList, _DATETIMES)
 from .version import Build, Version
 from .xml import MNS, TNS
+from .lazy import LazyModule
+
+# Standard modules used after import only: loaded on first use (see exchangelib.lazy)
+if TYPE_CHECKING:
+    import difflib
+    import html
+else:
+    difflib = LazyModule("difflib")
+    html = LazyModule("html")
 
 Element = etree._Element
 T = TypeVar("T", bound="EWSElement")

@@ -29,8 +29,7 @@ import decimal
 import logging
 import re
 import sys
-import uuid
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from lxml import etree
 
@@ -38,6 +37,13 @@ from .packed import MISSING, PackedFields
 from .ewsdatetime import UTC, EWSDate, EWSDateTime, EWSTimeZone, NaiveDateTimeNotAllowed, UnknownTimeZone
 from .version import Build, Version
 from .xml import MNS, TNS
+from .lazy import LazyModule
+
+# Standard modules used after import only: loaded on first use (see exchangelib.lazy)
+if TYPE_CHECKING:
+    import uuid
+else:
+    uuid = LazyModule("uuid")
 
 log = logging.getLogger(__name__)
 

@@ -18,17 +18,24 @@ spends between chunks (:meth:`StreamDeadline.pause`) does not count.
 from __future__ import annotations
 
 import heapq
-import inspect
 import itertools
 import logging
-import socket
 import threading
 import time
 import zlib
 from contextlib import contextmanager
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
 
 from .errors import ResponseTooLargeError
+from .lazy import LazyModule
+
+# Standard modules used after import only: loaded on first use (see exchangelib.lazy)
+if TYPE_CHECKING:
+    import inspect
+    import socket
+else:
+    inspect = LazyModule("inspect")
+    socket = LazyModule("socket")
 
 log = logging.getLogger(__name__)
 

@@ -28,16 +28,23 @@ placeholders, for logs you want to share.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
 import re
-from typing import IO, Any, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, IO, Mapping, Optional, Union
 
 from lxml import etree
 
 from .xml import ParseError, parse, pretty_xml
+from .lazy import LazyModule
+
+# Standard modules used after import only: loaded on first use (see exchangelib.lazy)
+if TYPE_CHECKING:
+    import hashlib
+    import hmac
+else:
+    hashlib = LazyModule("hashlib")
+    hmac = LazyModule("hmac")
 
 __all__ = ["PrettyXmlHandler", "SecretFilter", "install_secret_filters", "redact_headers", "redact_xml", "redact_text",
            "anonymize_xml", "REDACTED"]

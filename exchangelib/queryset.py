@@ -16,11 +16,10 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 from __future__ import annotations
 
 import datetime
-import html
 import logging
 from collections import deque
 from itertools import islice
-from typing import Any, Deque, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Deque, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from .elements import display_value, html_table
 from .errors import DoesNotExist, ErrorItemNotFound, EWSError, MultipleObjectsReturned
@@ -31,6 +30,13 @@ from .services.find_item import (BEGINNING, END, FIND_ITEM_UNSUPPORTED_URIS, ITE
                                  FindItemPage)
 from .services.shapes import ALL_PROPERTIES, ID_ONLY
 from .xml import Element
+from .lazy import LazyModule
+
+# Standard modules used after import only: loaded on first use (see exchangelib.lazy)
+if TYPE_CHECKING:
+    import html
+else:
+    html = LazyModule("html")
 
 log = logging.getLogger(__name__)
 

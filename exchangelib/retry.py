@@ -25,11 +25,17 @@ Two kinds of failure get special rules:
 from __future__ import annotations
 
 import logging
-import random
 import time
-from typing import Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
 from .errors import OutcomeUnknownError, RateLimitError
+from .lazy import LazyModule
+
+# Standard modules used after import only: loaded on first use (see exchangelib.lazy)
+if TYPE_CHECKING:
+    import random
+else:
+    random = LazyModule("random")
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -13,7 +13,6 @@ https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-service
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import logging
 import re
 from typing import TYPE_CHECKING, Any, Iterable, List, Optional
@@ -24,6 +23,12 @@ from .errors import UnauthorizedError
 from .identity import IMPERSONATION_ID_TYPES, PRIMARY_SMTP_ADDRESS, PRINCIPAL_NAME, SID, SMTP_ADDRESS  # noqa: F401
 from .lazy import LazyModule
 from .xml import MNS, SOAPNS, TNS, Element, add_child, create_element, to_bytes
+
+# Standard modules used after import only: loaded on first use (see exchangelib.lazy)
+if TYPE_CHECKING:
+    import inspect
+else:
+    inspect = LazyModule("inspect")
 
 if TYPE_CHECKING:
     import requests

@@ -8,12 +8,18 @@ something is wrong (or someone is attempting an entity-expansion attack).
 from __future__ import annotations
 
 import re
-import secrets
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from lxml import etree
 
 from .errors import MalformedResponseError
+from .lazy import LazyModule
+
+# Standard modules used after import only: loaded on first use (see exchangelib.lazy)
+if TYPE_CHECKING:
+    import secrets
+else:
+    secrets = LazyModule("secrets")
 
 MNS = "http://schemas.microsoft.com/exchange/services/2006/messages"
 TNS = "http://schemas.microsoft.com/exchange/services/2006/types"

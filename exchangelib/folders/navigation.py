@@ -13,13 +13,19 @@ In ``absolute``, a ``/`` or ``\\`` inside a name is written with a backslash bef
 """
 from __future__ import annotations
 
-import html
 import re
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Tuple
 
 from ..elements import html_caption, html_table
 from ..errors import EWSError, ErrorFolderNotFound
 from .collections import FolderCollection
+from ..lazy import LazyModule
+
+# Standard modules used after import only: loaded on first use (see exchangelib.lazy)
+if TYPE_CHECKING:
+    import html
+else:
+    html = LazyModule("html")
 
 _GLOB_SPECIALS = frozenset("\\/*?[")
 _PARENT = "parent"

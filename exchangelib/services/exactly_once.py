@@ -17,8 +17,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
-import uuid
-from typing import Any, Dict, Iterable, List, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Tuple
 
 from lxml import etree
 
@@ -30,6 +29,13 @@ from .common import EWSService, to_id_pair
 from .find_item import FindItem
 from .ids import item_ids_xml
 from .shapes import ID_ONLY, shape_xml
+from ..lazy import LazyModule
+
+# Standard modules used after import only: loaded on first use (see exchangelib.lazy)
+if TYPE_CHECKING:
+    import uuid
+else:
+    uuid = LazyModule("uuid")
 
 __all__ = ["WriteToken", "WRITE_TOKEN_FIELD", "new_token", "stamp", "find_written", "items_gone", "current_ids"]
 

@@ -12,8 +12,7 @@ https://learn.microsoft.com/en-us/exchange/client-developer/web-service-referenc
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..errors import TransportError
 from ..properties.rules import Rule
@@ -29,8 +28,7 @@ SET = "SetRuleOperation"
 DELETE = "DeleteRuleOperation"
 
 
-@dataclass(frozen=True)
-class RuleValidationError:
+class RuleValidationError(NamedTuple):
     """One problem Exchange found in a rule operation: which operation (0-based index in the request), which
     part of the rule (``field_uri``, e.g. ``'Action:MoveToFolder'``), Exchange's code and text, and the value."""
 
