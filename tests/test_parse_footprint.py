@@ -55,3 +55,21 @@ def test_parsed_timestamps_are_shared_and_correct():
     assert a.datetime_received == a.datetime_created and a.datetime_received is a.datetime_created
     assert a.datetime_received is b.datetime_received
     assert a.datetime_sent.isoformat() == "2024-03-01T09:15:20+00:00" and a.datetime_sent.tzinfo is not None
+
+
+def test_dtd_pre_check_finds_declarations_anywhere_and_nothing_else():
+    assert xml._declares_dtd(b'<?xml version="1.0"?>' + b"<!--" + b"c" * 9000 + b'--><!DOCTYPE x [<!ENTITY a "b">]><x/>')
+    assert xml._declares_dtd(b"<a>" + b"wow!" * 1000 + b"</a><!ENTITY e 'x'>")  # past the '!' budget: still found
+    assert not xml._declares_dtd(_doc('<t:Message><t:Body BodyType="HTML">&lt;!DOCTYPE html&gt;&lt;!-- hi! --&gt;'
+                                      "</t:Body></t:Message>"))  # an HTML body's DOCTYPE is text, not markup
+    # A page of ordinary items with an HTML body that starts with its own (escaped) DOCTYPE parses
+    root = parse(_doc('<t:Message><t:Body BodyType="HTML">&lt;!DOCTYPE html&gt;&lt;p&gt;Hi!&lt;/p&gt;</t:Body>'
+                      "</t:Message>"))
+    assert root[0][0].text == "<!DOCTYPE html><p>Hi!</p>"
+
+
+def test_long_text_gate_of_the_base64_scan():
+    t = 1000
+    assert xml._has_long_text(b"<a>" + b"x" * t + b"</a>", t)
+    assert xml._has_long_text(b"<a>" + b"<b/>" * 700 + b"x" * t + b"</a>", t)  # anywhere in the document
+    assert not xml._has_long_text(b"<a>" + (b"x" * (t // 2 - 10) + b"<b/>") * 50 + b"</a>", t)
