@@ -78,7 +78,8 @@ def test_exchangelib_56_manages_calendar_items_on_the_local_server(compat_python
 def test_check_script_refuses_any_exchangelib_but_5_6_0(tmp_path: Path) -> None:
     # This interpreter imports our own package (or none): the check must not run the steps with it.
     out = tmp_path / "result.json"
-    proc = subprocess.run([sys.executable, "-I", str(driver.CHECK_SCRIPT), "--endpoint", "http://127.0.0.1:9/EWS",
+    # (-I ignores PYTHONPYCACHEPREFIX: -B keeps this interpreter from writing byte-code into the checkout)
+    proc = subprocess.run([sys.executable, "-I", "-B", str(driver.CHECK_SCRIPT), "--endpoint", "http://127.0.0.1:9/EWS",
                            "--username", "EXAMPLE\\john", "--smtp", "john@example.com", "--out", str(out)],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2, proc.stderr
