@@ -28,12 +28,12 @@ from typing import (TYPE_CHECKING, Any, ClassVar, Dict, FrozenSet, Iterable, Lis
 
 from lxml import etree
 
-from .packed import PACK_MIN, PackedFields
 from .fields import (PARSE_BOOL, PARSE_CALL, PARSE_COMPACT, PARSE_DATETIME, PARSE_INT, PARSE_LIST, PARSE_SHARED,
                      PARSE_TEXT, PARSE_WRAPPED, SLOT_PREFIX, Field, FieldList, _DATETIMES)
+from .lazy import LazyModule
+from .packed import PACK_MIN, PackedFields
 from .version import Build, Version
 from .xml import MNS, TNS
-from .lazy import LazyModule
 
 # Standard modules used after import only: loaded on first use (see exchangelib.lazy)
 if TYPE_CHECKING:
@@ -150,7 +150,6 @@ class EWSElement(metaclass=_ElementType):
     # Per-class caches, rebuilt whenever FIELDS changes.
     _TAG_MAP: ClassVar[Dict[str, Field]] = {}
     _PARSERS: ClassVar[Dict[str, Tuple[Optional[str], Any, bool]]] = {}
-    _SLOT_PARSERS: ClassVar[Dict[str, Tuple[Optional[str], Any, bool]]] = {}
     #: child tag -> (where the value goes, PARSE_* kind, the plan's argument, repeated): from_xml's table. "Where"
     #: is the field name (instance dict), or for compact classes the slot's setter.
     _PLANS: ClassVar[Dict[str, Tuple[Any, int, Any, bool]]] = {}
@@ -224,8 +223,6 @@ class EWSElement(metaclass=_ElementType):
         if extended:
             # One element name, many fields: the parser names the field (see Field.group_parser).
             cls._PARSERS[extended[0].tag] = (None, type(extended[0]).group_parser(extended), False)
-        cls._SLOT_PARSERS = {tag: (SLOT_PREFIX + name if name is not None else None, parse, repeated)
-                             for tag, (name, parse, repeated) in cls._PARSERS.items()}
         cls._plain_from_xml = getattr(cls.from_xml, "__func__", None) is _EWS_FROM_XML
         setters: Dict[str, Any] = {}
         if cls._COMPACT:
@@ -655,6 +652,8 @@ def _own_settable(klass: type, fresh: bool = False) -> FrozenSet[str]:
                            *(k for k, v in d.items() if isinstance(v, property) and v.fset is not None)])
         _OWN_SETTABLE[klass] = names
     return names
+
+
 _EWS_FROM_XML = EWSElement.from_xml.__func__  # type: ignore[attr-defined]
 
 

@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List,
 
 from lxml import etree
 
-from .packed import MISSING, PackedFields
 from .ewsdatetime import UTC, EWSDate, EWSDateTime, EWSTimeZone, NaiveDateTimeNotAllowed, UnknownTimeZone
+from .lazy import LazyModule
+from .packed import MISSING, PackedFields
 from .version import Build, Version
 from .xml import MNS, TNS
-from .lazy import LazyModule
 
 # Standard modules used after import only: loaded on first use (see exchangelib.lazy)
 if TYPE_CHECKING:

@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Any, IO, Mapping, Optional, Union
 
 from lxml import etree
 
-from .xml import ParseError, parse, pretty_xml
 from .lazy import LazyModule
+from .xml import ParseError, parse, pretty_xml
 
 # Standard modules used after import only: loaded on first use (see exchangelib.lazy)
 if TYPE_CHECKING:

@@ -3,7 +3,8 @@
 A parsed message sets about 36 of its 95 fields. An ordinary dict of 36 entries takes about 830 bytes (a
 64-slot table of 16-byte entries). Here the values take 8 bytes each in a list of exactly their number, and
 the field names live once, in an index shared by every object parsed with the same fields in the same order
-(a "layout"): about 420 bytes in all.
+(a "layout"): about 420 bytes in all. Objects with fewer than ``PACK_MIN`` values (a search with ``only()``)
+stay plain dicts: a small dict is small already.
 
 ``PackedFields`` is a dict subclass, installed as the object's ``__dict__``, so everything that works with
 the instance dict keeps working: reading, writing, deleting, ``in``, iteration, ``len()``, ``==``,

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any, Deque, Dict, Iterator, List, Optional, Se
 from .elements import display_value, html_table
 from .errors import DoesNotExist, ErrorItemNotFound, EWSError, MultipleObjectsReturned
 from .ewsdatetime import UTC, EWSDateTime
+from .lazy import LazyModule
 from .restriction import FieldPath, FieldResolver, Q, restriction_xml
 from .services import DeleteItem, FindItem, GetItem
 from .services.find_item import (BEGINNING, END, FIND_ITEM_UNSUPPORTED_URIS, ITEM_TRAVERSAL_CHOICES, SHALLOW,
                                  FindItemPage)
 from .services.shapes import ALL_PROPERTIES, ID_ONLY
 from .xml import Element
-from .lazy import LazyModule
 
 # Standard modules used after import only: loaded on first use (see exchangelib.lazy)
 if TYPE_CHECKING:

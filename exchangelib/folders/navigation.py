@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Tuple
 
 from ..elements import html_caption, html_table
 from ..errors import EWSError, ErrorFolderNotFound
-from .collections import FolderCollection
 from ..lazy import LazyModule
+from .collections import FolderCollection
 
 # Standard modules used after import only: loaded on first use (see exchangelib.lazy)
 if TYPE_CHECKING:

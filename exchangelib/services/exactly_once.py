@@ -24,12 +24,12 @@ from lxml import etree
 from ..properties.extended import ExtendedProperty, ExtendedPropertyField
 from ..soap import response_message_error
 from ..errors import ErrorItemNotFound, EWSError
+from ..lazy import LazyModule
 from ..xml import MNS, TNS, Element, add_child, create_element
 from .common import EWSService, to_id_pair
 from .find_item import FindItem
 from .ids import item_ids_xml
 from .shapes import ID_ONLY, shape_xml
-from ..lazy import LazyModule
 
 # Standard modules used after import only: loaded on first use (see exchangelib.lazy)
 if TYPE_CHECKING:
