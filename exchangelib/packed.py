@@ -38,6 +38,12 @@ class PackedFields(dict):
     _index: Dict[str, int]
     _values: List[Any]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Made like a dict (PackedFields(...), fromkeys()): nothing packed, everything in the dict itself
+        self._index = {}
+        self._values = []
+        dict.__init__(self, *args, **kwargs)
+
     @classmethod
     def pack(cls, values: Dict[str, Any]) -> "PackedFields":
         """A PackedFields holding ``values`` (field names only: other attributes go in with ``dict.__setitem__``)."""

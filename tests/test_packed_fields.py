@@ -118,3 +118,10 @@ def test_items_with_few_fields_keep_a_plain_dict():
     item = Message.from_xml(etree.fromstring(
         f'<t:Message xmlns:t="{TNS}"><t:ItemId Id="AAMk" ChangeKey="CQ"/><t:Subject>s</t:Subject></t:Message>'))
     assert type(item.__dict__) is dict and item.subject == "s"
+
+
+def test_made_like_a_dict_it_is_one():
+    d = PackedFields({"a": 1}, b=2)
+    assert d == {"a": 1, "b": 2} and len(d) == 2 and d.get("a") == 1 and list(d) == ["a", "b"]
+    assert PackedFields.fromkeys(["x", "y"], 0) == {"x": 0, "y": 0}
+    assert copy.copy(_parse(1)[0].__dict__) == dict(_parse(1)[0].__dict__.items())
