@@ -452,11 +452,6 @@ class EWSElement(metaclass=_ElementType):
             d["account"] = account  # (not a field: a packed dict keeps it in the dict itself)
         return obj
 
-    @classmethod
-    def _compact_from_xml(cls: Type[T], elem: Element, account: Any = None) -> T:
-        """from_xml for compact classes: the same walk, storing into slots."""
-        return _compact_from_xml(cls, elem, account)
-
     # --- updates (UpdateItem / UpdateFolder) ------------------------------------------------------
     def _get_field(self, name: str) -> Field:
         f = type(self).FIELDS.get(name)

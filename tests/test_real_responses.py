@@ -284,15 +284,23 @@ def test_every_zone_exchange_lists_converts_to_its_offset():
     assert wrong == {}
 
 
-# https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getitem-operation-calendar-item
-# (a calendar item as Exchange Online returns it, with the zone elements it sends from Exchange 2010 on)
-def _calendar_item_response(zone_attrs: str) -> bytes:
+def _get_item_response(items: str) -> bytes:
+    """A successful GetItem response holding ``items`` (the elements inside m:Items)."""
     return soap(f"""
     <m:GetItemResponse {M} {T}>
       <m:ResponseMessages>
         <m:GetItemResponseMessage ResponseClass="Success">
           <m:ResponseCode>NoError</m:ResponseCode>
-          <m:Items>
+          <m:Items>{items}</m:Items>
+        </m:GetItemResponseMessage>
+      </m:ResponseMessages>
+    </m:GetItemResponse>""")
+
+
+# https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getitem-operation-calendar-item
+# (a calendar item as Exchange Online returns it, with the zone elements it sends from Exchange 2010 on)
+def _calendar_item_response(zone_attrs: str) -> bytes:
+    return _get_item_response(f"""
             <t:CalendarItem>
               <t:ItemId Id="AAMkADFmNDBjNWM0LWNhY2EtNDY2Yi04YTViLTM0MDljMWY4MzJhMgBGAAAAAACZs1" ChangeKey="DwAAABYA"/>
               <t:Subject>Planning Meeting</t:Subject>
@@ -301,10 +309,7 @@ def _calendar_item_response(zone_attrs: str) -> bytes:
               <t:StartTimeZone {zone_attrs}/>
               <t:EndTimeZone {zone_attrs}/>
             </t:CalendarItem>
-          </m:Items>
-        </m:GetItemResponseMessage>
-      </m:ResponseMessages>
-    </m:GetItemResponse>""")
+""")
 
 
 @pytest.mark.parametrize("zone_attrs", [
@@ -332,12 +337,7 @@ def test_mid_atlantic_is_not_utc():
 # A recurring master as in the GetItem calendar example, with the range dates in the forms real servers
 # send: with the series zone's offset (Exchange 2010 and later), 'Z' for a zero offset, or bare.
 def _recurring_master_response(start_date: str, end_date: str) -> bytes:
-    return soap(f"""
-    <m:GetItemResponse {M} {T}>
-      <m:ResponseMessages>
-        <m:GetItemResponseMessage ResponseClass="Success">
-          <m:ResponseCode>NoError</m:ResponseCode>
-          <m:Items>
+    return _get_item_response(f"""
             <t:CalendarItem>
               <t:ItemId Id="AAMkADFmNDBjNWM0LWNhY2EtNDY2Yi04YTViLTM0MDljMWY4MzJhMgBGAAAAAACZs2" ChangeKey="DwAAABYA"/>
               <t:Subject>Weekly status</t:Subject>
@@ -351,10 +351,7 @@ def _recurring_master_response(start_date: str, end_date: str) -> bytes:
                 </t:EndDateRecurrence>
               </t:Recurrence>
             </t:CalendarItem>
-          </m:Items>
-        </m:GetItemResponseMessage>
-      </m:ResponseMessages>
-    </m:GetItemResponse>""")
+""")
 
 
 @pytest.mark.parametrize("start_date, end_date", [
